@@ -1,0 +1,41 @@
+# The README's two commands: `make demo` (set up, annotate the shipped example) and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
+
+.PHONY: demo test setup dev system-deps lint bench clean
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+
+$(VENV)/.base: $(VENV)/bin/python pyproject.toml constraints.txt
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.base
+	$(PIP) -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.base
+dev: $(VENV)/.dev
+
+# espeak-ng synthesises the test speech (with ground-truth phone times); Debian/Ubuntu package.
+system-deps:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null; \
+	  else echo "espeak-ng is needed for the tests: sudo apt-get install espeak-ng" >&2; exit 1; fi; }
+
+demo: setup
+	$(VENV)/bin/vowelprompt annotate examples/happy_day.wav
+
+test: dev system-deps
+	$(PY) -m pytest
+
+lint: dev
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+bench: dev system-deps
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

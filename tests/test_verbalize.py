@@ -1,0 +1,64 @@
+"""Descriptions as literal strings: paper, SpeechCueLLM and compact styles."""
+
+from __future__ import annotations
+
+import pytest
+
+from vowelprompt.errors import ConfigError
+from vowelprompt.records import Annotation, UtteranceProsody, Vowel, VowelFeatures, VowelSpan
+from vowelprompt.verbalize import compact, describe, paper, speechcue, vowel_sentence
+
+FEATS = VowelFeatures(100.0, 0.0, 1.0, 0.1, -20.0, 2.0, 0.1, 10)
+FULL = {"pitch_slope": "moderately rising", "pitch": "high", "pitch_var": "very low", "energy": "low",
+        "energy_var": "high", "duration": "high"}  # fmt: skip
+
+
+def v(ipa="ɪ", word="it's", bins=FULL) -> Vowel:
+    return Vowel(VowelSpan("IH", ipa, 1, 0.0, 0.1, word, 0), FEATS, {}, dict(bins))
+
+
+def test_paper_sentence_matches_the_paper_shape():
+    assert vowel_sentence(v()) == (
+        'The vowel /ɪ/ in "it\'s" has a moderately rising pitch slope, high pitch with very low variation, '
+        "low intensity with high variation, and long duration."
+    )
+
+
+def test_missing_descriptors_are_left_out_not_invented():
+    unvoiced = {k: b for k, b in FULL.items() if not k.startswith("pitch")}
+    assert vowel_sentence(v(bins=unvoiced)) == (
+        'The vowel /ɪ/ in "it\'s" has low intensity with high variation and long duration.'
+    )
+    assert (
+        vowel_sentence(v(bins={"duration": "very low"}))
+        == 'The vowel /ɪ/ in "it\'s" has very short duration.'
+    )
+    assert "could not be measured" in vowel_sentence(v(bins={}))
+
+
+def test_paper_is_one_line_per_vowel():
+    ann = Annotation(id="u", audio="u.wav", status="ok", vowels=(v(), v("æ", "happy")))
+    lines = paper(ann).splitlines()
+    assert len(lines) == 2 and lines[1].startswith('The vowel /æ/ in "happy"')
+
+
+def test_speechcue_sentence():
+    utt = UtteranceProsody(0, 1, -20, 8, 5, bins={"volume": "low", "volume_var": "medium", "pitch": "high",
+                                                  "pitch_var": "medium", "rate": "very high"})  # fmt: skip
+    ann = Annotation(id="u", audio="u.wav", status="ok", utterance=utt)
+    assert speechcue(ann) == (
+        "Target speech characteristics: low volume with moderate variation, "
+        "high pitch with moderate variation, "
+        "very high speaking rate."
+    )
+
+
+def test_compact_carries_the_same_bins():
+    ann = Annotation(id="u", audio="u.wav", status="ok", vowels=(v(), v("æ", "happy", {"duration": "low"})))
+    lines = compact(ann).splitlines()
+    assert lines[1] == "it's /ɪ/ p4,1,↑2 i2,4 d4; happy /æ/ p-,-,- i-,- d2"
+
+
+def test_unknown_style():
+    with pytest.raises(ConfigError, match="choose one of: paper, speechcue, compact"):
+        describe(Annotation(id="u", audio="u.wav", status="ok"), "poetry")

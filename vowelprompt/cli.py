@@ -1,0 +1,259 @@
+"""``vowelprompt <verb>``: the only place where exceptions become messages and exit codes.
+
+Exit codes: 0 every item ok; 1 some items failed (each still has its row, with the error); 2 a usage or
+configuration error (nothing processed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from vowelprompt import __version__
+from vowelprompt.errors import ConfigError, VowelPromptError
+
+ANNOTATE_EPILOG = """\
+examples:
+  vowelprompt annotate examples/happy_day.wav                 (transcript from examples/happy_day.txt)
+  vowelprompt annotate a.wav --text "it's a beautiful day" --style compact
+  vowelprompt annotate corpus/ -o out.jsonl --jobs 2 --resume --textgrid tg/
+  vowelprompt fit-stats train.jsonl -o stats.json
+  vowelprompt annotate test.jsonl --stats stats.json -o test.out.jsonl
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from vowelprompt.verbalize import STYLES
+
+    parser = argparse.ArgumentParser(prog="vowelprompt", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"vowelprompt {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    common = argparse.ArgumentParser(add_help=False)
+    src = common.add_argument_group("inputs")
+    src.add_argument("inputs", nargs="+", metavar="AUDIO", help="audio files, folders, or JSONL manifests")
+    src.add_argument("--text", help="transcript of the (single) recording; default: AUDIO.txt or AUDIO.lab")
+    src.add_argument("--speaker", help="speaker id for files given directly (manifests carry their own)")
+    src.add_argument("--asr", action="store_true", help="transcribe recordings that have no transcript")
+    src.add_argument("--asr-model", help="faster-whisper model name or folder (needs vowelprompt[asr])")
+    al = common.add_argument_group("alignment")
+    al.add_argument(
+        "--aligner", default="pocketsphinx", help="pocketsphinx (default), mfa, or module:factory"
+    )
+    al.add_argument("--alignment", metavar="FILE.TextGrid", help="use an existing MFA-style alignment")
+    al.add_argument("--dictionary", help="MFA dictionary name or path (with --aligner mfa)")
+    al.add_argument("--acoustic-model", help="MFA acoustic model name or path (with --aligner mfa)")
+    al.add_argument("--max-duration", type=float, default=600.0, help="refuse longer files, seconds (600)")
+    run = common.add_argument_group("running")
+    run.add_argument("--jobs", "-j", type=int, default=1, help="parallel worker processes (1)")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    ann = verbs.add_parser(
+        "annotate", parents=[common], help="describe the prosody of every vowel",
+        epilog=ANNOTATE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    out = ann.add_argument_group("output")
+    out.add_argument("--style", choices=sorted(STYLES), default="paper", help="description style (paper)")
+    out.add_argument("--stats", help="statistics from fit-stats; default: this utterance's own")
+    out.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    out.add_argument("-o", "--output", help="write JSONL rows here (one per input, ok or with its error)")
+    out.add_argument("--resume", action="store_true", help="skip inputs whose ids are already in --output")
+    out.add_argument(
+        "--textgrid", metavar="DIR", help="write one TextGrid per input (words, phones, vowel tiers)"
+    )
+    out.add_argument(
+        "--plot", metavar="PNG", help="draw waveform, F0 and vowels (a folder for several inputs)"
+    )
+
+    fit = verbs.add_parser(
+        "fit-stats", parents=[common], help="fit speaker/vowel statistics and bin edges on a training corpus"
+    )
+    fit.add_argument("-o", "--output", required=True, help="statistics JSON to write")
+    fit.add_argument("--save-annotations", help="also write the annotated rows here (JSONL)")
+    return parser
+
+
+def _config(args):
+    from vowelprompt.audio import AudioConfig
+    from vowelprompt.pipeline import AnnotateConfig
+
+    options = {}
+    if args.aligner == "mfa":
+        options = {
+            k: v for k, v in (("dictionary", args.dictionary), ("acoustic_model", args.acoustic_model)) if v
+        }
+    elif args.dictionary or args.acoustic_model:
+        raise ConfigError("--dictionary and --acoustic-model go with --aligner mfa")
+    return AnnotateConfig(
+        aligner=args.aligner,
+        aligner_options=options,
+        style=getattr(args, "style", "paper"),
+        asr=args.asr,
+        asr_model=args.asr_model,
+        audio=AudioConfig(max_duration_s=args.max_duration),
+    )
+
+
+def _items(args):
+    from vowelprompt.io import resolve_inputs
+    from vowelprompt.records import Utterance
+
+    items = resolve_inputs(args.inputs, text=args.text, speaker=args.speaker)
+    if args.alignment:
+        if len(items) != 1:
+            raise ConfigError("--alignment gives the TextGrid of one recording")
+        items = [Utterance(**{**items[0].to_dict(), "alignment": args.alignment})]
+    return items
+
+
+def _progress(total: int, quiet: bool, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="file", disable=quiet or total < 2, file=sys.stderr, leave=False)
+
+
+def _print_row(row, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(row.to_dict(), ensure_ascii=False), flush=True)
+        return
+    if not row.ok:
+        return  # errors go to stderr only
+    print(f"# {row.id}  ({row.audio}, {row.duration_s:.2f} s, {len(row.vowels)} vowels, "
+          f"aligner {row.aligner}, normalization {row.normalization})")  # fmt: skip
+    print(f"Transcript: {row.text}")
+    print(row.description)
+    for warning in row.warnings:
+        print(f"note: {warning}")
+    print(flush=True)
+
+
+def cmd_annotate(args) -> int:
+    from vowelprompt.io import JsonlWriter, done_ids
+    from vowelprompt.normalize import Stats
+    from vowelprompt.pipeline import iter_annotate
+
+    config = _config(args)
+    items = _items(args)
+    stats = Stats.load(args.stats) if args.stats else None
+    if args.resume and not args.output:
+        raise ConfigError("--resume needs --output (the file to resume)")
+    if args.plot and len(items) > 1 and Path(args.plot).suffix.lower() == ".png":
+        raise ConfigError("--plot takes a folder when there are several inputs")
+    skipped = 0
+    if args.resume:
+        done = done_ids(args.output)
+        skipped = sum(i.id in done for i in items)
+        items = [i for i in items if i.id not in done]
+    writer = JsonlWriter(args.output, append=args.resume) if args.output else None
+    failures = 0
+    try:
+        with _progress(len(items), args.quiet, "annotate") as bar:
+            for row in iter_annotate(items, config, stats, jobs=args.jobs):
+                bar.update()
+                if writer:
+                    writer.write(row.to_dict())
+                if not row.ok:
+                    failures += 1
+                    bar.write(f"{row.id}: {row.status}: {row.error}", file=sys.stderr)
+                else:
+                    try:
+                        _write_extras(row, args, several=len(items) > 1)
+                    except (VowelPromptError, OSError, ValueError) as exc:
+                        failures += 1
+                        bar.write(f"{row.id}: output_error: {exc}", file=sys.stderr)
+                if not args.output or args.json:
+                    _print_row(row, args.json)
+    finally:
+        if writer:
+            writer.close()
+    if skipped and not args.quiet:
+        print(f"resumed: {skipped} inputs already in {args.output}", file=sys.stderr)
+    if args.output and not args.quiet:
+        print(f"wrote {len(items)} rows to {args.output} ({failures} failed)", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _write_extras(row, args, several: bool) -> None:
+    if args.textgrid:
+        from vowelprompt.textgrids import write_alignment
+
+        folder = Path(args.textgrid)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_alignment(folder / f"{_safe(row.id)}.TextGrid", row)
+    if args.plot:
+        from vowelprompt.plot import plot_annotation
+
+        target = Path(args.plot)
+        if several or target.suffix.lower() != ".png":
+            target.mkdir(parents=True, exist_ok=True)
+            target = target / f"{_safe(row.id)}.png"
+        plot_annotation(row, target)
+
+
+def _safe(name: str) -> str:
+    return name.replace("/", "__").replace("#", "_")
+
+
+def cmd_fit_stats(args) -> int:
+    from vowelprompt.io import JsonlWriter, read_jsonl
+    from vowelprompt.normalize import fit_stats
+    from vowelprompt.pipeline import iter_annotate
+    from vowelprompt.records import Annotation
+
+    rows: list[Annotation] = []
+    first = args.inputs[0]
+    if len(args.inputs) == 1 and first.endswith(".jsonl") and _is_annotations(first):
+        rows = [Annotation.from_dict(r) for r in read_jsonl(first)]
+    else:
+        items = _items(args)
+        writer = JsonlWriter(args.save_annotations) if args.save_annotations else None
+        with _progress(len(items), args.quiet, "annotate") as bar:
+            for row in iter_annotate(items, _config(args), None, jobs=args.jobs):
+                bar.update()
+                rows.append(row)
+                if writer:
+                    writer.write(row.to_dict())
+                if not row.ok:
+                    bar.write(f"{row.id}: {row.status}: {row.error}", file=sys.stderr)
+        if writer:
+            writer.close()
+    stats = fit_stats(rows)
+    stats.save(args.output)
+    failed = sum(not r.ok for r in rows)
+    print(
+        f"fitted statistics on {stats.n_utterances} utterances ({len(stats.speakers)} speakers, "
+        f"{len(stats.vowel_types)} vowel types; {failed} inputs failed) -> {args.output}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _is_annotations(path: str) -> bool:
+    from vowelprompt.io import read_jsonl
+
+    for row in read_jsonl(path):
+        return "vowels" in row and "status" in row
+    return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.verb == "annotate":
+            return cmd_annotate(args)
+        return cmd_fit_stats(args)
+    except VowelPromptError as exc:
+        print(f"vowelprompt: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("vowelprompt: interrupted (rows written so far are kept; rerun with --resume)", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

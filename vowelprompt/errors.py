@@ -1,0 +1,60 @@
+"""Typed exceptions. Library code raises these; only ``cli.py`` turns them into messages and exit codes.
+
+Each carries a short ``kind`` used as the per-item status in batch output, so a failed row says *why*
+(``audio_error``, ``alignment_error`` …) without parsing the message.
+"""
+
+from __future__ import annotations
+
+
+class VowelPromptError(Exception):
+    """Base class: a problem with the user's input or configuration, reported in one line."""
+
+    kind = "error"
+
+
+class ConfigError(VowelPromptError):
+    """A bad option or config value. Fails fast, before any item is processed."""
+
+    kind = "config_error"
+
+
+class AudioError(VowelPromptError):
+    """Audio that cannot be read or used: empty, corrupt, silent, too long."""
+
+    kind = "audio_error"
+
+
+class TranscriptError(VowelPromptError):
+    """No transcript available, or one with no words left after normalisation."""
+
+    kind = "transcript_error"
+
+
+class AlignmentError(VowelPromptError):
+    """The aligner could not align the audio to its transcript (after its retries)."""
+
+    kind = "alignment_error"
+
+
+class FeatureError(VowelPromptError):
+    """No vowel could be measured."""
+
+    kind = "feature_error"
+
+
+class StatsError(VowelPromptError):
+    """A statistics file that is missing, malformed or fitted on too little data."""
+
+    kind = "stats_error"
+
+
+class MissingExtraError(VowelPromptError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+    kind = "missing_extra"
+
+    def __init__(self, module: str, extra: str):
+        super().__init__(f"{module} is not installed; install it with: pip install 'vowelprompt[{extra}]'")
+        self.module = module
+        self.extra = extra

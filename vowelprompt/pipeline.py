@@ -1,0 +1,281 @@
+"""Compose the stages: audio → transcript → alignment → vowel features → normalisation → description.
+
+Every input yields exactly one :class:`~vowelprompt.records.Annotation`: ``status="ok"``, or the error kind
+and a one-line message. Nothing here prints; :mod:`vowelprompt.cli` reports.
+
+>>> from vowelprompt.pipeline import annotate
+>>> row = annotate("examples/hello.wav", text="…")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from vowelprompt.align import Aligner, get_aligner
+from vowelprompt.align.vowels import vowel_spans
+from vowelprompt.audio import Audio, AudioConfig, load_audio
+from vowelprompt.errors import ConfigError, FeatureError, TranscriptError, VowelPromptError
+from vowelprompt.features import FeatureConfig, compute_tracks, measure_utterance, measure_vowel
+from vowelprompt.normalize import NormalizeConfig, Stats, normalize
+from vowelprompt.records import Annotation, Utterance, Vowel, Word
+from vowelprompt.verbalize import STYLES, describe
+
+TRANSCRIPT_SUFFIXES = (".txt", ".lab")  # MFA's sidecar convention: a.wav + a.lab (or a.txt)
+
+
+@runtime_checkable
+class CorpusAligner(Protocol):
+    """An aligner that is cheaper run once over a batch (MFA)."""
+
+    def align_corpus(self, items) -> dict: ...
+
+
+@dataclass(frozen=True)
+class AnnotateConfig:
+    """Everything ``annotate`` needs besides its inputs; one field per stage config."""
+
+    aligner: str = "pocketsphinx"
+    aligner_options: dict = field(default_factory=dict)
+    style: str = "paper"
+    asr: bool = False
+    asr_model: str | None = None
+    audio: AudioConfig = AudioConfig()
+    features: FeatureConfig = FeatureConfig()
+    normalization: NormalizeConfig = NormalizeConfig()
+
+    def __post_init__(self):
+        if self.style not in STYLES:
+            raise ConfigError(f"unknown style {self.style!r}; choose one of: {', '.join(STYLES)}")
+
+
+@cache
+def versions() -> dict[str, str]:
+    """Versions of vowelprompt and the libraries that shape its numbers (recorded in every row)."""
+    out = {}
+    for package in ("vowelprompt", "pocketsphinx", "praat-parselmouth", "numpy"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = "unknown"
+    return out
+
+
+def find_transcript(utt: Utterance) -> str | None:
+    """The transcript given with the item, else the text of a sidecar ``AUDIO.txt``/``AUDIO.lab``."""
+    if utt.text is not None and utt.text.strip():
+        return utt.text.strip()
+    audio = Path(utt.audio)
+    for suffix in TRANSCRIPT_SUFFIXES:
+        for candidate in (audio.with_suffix(suffix), Path(str(audio) + suffix)):
+            if candidate.is_file():
+                return candidate.read_text(encoding="utf-8", errors="replace").strip()
+    return None
+
+
+class Annotator:
+    """Holds the expensive, reusable parts (aligner, statistics) and annotates one item at a time."""
+
+    def __init__(self, config: AnnotateConfig = AnnotateConfig(), stats: Stats | None = None):
+        self.config = config
+        self.stats = stats
+        self.aligner: Aligner | None = None  # built on first use: not needed for imported TextGrids
+
+    def aligner_instance(self) -> Aligner:
+        if self.aligner is None:
+            self.aligner = get_aligner(self.config.aligner, **self.config.aligner_options)
+        return self.aligner
+
+    def transcript(self, utt: Utterance, audio: Audio) -> str:
+        text = find_transcript(utt)
+        if text:
+            return text
+        if self.config.asr:
+            from vowelprompt.asr import transcribe
+
+            return transcribe(audio.samples, audio.sr, model=self.config.asr_model)
+        raise TranscriptError(
+            f"{utt.audio}: no transcript; pass --text, add {Path(utt.audio).with_suffix('.txt').name} "
+            "(or .lab) beside the audio, or use --asr"
+        )
+
+    def prepare(self, utt: Utterance) -> tuple[Audio, str]:
+        audio = load_audio(utt.audio, self.config.audio)
+        return audio, ("" if utt.alignment else self.transcript(utt, audio))
+
+    def words(self, utt: Utterance, audio: Audio, text: str) -> tuple[list[Word], str]:
+        if utt.alignment:
+            from vowelprompt.textgrids import read_alignment
+
+            return read_alignment(utt.alignment, speaker=utt.speaker), "textgrid"
+        aligner = self.aligner_instance()
+        return aligner.align(audio.samples, audio.sr, text), aligner.name
+
+    def finish(self, utt: Utterance, audio: Audio, text: str, words: list[Word], aligner: str) -> Annotation:
+        """Measure, normalise and describe an aligned utterance."""
+        spans = vowel_spans(words)
+        if not spans:
+            raise FeatureError("no vowels were aligned")
+        tracks = compute_tracks(audio.samples, audio.sr, self.config.features)
+        vowels = tuple(Vowel(s, measure_vowel(s, tracks, self.config.features)) for s in spans)
+        warnings = list(audio.warnings)
+        for source, what in (
+            ("g2p", "given letter-to-sound pronunciations"),
+            ("unaligned", "left unaligned"),
+        ):
+            names = [w.text for w in words if w.pron_source == source]
+            if names:
+                warnings.append(f"words not in the dictionary, {what}: {', '.join(names)}")
+        unvoiced = sum(v.features.voiced_frames == 0 for v in vowels)
+        if unvoiced:
+            warnings.append(f"{unvoiced} of {len(vowels)} vowels had no voiced frames: no pitch descriptors")
+        row = Annotation(
+            id=utt.id,
+            audio=utt.audio,
+            status="ok",
+            text=text or " ".join(w.text for w in words),
+            speaker=utt.speaker,
+            label=utt.label,
+            duration_s=round(audio.duration_s, 4),
+            words=tuple(words),
+            vowels=vowels,
+            utterance=measure_utterance(words, len(vowels), tracks, self.config.features),
+            style=self.config.style,
+            aligner=aligner,
+            warnings=tuple(warnings),
+            versions=versions(),
+        )
+        row = normalize(row, self.stats, self.config.normalization)
+        if row.normalization == "utterance":
+            row = replace(
+                row, warnings=(*row.warnings, "no fitted statistics: levels are relative to this utterance")
+            )
+        return replace(row, description=describe(row, self.config.style))
+
+    def annotate(self, utt: Utterance) -> Annotation:
+        """Annotate one item; never raises for bad input — the row's status says what went wrong."""
+        try:
+            audio, text = self.prepare(utt)
+            words, aligner = self.words(utt, audio, text)
+            return self.finish(utt, audio, text, words, aligner)
+        except VowelPromptError as exc:
+            return failed(utt, exc.kind, str(exc))
+        except Exception as exc:  # an unexpected failure must not lose the item or stop the batch
+            return failed(utt, "internal_error", f"{type(exc).__name__}: {exc}")
+
+
+def failed(utt: Utterance, kind: str, message: str) -> Annotation:
+    """The row recorded for an item that could not be annotated."""
+    return Annotation(
+        id=utt.id, audio=utt.audio, status=kind, text=utt.text, speaker=utt.speaker, label=utt.label,
+        error=message, versions=versions(),
+    )  # fmt: skip
+
+
+_worker: Annotator | None = None
+
+
+def _init_worker(config: AnnotateConfig, stats: Stats | None) -> None:
+    global _worker
+    _worker = Annotator(config, stats)
+
+
+def _work(utt: Utterance) -> Annotation:
+    assert _worker is not None
+    return _worker.annotate(utt)
+
+
+def iter_annotate(
+    items: Iterable[Utterance],
+    config: AnnotateConfig = AnnotateConfig(),
+    stats: Stats | None = None,
+    jobs: int = 1,
+) -> Iterator[Annotation]:
+    """Annotate items, yielding one row per item (in completion order when ``jobs > 1``)."""
+    items = list(items)
+    annotator = Annotator(config, stats)
+    if isinstance(annotator.aligner_instance(), CorpusAligner):
+        yield from _annotate_corpus(annotator, items)
+        return
+    if jobs <= 1 or len(items) <= 1:
+        for utt in items:
+            yield annotator.annotate(utt)
+        return
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(config, stats)) as pool:
+        futures = {pool.submit(_work, utt): utt for utt in items}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:  # a worker that died (e.g. killed for memory) still yields a row
+                yield failed(futures[future], "internal_error", f"worker failed: {type(exc).__name__}: {exc}")
+
+
+def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[Annotation]:
+    """Batch path for corpus aligners: prepare everything, align once, then measure each item."""
+    prepared: dict[str, tuple[Audio, str]] = {}
+    for utt in items:
+        try:
+            prepared[utt.id] = annotator.prepare(utt)
+        except VowelPromptError as exc:
+            yield failed(utt, exc.kind, str(exc))
+    batch = [(u.id, *prepared[u.id], u.speaker) for u in items if u.id in prepared and not u.alignment]
+    aligner = annotator.aligner_instance()
+    results = aligner.align_corpus([(i, a.samples, a.sr, t, s) for i, a, t, s in batch]) if batch else {}
+    for utt in items:
+        if utt.id not in prepared:
+            continue
+        audio, text = prepared[utt.id]
+        try:
+            if utt.alignment:
+                words, name = annotator.words(utt, audio, text)
+            else:
+                result = results.get(utt.id)
+                if isinstance(result, Exception) or result is None:
+                    raise result or FeatureError("aligner returned nothing for this item")
+                words, name = result, aligner.name
+            yield annotator.finish(utt, audio, text, words, name)
+        except VowelPromptError as exc:
+            yield failed(utt, exc.kind, str(exc))
+        except Exception as exc:
+            yield failed(utt, "internal_error", f"{type(exc).__name__}: {exc}")
+
+
+def annotate(
+    audio: str | os.PathLike | Utterance | Iterable[str | os.PathLike | Utterance],
+    text: str | None = None,
+    *,
+    speaker: str | None = None,
+    alignment: str | None = None,
+    stats: Stats | str | os.PathLike | None = None,
+    jobs: int = 1,
+    **options,
+) -> Annotation | list[Annotation]:
+    """Annotate one recording (returns an :class:`Annotation`) or several (returns a list, input order).
+
+    ``text`` applies to a single recording; otherwise transcripts come from sidecar files or the items.
+    ``stats`` is a :class:`Stats` or the path of a ``fit-stats`` JSON file; ``options`` are fields of
+    :class:`AnnotateConfig` (``aligner``, ``style``, ``asr`` …).
+    """
+    single = isinstance(audio, (str, os.PathLike, Utterance))
+    raw = [audio] if single else list(audio)
+    stems = [Path(x).stem for x in raw if not isinstance(x, Utterance)]
+    items = [
+        x if isinstance(x, Utterance) else Utterance(
+            id=Path(x).stem if stems.count(Path(x).stem) == 1 else str(x),  # ids must be unique
+            audio=str(x), text=text if single else None, speaker=speaker, alignment=alignment,
+        )
+        for x in raw
+    ]  # fmt: skip
+    if isinstance(stats, (str, os.PathLike)):
+        stats = Stats.load(stats)
+    rows = {}
+    for row in iter_annotate(items, AnnotateConfig(**options), stats, jobs):
+        rows[row.id] = row
+    ordered = [rows[u.id] for u in items]
+    return ordered[0] if single else ordered

@@ -1,0 +1,217 @@
+"""The small records every stage passes along. Times are in seconds; units are in field names.
+
+Records are frozen dataclasses with ``to_dict``/``from_dict`` for JSONL, so a row written by ``annotate``
+reads back into the same objects (``Annotation.from_dict(json.loads(line))``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+#: The six low-level descriptors per vowel (METHOD.md §1.3), in the order they are verbalised.
+#: Each maps to the raw field of :class:`VowelFeatures` it is computed from.
+DESCRIPTORS: dict[str, str] = {
+    "pitch": "f0_mean_st",
+    "pitch_slope": "f0_slope_st_per_s",
+    "pitch_var": "f0_sd_st",
+    "energy": "rms_mean_db",
+    "energy_var": "rms_sd_db",
+    "duration": "duration_s",
+}
+
+#: Utterance-level descriptors for the SpeechCueLLM style (METHOD.md §1.7).
+UTTERANCE_DESCRIPTORS: dict[str, str] = {
+    "volume": "rms_mean_db",
+    "volume_var": "rms_sd_db",
+    "pitch": "f0_mean_st",
+    "pitch_var": "f0_sd_st",
+    "rate": "rate_vowels_per_s",
+}
+
+
+def _build(cls, data: dict[str, Any]):
+    """Construct ``cls`` from a dict, ignoring unknown keys (forward compatibility of JSONL rows)."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One input item: an audio file and what is known about it.
+
+    >>> Utterance(id="u1", audio="a.wav", text="hello there").speaker is None
+    True
+    """
+
+    id: str
+    audio: str
+    text: str | None = None
+    speaker: str | None = None
+    label: str | None = None
+    alignment: str | None = None  # path of an existing MFA-style TextGrid, if any
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Utterance:
+        return _build(cls, data)
+
+
+@dataclass(frozen=True)
+class Phone:
+    """One aligned phone, with the label as the aligner wrote it (``AH0``, ``ɪ``, ``SIL``)."""
+
+    label: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class Word:
+    """One transcript word with its phones.
+
+    ``pron_source`` says where its pronunciation came from: ``dictionary``, ``g2p`` (the word was not in
+    the aligner's dictionary and was given a letter-to-sound pronunciation), ``alignment`` (imported from an
+    existing TextGrid) or ``unaligned`` (no phones could be aligned: the word has no pronunciation, or an
+    imported alignment marks it ``spn``; ``start_s``/``end_s`` are ``None`` when not even the word has times).
+    """
+
+    text: str
+    start_s: float | None
+    end_s: float | None
+    phones: tuple[Phone, ...] = ()
+    pron_source: str = "dictionary"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Word:
+        phones = tuple(Phone(**p) for p in data.get("phones", ()))
+        return _build(cls, {**data, "phones": phones})
+
+
+@dataclass(frozen=True)
+class VowelSpan:
+    """A vowel segment: its inventory symbol (stress stripped), IPA form, stress and the word it sits in."""
+
+    phone: str
+    ipa: str
+    stress: int | None
+    start_s: float
+    end_s: float
+    word: str
+    word_index: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class VowelFeatures:
+    """The six raw descriptors of one vowel (METHOD.md §1.3). ``None`` means "could not be computed".
+
+    Pitch is in semitones re 100 Hz so that it can be averaged and z-scored on a perceptual scale;
+    ``f0_mean_hz`` keeps the same value in Hz for people.
+    """
+
+    f0_mean_hz: float | None
+    f0_mean_st: float | None
+    f0_slope_st_per_s: float | None
+    f0_sd_st: float | None
+    rms_mean_db: float | None
+    rms_sd_db: float | None
+    duration_s: float
+    voiced_frames: int
+
+    def value(self, descriptor: str) -> float | None:
+        """The raw value of one of :data:`DESCRIPTORS`."""
+        return getattr(self, DESCRIPTORS[descriptor])
+
+
+@dataclass(frozen=True)
+class Vowel:
+    """A measured vowel: span, raw features, normalised z-scores and ordinal bins (descriptor → value)."""
+
+    span: VowelSpan
+    features: VowelFeatures
+    z: dict[str, float] = field(default_factory=dict)
+    bins: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Vowel:
+        return cls(
+            span=_build(VowelSpan, data["span"]),
+            features=_build(VowelFeatures, data["features"]),
+            z=dict(data.get("z", {})),
+            bins=dict(data.get("bins", {})),
+        )
+
+
+@dataclass(frozen=True)
+class UtteranceProsody:
+    """Utterance-level prosody for the SpeechCueLLM style: raw values, z-scores and bins.
+
+    ``rate_vowels_per_s`` is the articulation rate: vowels (≈ syllables) per second of speech, pauses
+    excluded.
+    """
+
+    f0_mean_st: float | None
+    f0_sd_st: float | None
+    rms_mean_db: float | None
+    rms_sd_db: float | None
+    rate_vowels_per_s: float | None
+    z: dict[str, float] = field(default_factory=dict)
+    bins: dict[str, str] = field(default_factory=dict)
+
+    def value(self, descriptor: str) -> float | None:
+        return getattr(self, UTTERANCE_DESCRIPTORS[descriptor])
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """Everything ``annotate`` produces for one input: one row of its JSONL output.
+
+    ``status`` is ``ok`` or an error kind (see :mod:`vowelprompt.errors`); a failed item keeps its id,
+    audio and error message so that no input is ever silently missing. ``normalization`` is ``fitted``
+    (statistics from ``fit-stats``) or ``utterance`` (fallback: statistics of this utterance alone).
+    """
+
+    id: str
+    audio: str
+    status: str
+    text: str | None = None
+    speaker: str | None = None
+    label: str | None = None
+    error: str | None = None
+    duration_s: float | None = None
+    words: tuple[Word, ...] = ()
+    vowels: tuple[Vowel, ...] = ()
+    utterance: UtteranceProsody | None = None
+    description: str = ""
+    style: str = ""
+    normalization: str = ""
+    aligner: str = ""
+    warnings: tuple[str, ...] = ()
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Annotation:
+        utt = data.get("utterance")
+        return _build(
+            cls,
+            {
+                **data,
+                "words": tuple(Word.from_dict(w) for w in data.get("words", ())),
+                "vowels": tuple(Vowel.from_dict(v) for v in data.get("vowels", ())),
+                "utterance": _build(UtteranceProsody, utt) if utt else None,
+                "warnings": tuple(data.get("warnings", ())),
+            },
+        )
