@@ -132,10 +132,7 @@ class PocketsphinxAligner:
                 keys.append(key)
                 sources.append("dictionary")
                 continue
-            g2p = _g2p_word(key)
-            if g2p:
-                for beam in self.beams:
-                    self._decoder(beam).add_word(key, " ".join(p.rstrip("012") for p in g2p), True)
+            if _g2p_word(key):
                 keys.append(key)
                 sources.append("g2p")
             else:
@@ -145,10 +142,18 @@ class PocketsphinxAligner:
         if not aligned_keys:
             raise AlignmentError(f"no word of the transcript could be pronounced: {transcript!r}")
         segments = None
+        g2p_keys = {k for k, src in zip(keys, sources) if src == "g2p"}
         for beam in self.beams:
-            segments = self._run(self._decoder(beam), pcm, " ".join(aligned_keys))
+            decoder = self._decoder(beam)
+            for key in g2p_keys:
+                if decoder.lookup_word(key) is None:
+                    decoder.add_word(key, " ".join(p.rstrip("012") for p in _g2p_word(key)), True)
+            segments = self._run(decoder, pcm, " ".join(aligned_keys))
             if segments is not None:
                 break
+            # A failed search leaves state in the decoder (e.g. after noise) that changes the next file's
+            # alignment; a fresh decoder keeps results independent of file order, and so of --jobs.
+            del self._decoders[beam]
         if segments is None:
             raise AlignmentError(
                 f"pocketsphinx found no alignment (tried beams {', '.join(f'{b:g}' for b in self.beams)}): "

@@ -1,0 +1,124 @@
+"""Alignment on real (synthesised) speech, scored against espeak-ng's true phone times."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vowelprompt.align import get_aligner
+from vowelprompt.align.pocketsphinx import PocketsphinxAligner, tokenize
+from vowelprompt.align.score import TrueVowel, score_alignment
+from vowelprompt.audio import ANALYSIS_SR, resample
+from vowelprompt.errors import AlignmentError, ConfigError, TranscriptError
+
+
+def at16k(utt) -> np.ndarray:
+    return resample(utt.samples, utt.sr, ANALYSIS_SR)
+
+
+def truth(utt) -> list[TrueVowel]:
+    return [TrueVowel(p.start_s, p.end_s, p.word_index) for p in utt.vowels]
+
+
+@pytest.fixture(scope="module")
+def aligner():
+    return PocketsphinxAligner()
+
+
+@pytest.mark.parametrize(("voice", "rate"), [("en-us+m3", 140), ("en-us+f3", 180), ("en-gb+m3", 220)])
+def test_vowel_boundaries_close_to_truth(synth, aligner, voice, rate):
+    utt = synth.synthesize(
+        "Please put the blue folder on the table next to the window.", voice=voice, rate_wpm=rate
+    )
+    words = aligner.align(at16k(utt), ANALYSIS_SR, utt.text)
+    assert [w.text for w in words] == tokenize(utt.text)
+    assert all(w.pron_source == "dictionary" for w in words)
+    score = score_alignment(words, truth(utt))
+    # Test thresholds are looser than the benchmark's targets: they catch breakage, not tune accuracy.
+    assert score.boundary_error_s < 0.035, score.to_dict()
+    assert score.midpoint_inside >= 0.85, score.to_dict()
+    assert score.matched >= 12
+
+
+def test_words_and_phones_are_ordered_and_inside_the_audio(synth, aligner):
+    utt = synth.synthesize(
+        "My neighbour painted his fence a pale shade of green.", voice="en-gb+f2", rate_wpm=170
+    )
+    words = aligner.align(at16k(utt), ANALYSIS_SR, utt.text)
+    times = [t for w in words for p in w.phones for t in (p.start_s, p.end_s)]
+    assert times == sorted(times)
+    assert times[0] >= 0 and times[-1] <= utt.duration_s + 0.01
+    assert all(w.start_s <= w.phones[0].start_s and w.phones[-1].end_s <= w.end_s for w in words)
+
+
+def test_stress_is_recovered_from_cmudict(synth, aligner):
+    utt = synth.synthesize("a banana", voice="en-us", rate_wpm=150)
+    words = aligner.align(at16k(utt), ANALYSIS_SR, utt.text)
+    assert [p.label for p in words[1].phones if p.label[-1].isdigit()] == ["AH0", "AE1", "AH0"]
+    assert words[0].phones[0].label in ("AH0", "EY1")
+
+
+def test_wider_beam_retry_rescues_a_pronunciation_the_dictionary_lacks(synth):
+    # espeak says "Muller" as /mʊlɚ/-like M UW L ER; the dictionary has M AH L ER. At pocketsphinx's
+    # default beams the only complete path is pruned; the retry with wider beams aligns it.
+    utt = synth.synthesize("The zebra met Muller at noon today in the park", voice="en-us", rate_wpm=160)
+    audio = at16k(utt)
+    with pytest.raises(AlignmentError, match="found no alignment"):
+        PocketsphinxAligner(beams=(1e-48,)).align(audio, ANALYSIS_SR, utt.text)
+    words = PocketsphinxAligner().align(audio, ANALYSIS_SR, utt.text)
+    assert len(words) == 10
+    assert score_alignment(words, truth(utt)).midpoint_inside >= 0.8
+
+
+def test_unknown_words_get_g2p_pronunciations(synth, aligner):
+    utt = synth.synthesize("The zorblax met John at noon today", voice="en-us", rate_wpm=160)
+    words = aligner.align(at16k(utt), ANALYSIS_SR, utt.text)
+    zorblax = words[1]
+    assert zorblax.pron_source == "g2p"
+    assert [p.label for p in zorblax.phones] == ["Z", "AO1", "R", "B", "L", "AE1", "K", "S"]
+    true_word = utt.words[1]
+    assert abs(zorblax.start_s - true_word.start_s) < 0.05 and abs(zorblax.end_s - true_word.end_s) < 0.05
+
+
+def test_non_ascii_transcript(synth, aligner):
+    utt = synth.synthesize("We met at the cafe for a naive chat", voice="en-us", rate_wpm=160)
+    words = aligner.align(at16k(utt), ANALYSIS_SR, "We met at the café — for a naïve chat! 🙂")
+    assert [w.text for w in words] == ["We", "met", "at", "the", "café", "for", "a", "naïve", "chat"]
+    assert all(w.pron_source == "dictionary" for w in words)
+
+
+def test_unpronounceable_word_is_left_unaligned(synth, aligner):
+    utt = synth.synthesize("We met at noon", voice="en-us", rate_wpm=160)
+    words = aligner.align(at16k(utt), ANALYSIS_SR, "We met 你好 at noon")
+    # Chinese characters are a word to the tokenizer, but neither the dictionary nor en-us G2P can say them.
+    assert [(w.text, w.pron_source) for w in words][2] == ("你好", "unaligned")
+    assert words[2].start_s is None and words[3].start_s is not None
+
+
+def test_transcript_that_does_not_match_is_an_alignment_error(synth, aligner):
+    utt = synth.synthesize("The morning train leaves the station before the sun comes up.", rate_wpm=170)
+    with pytest.raises(AlignmentError) as info:
+        aligner.align(at16k(utt), ANALYSIS_SR, "Please put the blue folder on the table next to the window.")
+    assert "\n" not in str(info.value)
+    with pytest.raises(AlignmentError, match="cover only"):
+        aligner.align(at16k(utt), ANALYSIS_SR, "morning")
+
+
+def test_empty_transcript(aligner):
+    with pytest.raises(TranscriptError):
+        aligner.align(np.zeros(16000, dtype=np.float32), ANALYSIS_SR, " ... !!! ")
+
+
+def test_wrong_rate_and_unknown_aligner(aligner):
+    with pytest.raises(AlignmentError, match="16000"):
+        aligner.align(np.zeros(8000, dtype=np.float32), 8000, "hello")
+    with pytest.raises(ConfigError, match="choose one of: pocketsphinx, mfa"):
+        get_aligner("kaldi")
+    with pytest.raises(ConfigError, match="cannot load"):
+        get_aligner("no.such.module:Factory")
+
+
+def test_white_noise_does_not_align(aligner):
+    noise = (0.1 * np.random.default_rng(0).standard_normal(3 * ANALYSIS_SR)).astype(np.float32)
+    with pytest.raises(AlignmentError):
+        aligner.align(noise, ANALYSIS_SR, "the morning train leaves the station")

@@ -1,0 +1,235 @@
+"""`vowelprompt annotate` / `fit-stats` as users run them: real processes, real files, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import parselmouth
+import pytest
+from conftest import EXAMPLE, REPO, write_wav
+
+from vowelprompt.records import Annotation
+
+
+def run(*args: str, cwd: Path = REPO, check_rc: int | None = 0) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "vowelprompt.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    if check_rc is not None:
+        assert proc.returncode == check_rc, proc.stderr
+    return proc
+
+
+def rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_annotate_example_prints_one_sentence_per_vowel():
+    proc = run("annotate", str(EXAMPLE))
+    lines = proc.stdout.splitlines()
+    header = lines[0]
+    n_vowels = int(header.split(" vowels")[0].rsplit(" ", 1)[-1])
+    sentences = [line for line in lines if line.startswith("The vowel /")]
+    assert len(sentences) == n_vowels >= 15
+    assert 'The vowel /eɪ/ in "day"' in proc.stdout
+    assert "normalization utterance" in header
+
+
+def test_json_output_round_trips_into_records():
+    proc = run("annotate", str(EXAMPLE), "--json", "--style", "compact")
+    data = json.loads(proc.stdout)
+    row = Annotation.from_dict(data)
+    assert row.ok and row.style == "compact" and row.aligner == "pocketsphinx"
+    assert json.loads(json.dumps(row.to_dict())) == data
+    assert row.versions["vowelprompt"]
+    v = row.vowels[0]
+    assert set(v.bins) <= {"pitch", "pitch_slope", "pitch_var", "energy", "energy_var", "duration"}
+    assert v.features.duration_s == pytest.approx(v.span.end_s - v.span.start_s, abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def bad_batch(tmp_path_factory, synth) -> Path:
+    """A folder with one good file and one of every kind of bad input, each with a transcript."""
+    d = tmp_path_factory.mktemp("batch")
+    text = "Please put the blue folder on the table next to the window."
+    utt = synth.synthesize(text, voice="en-us+m3", rate_wpm=170)
+
+    def add(name: str, samples, sr, transcript: str | None = text, subtype="PCM_16"):
+        write_wav(d / f"{name}.wav", samples, sr, subtype)
+        if transcript is not None:
+            (d / f"{name}.txt").write_text(transcript)
+
+    add("good", utt.samples, utt.sr)
+    (d / "empty.wav").write_bytes(b"")
+    (d / "empty.txt").write_text(text)
+    (d / "corrupt.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + os.urandom(64))
+    add("silence", np.zeros(utt.sr * 2, dtype=np.float32), utt.sr)
+    add("noise", (0.1 * np.random.default_rng(1).standard_normal(utt.sr * 3)).astype(np.float32), utt.sr)
+    add("clipped", np.clip(utt.samples * 8, -1, 1), utt.sr, subtype="FLOAT")
+    s8 = __import__("soxr").resample(utt.samples, utt.sr, 8000)
+    add("rate8k", s8, 8000)
+    s48 = __import__("soxr").resample(utt.samples, utt.sr, 48000)
+    add("stereo48k", np.stack([s48, s48 * 0.5], axis=1), 48000)
+    add("mismatch", utt.samples, utt.sr, "The morning train leaves the station before the sun comes up.")
+    add("unknown_words", utt.samples, utt.sr, text.replace("folder", "flurbox"))
+    add("no_transcript", utt.samples, utt.sr, transcript=None)
+    add("non_ascii", utt.samples, utt.sr, "Please put the blue folder on the table — next to the window! ✨")
+    return d
+
+
+EXPECTED = {
+    "good": "ok",
+    "empty": "audio_error",
+    "corrupt": "audio_error",
+    "silence": "audio_error",
+    "noise": "alignment_error",
+    "clipped": "ok",
+    "rate8k": "ok",
+    "stereo48k": "ok",
+    "mismatch": "alignment_error",
+    "unknown_words": "ok",
+    "no_transcript": "transcript_error",
+    "non_ascii": "ok",
+}
+
+
+def test_batch_of_bad_inputs_yields_one_row_each(bad_batch, tmp_path):
+    out = tmp_path / "out.jsonl"
+    proc = run("annotate", str(bad_batch), "-o", str(out), "-q", check_rc=1)
+    got = {r["id"]: r for r in rows(out)}
+    assert {k: r["status"] for k, r in got.items()} == EXPECTED
+    for key, row in got.items():
+        if row["status"] != "ok":
+            assert row["error"] and "\n" not in row["error"]
+            assert f"{key}: {row['status']}: " in proc.stderr
+    assert any("clipped" in w for w in got["clipped"]["warnings"])
+    assert any("flurbox" in w for w in got["unknown_words"]["warnings"])
+    assert any("low sample rate" in w for w in got["rate8k"]["warnings"])
+    # Resampled and downmixed copies of the same speech give nearly the same vowels.
+    n = len(got["good"]["vowels"])
+    assert abs(len(got["stereo48k"]["vowels"]) - n) <= 1 and abs(len(got["rate8k"]["vowels"]) - n) <= 2
+
+
+def test_jobs_2_gives_the_same_rows_as_jobs_1(bad_batch, tmp_path):
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    run("annotate", str(bad_batch), "-o", str(one), "-q", check_rc=1)
+    run("annotate", str(bad_batch), "-o", str(two), "-q", "--jobs", "2", check_rc=1)
+    a = {r["id"]: (r["status"], r["description"]) for r in rows(one)}
+    b = {r["id"]: (r["status"], r["description"]) for r in rows(two)}
+    assert a == b
+
+
+def test_resume_after_a_crash_finishes_every_item_once(corpus, tmp_path):
+    out = tmp_path / "out.jsonl"
+    cmd = [sys.executable, "-m", "vowelprompt.cli", "annotate", str(corpus), "-o", str(out), "-q"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 3):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)  # a crash: no cleanup, possibly mid-line
+    proc.wait()
+    partial = len(out.read_text().splitlines())
+    with open(out, "a") as fh:
+        fh.write('{"id": "torn')  # and a torn last line
+    run("annotate", str(corpus), "-o", str(out), "-q", "--resume")
+    ids = [r["id"] for r in rows(out)]
+    total = sum(1 for _ in open(corpus))
+    assert len(ids) == len(set(ids)) == total and partial < total
+
+
+def test_resume_needs_output():
+    proc = run("annotate", str(EXAMPLE), "--resume", check_rc=2)
+    assert proc.stderr.strip() == "vowelprompt: error: --resume needs --output (the file to resume)"
+
+
+def test_text_option_and_missing_transcript(tmp_path):
+    wav = shutil.copy(EXAMPLE, tmp_path / "copy.wav")
+    proc = run("annotate", str(wav), check_rc=1)
+    assert "copy: transcript_error: " in proc.stderr and "pass --text" in proc.stderr
+    proc = run(
+        "annotate", str(wav), "--text", "It's a beautiful day, and I am really happy to see you again."
+    )
+    assert 'in "beautiful"' in proc.stdout
+
+
+def test_lab_sidecar_is_used(tmp_path):
+    wav = shutil.copy(EXAMPLE, tmp_path / "utt.wav")
+    (tmp_path / "utt.lab").write_text(EXAMPLE.with_suffix(".txt").read_text())
+    assert 'in "happy"' in run("annotate", str(wav)).stdout
+
+
+def test_textgrid_and_plot_outputs(tmp_path):
+    run("annotate", str(EXAMPLE), "--textgrid", str(tmp_path / "tg"), "--plot", str(tmp_path / "fig.png"))
+    tg = parselmouth.read(str(tmp_path / "tg" / "happy_day.TextGrid"))
+    tiers = [
+        parselmouth.praat.call(tg, "Get tier name", i + 1)
+        for i in range(parselmouth.praat.call(tg, "Get number of tiers"))
+    ]
+    assert tiers[:2] == ["words", "phones"] and "vowel-pitch" in tiers
+    png = (tmp_path / "fig.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+def test_imported_textgrid_reproduces_the_annotation(tmp_path):
+    first = json.loads(run("annotate", str(EXAMPLE), "--json", "--textgrid", str(tmp_path)).stdout)
+    again = json.loads(
+        run("annotate", str(EXAMPLE), "--json", "--alignment", str(tmp_path / "happy_day.TextGrid")).stdout
+    )
+    assert again["aligner"] == "textgrid"
+    assert [v["span"]["ipa"] for v in again["vowels"]] == [v["span"]["ipa"] for v in first["vowels"]]
+    assert again["description"] == first["description"]
+
+
+def test_fit_stats_then_annotate_with_stats(corpus, tmp_path):
+    stats = tmp_path / "stats.json"
+    proc = run("fit-stats", str(corpus), "-o", str(stats), "-q", "--jobs", "2")
+    assert "fitted statistics on 12 utterances (2 speakers" in proc.stderr
+    data = json.loads(stats.read_text())
+    assert set(data["speakers"]) == {"en-us+m3", "en-gb+f2"} and len(data["edges"]["pitch"]) == 4
+    out = json.loads(run("annotate", str(EXAMPLE), "--json", "--stats", str(stats)).stdout)
+    assert out["normalization"] == "fitted"
+    assert not any("no fitted statistics" in w for w in out["warnings"])
+    assert run(
+        "fit-stats", str(corpus), "-o", str(stats), "--save-annotations", str(tmp_path / "a.jsonl"), "-q"
+    )
+    again = tmp_path / "stats2.json"
+    run("fit-stats", str(tmp_path / "a.jsonl"), "-o", str(again))  # from annotate's own output
+    refit = json.loads(again.read_text())["edges"]  # same rows, other order: equal up to float rounding
+    assert refit.keys() == data["edges"].keys()
+    assert all(refit[k] == pytest.approx(data["edges"][k], abs=1e-9) for k in refit)
+
+
+def test_bad_stats_file_is_a_one_line_error(tmp_path):
+    bad = tmp_path / "stats.json"
+    bad.write_text("[]")
+    proc = run("annotate", str(EXAMPLE), "--stats", str(bad), check_rc=2)
+    assert proc.stderr.startswith("vowelprompt: error: ") and proc.stderr.count("\n") == 1
+
+
+def test_manifest_with_bad_line(tmp_path):
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"audio": str(EXAMPLE)}) + "\n{oops\n")
+    proc = run("annotate", str(manifest), check_rc=2)
+    assert "m.jsonl:2: not valid JSON" in proc.stderr
+
+
+def test_heavy_libraries_are_not_imported():
+    heavy = "{'torch', 'transformers', 'trl', 'vllm', 'matplotlib', 'faster_whisper', 'opensmile'}"
+    code = (
+        "import sys; from vowelprompt.cli import main; "
+        f"rc = main(['annotate', {str(EXAMPLE)!r}, '-q', '--json']); "
+        f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {heavy}); "
+        "print(heavy, file=sys.stderr); sys.exit(rc)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "[]"

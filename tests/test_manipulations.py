@@ -1,0 +1,88 @@
+"""Known changes in, matching descriptor changes out: PSOLA-manipulate one vowel of real speech, annotate
+both versions through the whole pipeline, and check the touched vowel moved the right way and the others
+did not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import write_wav
+
+import vowelprompt
+from vowelprompt.normalize import LEVELS
+
+TEXT = "Please put the blue folder on the table next to the window."
+
+
+@pytest.fixture(scope="module")
+def original(synth, tmp_path_factory):
+    utt = synth.synthesize(TEXT, voice="en-us+m3", rate_wpm=150)
+    path = write_wav(tmp_path_factory.mktemp("psola") / "orig.wav", utt.samples, utt.sr)
+    return utt, vowelprompt.annotate(path, text=TEXT)
+
+
+def target(row, word: str):
+    """Index and vowel of the first (stressed) vowel of ``word``."""
+    return next((i, v) for i, v in enumerate(row.vowels) if v.span.word == word)
+
+
+def manipulated(synth, original, tmp_path, word: str, **change):
+    utt, row = original
+    _, v = target(row, word)
+    samples = synth.psola(utt.samples, utt.sr, start_s=v.span.start_s, end_s=v.span.end_s, **change)
+    new = vowelprompt.annotate(write_wav(tmp_path / "m.wav", samples, utt.sr, subtype="FLOAT"), text=TEXT)
+    assert new.ok and len(new.vowels) == len(row.vowels)
+    return row, new
+
+
+def others(row, new, index: int, attr: str) -> np.ndarray:
+    pairs = [
+        (getattr(a.features, attr), getattr(b.features, attr))
+        for k, (a, b) in enumerate(zip(row.vowels, new.vowels))
+        if k != index and a.features.voiced_frames > 3
+    ]
+    return np.array([(b - a) for a, b in pairs if a is not None and b is not None])
+
+
+def test_f0_up_30_percent_raises_that_vowels_pitch(synth, original, tmp_path):
+    row, new = manipulated(synth, original, tmp_path, "blue", f0_factor=1.3)
+    i, before = target(row, "blue")
+    _, after = target(new, "blue")
+    assert after.features.f0_mean_hz / before.features.f0_mean_hz == pytest.approx(1.3, rel=0.04)
+    assert after.z["pitch"] > before.z["pitch"] + 0.5
+    assert LEVELS.index(after.bins["pitch"]) >= LEVELS.index(before.bins["pitch"])
+    # Untouched vowels keep their F0 (within 2 %, a third of a semitone).
+    ratios = [
+        b.features.f0_mean_hz / a.features.f0_mean_hz
+        for k, (a, b) in enumerate(zip(row.vowels, new.vowels))
+        if k != i and a.features.f0_mean_hz and b.features.f0_mean_hz
+    ]
+    assert np.median(np.abs(np.array(ratios) - 1)) < 0.02
+
+
+def test_duration_up_40_percent_lengthens_those_vowels(synth, original, tmp_path):
+    # Single vowel boundaries from pocketsphinx move by a frame or more between near-identical renderings
+    # (10 ms frames; /eɪ/ in "table" after a plosive varied 50–130 ms), so stretch three vowels and check
+    # each got longer and their median ratio is ≈ 1.4.
+    utt, row = original
+    words = ("blue", "table", "window")
+    samples = utt.samples
+    for word in reversed(words):  # later spans first, so earlier spans keep their times
+        _, v = target(row, word)
+        samples = synth.psola(
+            samples, utt.sr, duration_factor=1.4, start_s=v.span.start_s, end_s=v.span.end_s
+        )
+    new = vowelprompt.annotate(write_wav(tmp_path / "long.wav", samples, utt.sr, subtype="FLOAT"), text=TEXT)
+    ratios = [target(new, w)[1].features.duration_s / target(row, w)[1].features.duration_s for w in words]
+    assert min(ratios) > 1.1, ratios
+    assert np.median(ratios) == pytest.approx(1.4, abs=0.15), ratios
+    assert all(target(new, w)[1].z["duration"] > target(row, w)[1].z["duration"] for w in words)
+
+
+def test_plus_6_db_raises_that_vowels_energy(synth, original, tmp_path):
+    row, new = manipulated(synth, original, tmp_path, "put", gain_db=6.0)
+    i, before = target(row, "put")
+    _, after = target(new, "put")
+    assert after.features.rms_mean_db - before.features.rms_mean_db == pytest.approx(6.0, abs=0.5)
+    assert after.z["energy"] > before.z["energy"]
+    assert np.median(np.abs(others(row, new, i, "rms_mean_db"))) < 0.5
