@@ -118,6 +118,12 @@ def test_wrong_rate_and_unknown_aligner(aligner):
         get_aligner("no.such.module:Factory")
 
 
+def test_long_recording_is_refused_before_aligning(aligner):
+    long = np.zeros(121 * ANALYSIS_SR, dtype=np.float32)
+    with pytest.raises(AlignmentError, match="over pocketsphinx's 120 s limit"):
+        aligner.align(long, ANALYSIS_SR, "hello")
+
+
 def test_white_noise_does_not_align(aligner):
     noise = (0.1 * np.random.default_rng(0).standard_normal(3 * ANALYSIS_SR)).astype(np.float32)
     with pytest.raises(AlignmentError):

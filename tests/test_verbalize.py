@@ -54,11 +54,27 @@ def test_speechcue_sentence():
 
 
 def test_compact_carries_the_same_bins():
-    ann = Annotation(id="u", audio="u.wav", status="ok", vowels=(v(), v("æ", "happy", {"duration": "low"})))
+    second = Vowel(VowelSpan("AE", "æ", 1, 0.2, 0.3, "happy", 1), FEATS, {}, {"duration": "low"})
+    third = Vowel(VowelSpan("IY", "i", 0, 0.3, 0.4, "happy", 1), FEATS, {}, {"pitch_slope": "flat"})
+    ann = Annotation(id="u", audio="u.wav", status="ok", vowels=(v(), second, third))
     lines = compact(ann).splitlines()
-    assert lines[1] == "it's /ɪ/ p4,1,↑2 i2,4 d4; happy /æ/ p-,-,- i-,- d2"
+    assert lines[1:] == ["it's: /ɪ/ 4 1 +2 2 4 4", "happy: /æ/ - - - - - 2, /i/ - - 0 - - -"]
+    assert lines[0].startswith("Vowel codes by word: /vowel/ pitch, pitch variation, slope, intensity")
 
 
 def test_unknown_style():
     with pytest.raises(ConfigError, match="choose one of: paper, speechcue, compact"):
         describe(Annotation(id="u", audio="u.wav", status="ok"), "poetry")
+
+
+def test_compact_is_at_most_half_the_tokens_of_paper():
+    from tokenizers import Tokenizer
+
+    import vowelprompt
+    from vowelprompt.asr import bundled_model_dir
+
+    tok = Tokenizer.from_file(str(bundled_model_dir() / "tokenizer.json"))  # a real BPE (Whisper's)
+    row = vowelprompt.annotate("examples/happy_day.wav")
+    paper_tokens = len(tok.encode(describe(row, "paper")).ids)
+    compact_tokens = len(tok.encode(describe(row, "compact")).ids)
+    assert compact_tokens <= 0.5 * paper_tokens, (compact_tokens, paper_tokens)

@@ -4,8 +4,8 @@ Styles (:data:`STYLES`):
 
 - ``paper`` — one sentence per vowel, tied to its word, as in the VowelPrompt paper.
 - ``speechcue`` — one sentence for the whole utterance, as in SpeechCueLLM.
-- ``compact`` — the paper style's information in a fixed-width code per vowel with a one-line legend;
-  at most half the paper style's tokens (measured in ``benchmarks/bench_annotate.py``).
+- ``compact`` — the paper style's information as digit codes, one line per word, after a one-line legend;
+  about 45 % of the paper style's tokens for a typical utterance (``benchmarks/bench_speed.py``).
 
 A descriptor without a bin (e.g. no pitch in an unvoiced vowel) is left out of the text, never invented.
 """
@@ -13,6 +13,7 @@ A descriptor without a bin (e.g. no pitch in an unvoiced vowel) is left out of t
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import groupby
 
 from vowelprompt.errors import ConfigError
 from vowelprompt.normalize import LEVELS
@@ -88,19 +89,18 @@ def speechcue(annotation: Annotation) -> str:
 
 _CODE = dict(zip(LEVELS, "12345"))
 _SLOPE_CODE = {
-    "flat": "=",
-    "slightly rising": "↑1", "moderately rising": "↑2", "steeply rising": "↑3",
-    "slightly falling": "↓1", "moderately falling": "↓2", "steeply falling": "↓3",
+    "flat": "0",
+    "slightly rising": "+1", "moderately rising": "+2", "steeply rising": "+3",
+    "slightly falling": "-1", "moderately falling": "-2", "steeply falling": "-3",
 }  # fmt: skip
 COMPACT_LEGEND = (
-    "Vowels as word /vowel/ pitch:level,variation,slope intensity:level,variation duration:level; "
-    "levels 1=very low … 5=very high, slope = flat, ↑/↓ 1-3 = slightly/moderately/steeply rising/falling, "
-    "- = not measurable."
+    "Vowel codes by word: /vowel/ pitch, pitch variation, slope, intensity, intensity variation, duration "
+    "(1-5 = very low to very high; slope -3 to +3 = steeply falling to steeply rising, 0 flat; - none)."
 )
 
 
 def compact_code(vowel: Vowel) -> str:
-    """``it's /ɪ/ p4,1,= i2,4 d4``: the same bins as :func:`vowel_sentence`, coded."""
+    """``/ɪ/ 4 1 +2 2 4 4``: the same bins as :func:`vowel_sentence`, coded in the legend's order."""
     b = vowel.bins
 
     def code(key: str) -> str:
@@ -108,14 +108,18 @@ def compact_code(vowel: Vowel) -> str:
 
     slope = _SLOPE_CODE[b["pitch_slope"]] if "pitch_slope" in b else "-"
     return (
-        f"{vowel.span.word} /{vowel.span.ipa}/ p{code('pitch')},{code('pitch_var')},{slope} "
-        f"i{code('energy')},{code('energy_var')} d{code('duration')}"
+        f"/{vowel.span.ipa}/ {code('pitch')} {code('pitch_var')} {slope} "
+        f"{code('energy')} {code('energy_var')} {code('duration')}"
     )
 
 
 def compact(annotation: Annotation) -> str:
-    """A legend line and one short code per vowel (same information as ``paper``)."""
-    return COMPACT_LEGEND + "\n" + "; ".join(compact_code(v) for v in annotation.vowels)
+    """A legend line, then one line per word: ``beautiful: /u/ 5 3 -2 3 5 3, /ə/ 4 2 -1 4 2 2``."""
+    lines = [COMPACT_LEGEND]
+    for _, group in groupby(annotation.vowels, key=lambda v: v.span.word_index):
+        vowels = list(group)
+        lines.append(f"{vowels[0].span.word}: " + ", ".join(compact_code(v) for v in vowels))
+    return "\n".join(lines)
 
 
 STYLES: dict[str, Callable[[Annotation], str]] = {"paper": paper, "speechcue": speechcue, "compact": compact}

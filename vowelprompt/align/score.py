@@ -18,9 +18,12 @@ from vowelprompt.records import Word
 
 @dataclass(frozen=True)
 class TrueVowel:
+    """A reference vowel; ``exact`` is False where the reference boundary is itself an estimate."""
+
     start_s: float
     end_s: float
     word_index: int
+    exact: bool = True
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,10 @@ class AlignmentScore:
     matched: int
     unmatched: int
     errors_s: tuple[float, ...]
+    exact_errors_s: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "errors_s"}
+        return {k: v for k, v in self.__dict__.items() if not k.endswith("errors_s")}
 
 
 def score_alignment(words: Sequence[Word], truth: Sequence[TrueVowel]) -> AlignmentScore:
@@ -51,6 +55,7 @@ def score_alignment(words: Sequence[Word], truth: Sequence[TrueVowel]) -> Alignm
     for t in truth:
         by_word.setdefault(t.word_index, []).append(t)
     errors: list[float] = []
+    exact: list[float] = []
     inside: list[bool] = []
     unmatched = 0
     for span in vowel_spans(list(words)):
@@ -64,7 +69,10 @@ def score_alignment(words: Sequence[Word], truth: Sequence[TrueVowel]) -> Alignm
             best = candidates[int(np.argmax(overlaps))]
         else:
             best = min(candidates, key=lambda t: abs((t.start_s + t.end_s) / 2 - mid))
-        errors += [abs(span.start_s - best.start_s), abs(span.end_s - best.end_s)]
+        pair = [abs(span.start_s - best.start_s), abs(span.end_s - best.end_s)]
+        errors += pair
+        if best.exact:
+            exact += pair
         inside.append(any(t.start_s <= mid <= t.end_s for t in candidates))
     return AlignmentScore(
         boundary_error_s=float(np.mean(errors)) if errors else float("nan"),
@@ -72,4 +80,5 @@ def score_alignment(words: Sequence[Word], truth: Sequence[TrueVowel]) -> Alignm
         matched=len(inside),
         unmatched=unmatched,
         errors_s=tuple(errors),
+        exact_errors_s=tuple(exact),
     )

@@ -1,0 +1,174 @@
+"""Throughput of annotate, of its stages, and of openSMILE's eGeMAPS LLDs on the same audio; token cost of
+the description styles; time and peak memory on a long recording.
+
+    python benchmarks/bench_speed.py [--files 40] [--long-minutes 9]
+
+"× real time" = seconds of audio processed per second of wall-clock time. Single-core figures pin the
+process to one CPU (sched_setaffinity) so that library thread pools cannot borrow the second core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from vowelprompt.align.vowels import vowel_spans
+from vowelprompt.audio import load_audio
+from vowelprompt.features import compute_tracks, measure_utterance, measure_vowel
+from vowelprompt.io import read_manifest
+from vowelprompt.pipeline import AnnotateConfig, Annotator, iter_annotate
+from vowelprompt.synth import DEFAULT_SENTENCES, write_corpus
+from vowelprompt.verbalize import describe
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def tokenizer():
+    """A real BPE tokenizer available offline: Whisper's (GPT-2 family), from the asr extra."""
+    from tokenizers import Tokenizer
+
+    from vowelprompt.asr import bundled_model_dir
+
+    return Tokenizer.from_file(str(bundled_model_dir() / "tokenizer.json"))
+
+
+def long_file_run(items, folder: Path, minutes: float) -> dict:
+    # Just under the length asked for, so "2 minutes" tests the aligner's 120 s limit from inside.
+    """Concatenate utterances into one long recording and annotate it in a fresh process."""
+    samples, texts, total = [], [], 0.0
+    for utt in itertools.cycle(items):
+        audio, sr = sf.read(utt.audio, dtype="float32")
+        if total + len(audio) / sr > minutes * 60:
+            break
+        samples.append(audio)
+        texts.append(utt.text)
+        total += len(audio) / sr
+    path = folder / "long.wav"
+    sf.write(path, np.concatenate(samples), sr)
+    path.with_suffix(".txt").write_text(" ".join(texts))
+    code = (
+        "import re, time, json; from vowelprompt.pipeline import annotate; t = time.perf_counter(); "
+        f"row = annotate({str(path)!r}); "
+        # VmHWM, not ru_maxrss: the latter can carry the parent's high-water mark across fork+exec.
+        "hwm = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)) / 1024; "
+        "print(json.dumps({'status': row.status, 'error': row.error, 'vowels': len(row.vowels), "
+        "'seconds': time.perf_counter() - t, 'peak_rss_mb': hwm}))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["audio_s"] = sf.info(str(path)).duration
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=40, help="utterances in the test set (default 40)")
+    parser.add_argument(
+        "--long-minutes", type=float, nargs="*", default=[2.0, 9.0], help="lengths of the long-file tests"
+    )
+    args = parser.parse_args(argv)
+    tmp = tempfile.TemporaryDirectory()
+    folder = Path(tmp.name)
+    manifest = write_corpus(folder, DEFAULT_SENTENCES, ("en-us+m1", "en-gb+f2"), (150, 220))
+    items = read_manifest(manifest)[: args.files]
+    audio_s = sum(sf.info(u.audio).duration for u in items)
+    both_cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(both_cores)})
+
+    annotator = Annotator(AnnotateConfig())
+    annotator.annotate(items[0])  # warm-up: dictionary, decoders, G2P tables
+    rows, t_annotate = timed(lambda: [annotator.annotate(u) for u in items])
+    assert all(r.ok for r in rows), [r.error for r in rows if not r.ok]
+
+    audios = [load_audio(u.audio) for u in items]
+    _, t_align = timed(
+        lambda: [annotator.aligner_instance().align(a.samples, a.sr, u.text) for a, u in zip(audios, items)]
+    )
+
+    def features():
+        for audio, row in zip(audios, rows):
+            tracks = compute_tracks(audio.samples, audio.sr)
+            spans = vowel_spans(list(row.words))
+            feats = [measure_vowel(s, tracks) for s in spans]
+            measure_utterance(list(row.words), len(feats), tracks)
+
+    _, t_features = timed(features)
+
+    import opensmile
+
+    smile = opensmile.Smile(
+        feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.LowLevelDescriptors
+    )
+    smile.process_signal(audios[0].samples, audios[0].sr)  # warm-up
+    _, t_smile = timed(lambda: [smile.process_signal(a.samples, a.sr) for a in audios])
+
+    os.sched_setaffinity(0, both_cores)
+    _, t_jobs2 = timed(lambda: list(iter_annotate(items, AnnotateConfig(), jobs=2)))
+
+    tok = tokenizer()
+    paper = [describe(r, "paper") for r in rows]
+    compact = [describe(r, "compact") for r in rows]
+    speechcue = [describe(r, "speechcue") for r in rows]
+    ntok = {name: float(np.mean([len(tok.encode(t).ids) for t in texts]))
+            for name, texts in (("paper", paper), ("compact", compact), ("speechcue", speechcue))}  # fmt: skip
+
+    fig = {
+        "files": len(items),
+        "audio_s": round(audio_s, 1),
+        "annotate_x_rt_1core": audio_s / t_annotate,
+        "annotate_x_rt_jobs2": audio_s / t_jobs2,
+        "align_x_rt_1core": audio_s / t_align,
+        "features_x_rt_1core": audio_s / t_features,
+        "opensmile_egemaps_lld_x_rt_1core": audio_s / t_smile,
+        "features_vs_opensmile": t_smile / t_features,
+        "tokens_per_utterance": ntok,
+        "compact_over_paper_tokens": ntok["compact"] / ntok["paper"],
+        "vowels_per_utterance": float(np.mean([len(r.vowels) for r in rows])),
+    }
+    print(f"{len(items)} utterances, {audio_s:.1f} s of audio (espeak-ng, 2 voices, 150/220 wpm)\n")
+    print("| stage | × real time |")
+    print("|---|---|")
+    print(f"| annotate end to end, 1 core | {fig['annotate_x_rt_1core']:.0f}× |")
+    print(f"| annotate end to end, --jobs 2 (incl. worker start-up) | {fig['annotate_x_rt_jobs2']:.0f}× |")
+    print(f"| alignment alone (pocketsphinx), 1 core | {fig['align_x_rt_1core']:.0f}× |")
+    print(
+        f"| vowel features alone (F0 two-pass + RMS + 6 LLDs), 1 core | {fig['features_x_rt_1core']:.0f}× |"
+    )
+    print(
+        f"| openSMILE eGeMAPSv02 LLDs, same audio, 1 core | {fig['opensmile_egemaps_lld_x_rt_1core']:.0f}× |"
+    )
+    print(f"\nfeature stage vs openSMILE: {fig['features_vs_opensmile']:.2f}× the speed")
+    print(
+        f"tokens per utterance (Whisper BPE): paper {ntok['paper']:.0f}, compact {ntok['compact']:.0f} "
+        f"({fig['compact_over_paper_tokens']:.0%} of paper), speechcue {ntok['speechcue']:.0f}; "
+        f"{fig['vowels_per_utterance']:.1f} vowels per utterance"
+    )
+    fig["long_files"] = []
+    for minutes in args.long_minutes:
+        long = long_file_run(items, folder, minutes)
+        fig["long_files"].append(long)
+        print(
+            f"long file: {long['audio_s'] / 60:.1f} min -> status {long['status']}"
+            + (f" ({long['error']})" if long["error"] else f", {long['vowels']} vowels")
+            + f", {long['seconds']:.1f} s, peak RSS {long['peak_rss_mb']:.0f} MB"
+        )
+    tmp.cleanup()
+    return fig
+
+
+if __name__ == "__main__":
+    main()
