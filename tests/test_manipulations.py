@@ -86,3 +86,30 @@ def test_plus_6_db_raises_that_vowels_energy(synth, original, tmp_path):
     assert after.features.rms_mean_db - before.features.rms_mean_db == pytest.approx(6.0, abs=0.5)
     assert after.z["energy"] > before.z["energy"]
     assert np.median(np.abs(others(row, new, i, "rms_mean_db"))) < 0.5
+
+
+def test_whispered_vowel_keeps_its_other_descriptors(original, tmp_path):
+    # Replace one vowel of real speech by noise of the same level (a whispered vowel), keep the alignment.
+    from vowelprompt.textgrids import write_alignment
+    from vowelprompt.verbalize import vowel_sentence
+
+    utt, row = original
+    i, v = target(row, "blue")
+    samples = utt.samples.copy()
+    a, b = int(v.span.start_s * utt.sr), int(v.span.end_s * utt.sr)
+    level = np.sqrt(np.mean(samples[a:b] ** 2))
+    samples[a:b] = level * np.random.default_rng(0).standard_normal(b - a).astype(np.float32)
+    write_alignment(tmp_path / "orig.TextGrid", row)
+    path = write_wav(tmp_path / "whisper.wav", samples, utt.sr, subtype="FLOAT")
+    new = vowelprompt.annotate(path, alignment=str(tmp_path / "orig.TextGrid"))
+    assert new.ok
+    w = new.vowels[i]
+    assert w.features.voiced_frames == 0 and w.features.f0_mean_hz is None
+    assert not {"pitch", "pitch_var", "pitch_slope"} & set(w.bins)
+    assert {"energy", "energy_var", "duration"} <= set(w.bins)
+    sentence = vowel_sentence(w)
+    assert "pitch" not in sentence and "intensity" in sentence and "duration" in sentence
+    assert any("had no voiced frames" in warning for warning in new.warnings)
+    assert sum(x.features.voiced_frames == 0 for x in new.vowels) == 1 + sum(
+        x.features.voiced_frames == 0 for x in row.vowels
+    )

