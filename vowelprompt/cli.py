@@ -24,6 +24,15 @@ examples:
 """
 
 
+PREDICT_EPILOG = """\
+examples:
+  vowelprompt predict annotated.jsonl --model smollm2-135m --backend transformers -o preds.jsonl
+  vowelprompt predict test.jsonl --stats stats.json --backend vllm --model Qwen/Qwen2.5-7B-Instruct -o p.jsonl
+  vowelprompt predict ann.jsonl --backend openai --base-url http://127.0.0.1:8000/v1 --model m -o p.jsonl
+  vowelprompt evaluate preds.jsonl
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     from vowelprompt.verbalize import STYLES
 
@@ -72,6 +81,54 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("-o", "--output", required=True, help="statistics JSON to write")
     fit.add_argument("--save-annotations", help="also write the annotated rows here (JSONL)")
+
+    from vowelprompt.backends import BACKENDS
+    from vowelprompt.labels import LABEL_SETS
+    from vowelprompt.prompts import builtin_templates
+
+    pred = verbs.add_parser(
+        "predict", parents=[common], help="ask an LLM for the emotion of each utterance",
+        epilog=PREDICT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    model = pred.add_argument_group("model")
+    model.add_argument("--model", default="smollm2-135m", help="alias, local folder or hub id (smollm2-135m)")
+    model.add_argument("--backend", default="transformers", help=f"{', '.join(BACKENDS)} (transformers)")
+    model.add_argument(
+        "--base-url", help="OpenAI-compatible server URL (openai backend; default $OPENAI_BASE_URL)"
+    )
+    model.add_argument("--backend-option", action="append", default=[], metavar="KEY=VALUE",
+                       help="extra backend option, e.g. dtype=float32 or concurrency=4")  # fmt: skip
+    model.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+    model.add_argument("--top-p", type=float, default=1.0)
+    model.add_argument("--max-new-tokens", type=int, default=512)
+    model.add_argument("--seed", type=int, default=0)
+    prompt = pred.add_argument_group("prompt")
+    prompt.add_argument(
+        "--template", default="vowelprompt", help=f"{', '.join(builtin_templates())}, or a .yaml file"
+    )
+    prompt.add_argument("--labels", default="iemocap4", help=f"{', '.join(LABEL_SETS)}, or a,b,c (iemocap4)")
+    prompt.add_argument("--output-format", choices=["tags", "json"], default="tags")
+    prompt.add_argument(
+        "--context-window", type=int, default=12, help="preceding turns for *_context templates"
+    )
+    prompt.add_argument("--vowel-style", choices=["paper", "compact"], default="paper")
+    prompt.add_argument(
+        "--no-constrained", action="store_true", help="do not ask the backend to constrain decoding"
+    )
+    prompt.add_argument("--stats", help="statistics for annotating audio inputs on the fly")
+    out = pred.add_argument_group("output")
+    out.add_argument("-o", "--output", required=True, help="predictions JSONL (+ OUTPUT.run.json)")
+    out.add_argument("--resume", action="store_true", help="skip ids already predicted (errors are retried)")
+    out.add_argument("--batch-size", type=int, default=16)
+    out.add_argument("--save-annotations", help="write the annotated rows here when annotating audio")
+
+    ev = verbs.add_parser("evaluate", help="score predictions: weighted F1, UA, accuracy, invalid rate")
+    ev.add_argument("predictions", help="predictions JSONL from vowelprompt predict")
+    ev.add_argument("--gold", help="JSONL with id and label (default: the gold stored with each prediction)")
+    ev.add_argument("--labels", help="label set to score in (default: the predictions')")
+    ev.add_argument("--map-from", help="map predicted labels from this set into --labels (cross-corpus)")
+    ev.add_argument("-o", "--output", help="scores JSON (default: PREDICTIONS.scores.json)")
+    ev.add_argument("--confusion", help="confusion-matrix PNG (default: PREDICTIONS.confusion.png)")
     return parser
 
 
@@ -238,12 +295,152 @@ def _is_annotations(path: str) -> bool:
     return False
 
 
+def _backend_options(args) -> dict:
+    options = {"model": args.model}
+    for item in args.backend_option:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--backend-option takes KEY=VALUE, got {item!r}")
+        try:
+            options[key.replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.replace("-", "_")] = value
+    if args.base_url:
+        options["base_url"] = args.base_url
+    return options
+
+
+def _annotations(args, save: str | None) -> list:
+    """Rows to predict on: annotate's JSONL as is, or audio/manifests annotated now."""
+    from vowelprompt.io import JsonlWriter, read_jsonl
+    from vowelprompt.normalize import Stats
+    from vowelprompt.pipeline import iter_annotate
+    from vowelprompt.records import Annotation
+
+    first = args.inputs[0]
+    if (
+        len(args.inputs) == 1
+        and first.endswith(".jsonl")
+        and Path(first).is_file()
+        and _is_annotations(first)
+    ):
+        return [Annotation.from_dict(r) for r in read_jsonl(first)]
+    items = _items(args)
+    stats = Stats.load(args.stats) if args.stats else None
+    rows = []
+    writer = JsonlWriter(save) if save else None
+    with _progress(len(items), args.quiet, "annotate") as bar:
+        for row in iter_annotate(items, _config(args), stats, jobs=args.jobs):
+            bar.update()
+            rows.append(row)
+            if writer:
+                writer.write(row.to_dict())
+    if writer:
+        writer.close()
+    order = {item.id: i for i, item in enumerate(items)}
+    return sorted(rows, key=lambda r: order[r.id])
+
+
+def cmd_predict(args, argv: list[str]) -> int:
+    from vowelprompt.backends import Sampling, get_backend
+    from vowelprompt.io import JsonlWriter
+    from vowelprompt.predict import PredictConfig, iter_predict, run_manifest
+
+    config = PredictConfig(
+        template=args.template, labels=args.labels, output_format=args.output_format,
+        context_window=args.context_window, vowel_style=args.vowel_style, constrained=not args.no_constrained,
+        batch_size=args.batch_size,
+    )  # fmt: skip
+    sampling = Sampling(args.temperature, args.top_p, args.max_new_tokens, args.seed)
+    from vowelprompt.prompts import load_template
+
+    load_template(config.template)  # fail fast on a bad template, before loading any model
+    rows = _annotations(args, args.save_annotations)
+    skip = set()
+    if args.resume:
+        from vowelprompt.io import read_jsonl
+
+        if Path(args.output).is_file():
+            skip = {
+                r["id"] for r in read_jsonl(args.output) if r.get("status") in ("ok", "repaired", "invalid")
+            }
+            _drop_rows(Path(args.output), keep=skip)  # errored rows are redone, not duplicated
+    backend = get_backend(args.backend, **_backend_options(args))
+    manifest = run_manifest(config, backend, sampling, argv)
+    Path(args.output + ".run.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    counts: dict[str, int] = {}
+    with (
+        JsonlWriter(args.output, append=args.resume) as writer,
+        _progress(len(rows) - len(skip & {r.id for r in rows}), args.quiet, "predict") as bar,
+    ):
+        for prediction in iter_predict(rows, backend, sampling, config, skip=skip):
+            writer.write(prediction.to_dict())
+            counts[prediction.status] = counts.get(prediction.status, 0) + 1
+            bar.update()
+            if prediction.error:
+                bar.write(f"{prediction.id}: {prediction.status}: {prediction.error}", file=sys.stderr)
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    if not args.quiet:
+        print(f"wrote {sum(counts.values())} predictions to {args.output} ({summary or 'nothing to do'})",
+              file=sys.stderr)  # fmt: skip
+    return 1 if counts.get("backend_error") or counts.get("input_error") else 0
+
+
+def _drop_rows(path: Path, keep: set[str]) -> None:
+    lines = [
+        line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if _row_id(line) in keep
+    ]
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def _row_id(line: str) -> str | None:
+    try:
+        return json.loads(line)["id"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return None
+
+
+def cmd_evaluate(args) -> int:
+    from vowelprompt.io import read_jsonl
+    from vowelprompt.metrics import plot_confusion
+    from vowelprompt.predict import evaluate
+    from vowelprompt.records import Prediction
+
+    predictions = [Prediction.from_dict(r) for r in read_jsonl(args.predictions)]
+    gold = {str(r["id"]): r["label"] for r in read_jsonl(args.gold) if r.get("label")} if args.gold else None
+    result = evaluate(predictions, gold, args.labels, args.map_from)
+    if result.mapping:
+        print(f"label mapping: {result.mapping}")
+    print(result.scores.table())
+    for label, n in result.excluded.items():
+        print(
+            f"note: {n} items with gold label {label!r} are outside the scored label set and were not scored"
+        )
+    if result.missing_gold:
+        print(f"note: {result.missing_gold} predictions have no gold label and were not scored")
+    out = Path(args.output or args.predictions.removesuffix(".jsonl") + ".scores.json")
+    report = {**result.scores.to_dict(), "excluded": result.excluded, "mapping": result.mapping}
+    out.write_text(json.dumps({**report, "missing_gold": result.missing_gold}, indent=1), encoding="utf-8")
+    figure = Path(args.confusion or args.predictions.removesuffix(".jsonl") + ".confusion.png")
+    try:
+        plot_confusion(result.scores, figure)
+        print(f"wrote {out} and {figure}")
+    except VowelPromptError as exc:  # matplotlib missing: the numbers are still written
+        print(f"wrote {out} (no figure: {exc})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     try:
         if args.verb == "annotate":
             return cmd_annotate(args)
+        if args.verb == "predict":
+            return cmd_predict(args, argv)
+        if args.verb == "evaluate":
+            return cmd_evaluate(args)
         return cmd_fit_stats(args)
     except VowelPromptError as exc:
         print(f"vowelprompt: error: {exc}", file=sys.stderr)

@@ -49,6 +49,18 @@ class StatsError(VowelPromptError):
     kind = "stats_error"
 
 
+class TemplateError(VowelPromptError):
+    """A prompt template that cannot be loaded or rendered (e.g. a missing variable, named)."""
+
+    kind = "template_error"
+
+
+class BackendError(VowelPromptError):
+    """The model or server could not be used: bad model path, unreachable server, out of retries."""
+
+    kind = "backend_error"
+
+
 class MissingExtraError(VowelPromptError):
     """An optional dependency is not installed; the message names the extra to install."""
 

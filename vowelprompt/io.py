@@ -1,8 +1,9 @@
 """Inputs and outputs: JSONL manifests, resolving audio arguments to items, resumable JSONL writers.
 
 A manifest is JSONL with one item per line: ``audio`` (required; relative paths are relative to the
-manifest's folder), ``text``, ``speaker``, ``label``, ``id`` (default: the audio file's stem) and
-``alignment`` (an existing TextGrid).
+manifest's folder), ``text``, ``speaker``, ``label``, ``id`` (default: the audio file's stem),
+``alignment`` (an existing TextGrid), and ``dialogue`` + ``turn`` (conversation id and position, used to
+give prompts the preceding turns as context).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def read_manifest(path: str | Path) -> list[Utterance]:
                 speaker=None if row.get("speaker") is None else str(row["speaker"]),
                 label=row.get("label"),
                 alignment=alignment,
+                dialogue=None if row.get("dialogue") is None else str(row["dialogue"]),
+                turn=row.get("turn"),
             )
         )
     return items

@@ -142,6 +142,8 @@ class Annotator:
             text=text or " ".join(w.text for w in words),
             speaker=utt.speaker,
             label=utt.label,
+            dialogue=utt.dialogue,
+            turn=utt.turn,
             duration_s=round(audio.duration_s, 4),
             words=tuple(words),
             vowels=vowels,
@@ -174,7 +176,7 @@ def failed(utt: Utterance, kind: str, message: str) -> Annotation:
     """The row recorded for an item that could not be annotated."""
     return Annotation(
         id=utt.id, audio=utt.audio, status=kind, text=utt.text, speaker=utt.speaker, label=utt.label,
-        error=message, versions=versions(),
+        dialogue=utt.dialogue, turn=utt.turn, error=message, versions=versions(),
     )  # fmt: skip
 
 

@@ -50,6 +50,8 @@ class Utterance:
     speaker: str | None = None
     label: str | None = None
     alignment: str | None = None  # path of an existing MFA-style TextGrid, if any
+    dialogue: str | None = None  # conversation id, for dialogue context in prompts
+    turn: int | None = None  # position in the dialogue (earlier turns become context)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -183,6 +185,8 @@ class Annotation:
     text: str | None = None
     speaker: str | None = None
     label: str | None = None
+    dialogue: str | None = None
+    turn: int | None = None
     error: str | None = None
     duration_s: float | None = None
     words: tuple[Word, ...] = ()
@@ -215,3 +219,35 @@ class Annotation:
                 "warnings": tuple(data.get("warnings", ())),
             },
         )
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One model answer: the parsed label (``None`` if nothing usable), how it was parsed, and provenance.
+
+    ``status`` is ``ok`` (well-formed output, label in the set), ``repaired`` (a label was recovered from
+    malformed output or through a synonym), ``invalid`` (no label; counts as wrong in evaluation) or the
+    kind of error that prevented asking the model (``input_error``, ``backend_error``). ``raw`` is the
+    model's text, always kept.
+    """
+
+    id: str
+    status: str
+    label: str | None = None
+    gold: str | None = None
+    reasoning: str = ""
+    evidence: tuple[str, ...] = ()
+    raw: str = ""
+    error: str | None = None
+    label_set: str = ""
+    template: dict[str, Any] = field(default_factory=dict)
+    model: str = ""
+    backend: str = ""
+    sampling: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Prediction:
+        return _build(cls, {**data, "evidence": tuple(data.get("evidence", ()))})

@@ -1,0 +1,52 @@
+"""Label presets, synonyms and cross-corpus mappings."""
+
+from __future__ import annotations
+
+import pytest
+
+from vowelprompt.errors import ConfigError
+from vowelprompt.labels import LABEL_SETS, get_label_set, label_map
+
+
+def test_presets_have_the_documented_sizes():
+    sizes = {name: len(s.labels) for name, s in LABEL_SETS.items()}
+    assert sizes == {"iemocap4": 4, "iemocap5": 5, "iemocap6": 6, "meld7": 7, "cafe7": 7, "emodb7": 7,
+                     "asvp12": 12, "msp8": 8}  # fmt: skip
+    assert LABEL_SETS["meld7"].labels == ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear")
+
+
+@pytest.mark.parametrize(
+    ("preset", "answer", "label"),
+    [
+        ("iemocap4", "excited", "happy"),  # the 4-class merge
+        ("iemocap5", "excited", "excited"),
+        ("iemocap4", "Joyful", "happy"),
+        ("iemocap6", "frustration", "frustrated"),
+        ("meld7", "happy", "joy"),
+        ("meld7", "Angry!", "anger"),
+        ("cafe7", "colère", "anger"),
+        ("emodb7", "bored", "boredom"),
+        ("iemocap4", "bored", None),
+        ("iemocap4", "", None),
+    ],
+)
+def test_synonyms_resolve_per_preset(preset, answer, label):
+    assert LABEL_SETS[preset].normalize(answer) == label
+
+
+def test_cross_corpus_mapping_is_explicit_about_gaps():
+    m = label_map("iemocap6", "meld7")
+    assert m.mapping == {"neutral": "neutral", "happy": "joy", "excited": "joy", "angry": "anger",
+                         "sad": "sadness", "frustrated": None}  # fmt: skip
+    assert m.unmapped == ["frustrated"]
+    assert m.describe().startswith("iemocap6→meld7: neutral→neutral, happy→joy")
+    assert label_map("meld7", "iemocap4").mapping["surprise"] is None
+    assert label_map("iemocap5", "iemocap4").mapping["excited"] == "happy"
+
+
+def test_custom_and_unknown_sets():
+    custom = get_label_set("calm, tense,happy")
+    assert custom.labels == ("calm", "tense", "happy")
+    assert custom.normalize("joy") == "happy" and custom.normalize("tense") == "tense"
+    with pytest.raises(ConfigError, match="choose one of: iemocap4"):
+        get_label_set("iemocap")
