@@ -1,0 +1,140 @@
+"""predict/evaluate logic with a scripted backend (the model is not what is tested here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from vowelprompt.backends import Sampling, Structure
+from vowelprompt.errors import BackendError, ConfigError
+from vowelprompt.predict import PredictConfig, evaluate, iter_predict
+from vowelprompt.records import Annotation, Prediction, Vowel, VowelFeatures, VowelSpan
+
+
+class Scripted:
+    """Answers from a function of the user message; can be told to fail on a batch."""
+
+    name = "scripted"
+    model = "script-1"
+
+    def __init__(self, answer, fail_batches=()):
+        self.answer, self.fail_batches, self.calls = answer, set(fail_batches), []
+
+    def generate(self, conversations, sampling: Sampling, structure: Structure | None = None):
+        self.calls.append((conversations, structure))
+        if len(self.calls) - 1 in self.fail_batches:
+            raise BackendError("server unreachable")
+        return [self.answer(c[-1]["content"]) for c in conversations]
+
+
+def row(uid, label, turn=None, status="ok", text=None):
+    feats = VowelFeatures(150.0, 7.0, 1.0, 0.5, -20.0, 2.0, 0.1, 10)
+    vowel = Vowel(VowelSpan("AE", "æ", 1, 0.1, 0.2, "w", 0), feats, {}, {"pitch": "high"})
+    return Annotation(id=uid, audio=f"{uid}.wav", status=status, text=text or f"words of {uid}", label=label,
+                      speaker="a" if (turn or 0) % 2 else "b", dialogue="d" if turn is not None else None,
+                      turn=turn, vowels=(vowel,) if status == "ok" else (),
+                      error=None if status == "ok" else "bad audio")  # fmt: skip
+
+
+def by_keyword(user: str) -> str:
+    for word, label in (("angry", "angry"), ("sad", "sad"), ("joy", "joy")):
+        if f"words of {word}" in user:
+            return f"<think>cue</think><answer>{label}</answer>"
+    return "I cannot tell."
+
+
+ROWS = [row("angry", "angry"), row("sad", "sad"), row("joy", "excited"), row("other", "neutral"),
+        row("broken", "sad", status="audio_error")]  # fmt: skip
+
+
+def test_one_prediction_per_row_with_statuses_and_provenance():
+    backend = Scripted(by_keyword)
+    preds = {p.id: p for p in iter_predict(ROWS, backend, Sampling(), PredictConfig(batch_size=2))}
+    assert set(preds) == {r.id for r in ROWS}
+    assert {k: (p.label, p.status) for k, p in preds.items()} == {
+        "angry": ("angry", "ok"), "sad": ("sad", "ok"), "joy": ("happy", "repaired"),
+        "other": (None, "invalid"), "broken": (None, "input_error"),
+    }  # fmt: skip
+    assert preds["joy"].gold == "happy"  # 'excited' in the 4-class set
+    assert preds["broken"].error == "audio_error: bad audio"
+    p = preds["angry"]
+    assert p.template["name"] == "vowelprompt" and len(p.template["hash"]) == 12
+    assert (p.model, p.backend, p.label_set, p.sampling["temperature"]) == (
+        "script-1",
+        "scripted",
+        "iemocap4",
+        0.0,
+    )
+    assert p.raw == "<think>cue</think><answer>angry</answer>"
+    # The backend was asked to constrain decoding to the label set.
+    assert "(neutral|happy|angry|sad)" in backend.calls[0][1].regex
+    assert len(backend.calls) == 2  # 4 ok rows in batches of 2; a batch of only failed rows asks nothing
+
+
+def test_backend_failure_is_recorded_per_row_and_the_run_goes_on():
+    preds = list(
+        iter_predict(
+            ROWS[:4], Scripted(by_keyword, fail_batches={0}), Sampling(), PredictConfig(batch_size=2)
+        )
+    )
+    assert [p.status for p in preds] == ["backend_error", "backend_error", "repaired", "invalid"]
+    assert preds[0].error == "server unreachable"
+
+
+def test_skip_resumes_only_missing_rows():
+    preds = list(iter_predict(ROWS, Scripted(by_keyword), Sampling(), skip={"angry", "sad", "broken"}))
+    assert [p.id for p in preds] == ["joy", "other"]
+
+
+def test_context_template_sees_earlier_turns_only():
+    dialogue = [row(f"t{i}", "neutral", turn=i, text=f"line {i}") for i in range(4)]
+    backend = Scripted(lambda user: "<think>x</think><answer>neutral</answer>")
+    list(
+        iter_predict(
+            dialogue, backend, Sampling(), PredictConfig(template="transcript_context", context_window=2)
+        )
+    )
+    users = [c[-1]["content"] for c in backend.calls[0][0]]
+    assert '"line 1"' in users[3] and '"line 2"' in users[3] and '"line 0"' not in users[3]
+    assert "(no earlier turns)" in users[0]
+
+
+def test_json_mode_parses_json_and_asks_for_a_schema():
+    answer = '{"reasoning": "r", "evidence": ["w /æ/: high pitch"], "label": "sad"}'
+    backend = Scripted(lambda user: answer)
+    [pred] = iter_predict(ROWS[1:2], backend, Sampling(), PredictConfig(output_format="json"))
+    assert (pred.label, pred.status, pred.evidence) == ("sad", "ok", ("w /æ/: high pitch",))
+    assert backend.calls[0][1].json_schema["properties"]["label"]["enum"] == [
+        "neutral",
+        "happy",
+        "angry",
+        "sad",
+    ]
+
+
+def test_evaluate_counts_invalid_as_wrong_and_maps_labels():
+    preds = list(iter_predict(ROWS, Scripted(by_keyword), Sampling()))
+    result = evaluate(preds)
+    assert result.scores.n == 5 and result.scores.accuracy == pytest.approx(3 / 5)
+    assert result.scores.invalid_rate == pytest.approx(2 / 5)
+    # Cross-corpus: the same predictions scored against MELD gold labels, mapped iemocap4 → meld7.
+    gold = {"angry": "anger", "sad": "sadness", "joy": "joy", "other": "surprise", "broken": "fear"}
+    cross = evaluate(preds, gold=gold, labels="meld7", map_from="iemocap4")
+    assert cross.scores.accuracy == pytest.approx(3 / 5)
+    assert cross.mapping.startswith("iemocap4→meld7: neutral→neutral, happy→joy, angry→anger, sad→sadness")
+
+
+def test_evaluate_reports_gold_outside_the_set():
+    preds = [Prediction(id="a", status="ok", label="sad", gold="sad", label_set="iemocap4"),
+             Prediction(id="b", status="ok", label="sad", gold="frustrated", label_set="iemocap4"),
+             Prediction(id="c", status="ok", label="sad", label_set="iemocap4")]  # fmt: skip
+    result = evaluate(preds)
+    assert result.scores.n == 1 and result.excluded == {"frustrated": 1} and result.missing_gold == 1
+    with pytest.raises(ConfigError):
+        evaluate([])
+
+
+def test_config_validation():
+    with pytest.raises(ConfigError):
+        PredictConfig(output_format="xml")
+    with pytest.raises(ConfigError):
+        PredictConfig(vowel_style="speechcue")
