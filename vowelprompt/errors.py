@@ -66,7 +66,8 @@ class MissingExtraError(VowelPromptError):
 
     kind = "missing_extra"
 
-    def __init__(self, module: str, extra: str):
-        super().__init__(f"{module} is not installed; install it with: pip install 'vowelprompt[{extra}]'")
+    def __init__(self, module: str, extra: str, command: str | None = None):
+        command = command or f"pip install 'vowelprompt[{extra}]'"
+        super().__init__(f"{module} is not installed; install it with: {command}")
         self.module = module
         self.extra = extra

@@ -3,8 +3,8 @@
 Every input yields exactly one :class:`~vowelprompt.records.Annotation`: ``status="ok"``, or the error kind
 and a one-line message. Nothing here prints; :mod:`vowelprompt.cli` reports.
 
->>> from vowelprompt.pipeline import annotate
->>> row = annotate("examples/hello.wav", text="…")  # doctest: +SKIP
+Usage: ``annotate("examples/happy_day.wav")`` (transcript from the sidecar ``.txt``) returns an
+:class:`~vowelprompt.records.Annotation`; a list of paths returns a list, in input order.
 """
 
 from __future__ import annotations

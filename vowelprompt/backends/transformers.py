@@ -1,0 +1,131 @@
+"""Generate with a Hugging Face transformers model in this process: the backend that needs no server.
+
+It runs anywhere torch does (CPU by default) and is what the tests and the CPU recipes use, with the bundled
+``smollm2-135m`` alias (see :mod:`vowelprompt.models`). Conversations are rendered with the model's own chat
+template, sorted by length and generated in batches, left-padded because a decoder-only model continues
+from the last position of each row; results come back in input order.
+
+transformers has no constrained decoding here, so ``structure`` is ignored: the parser repairs or marks
+outputs that leave the label set. Use the vLLM backend when outputs must follow a regex or JSON schema.
+
+torch and transformers are the ``llm`` extra, imported only when a backend is built.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+
+from vowelprompt.backends import Conversation, Sampling, Structure
+from vowelprompt.errors import BackendError, ConfigError, MissingExtraError
+from vowelprompt.models import quiet_transformers, resolve_model
+
+
+class TransformersBackend:
+    """A causal LM loaded with ``AutoModelForCausalLM``; raises :class:`BackendError` if it cannot be loaded.
+
+    ``model`` is an alias (``"smollm2-135m"``), a local checkpoint folder or a Hub id. ``dtype`` is
+    ``"auto"`` (the checkpoint's own) or a torch dtype name such as ``"bfloat16"``. ``batch_size``
+    conversations are generated together.
+
+    >>> backend = TransformersBackend("smollm2-135m")  # doctest: +SKIP
+    >>> chat = [{"role": "user", "content": "Say hi."}]
+    >>> backend.generate([chat], Sampling(max_new_tokens=8))  # doctest: +SKIP
+    ['Hi! How can I help you today?']
+    """
+
+    name = "transformers"
+
+    def __init__(
+        self,
+        model: str,
+        device: str = "cpu",
+        dtype: str = "auto",
+        batch_size: int = 8,
+        trust_remote_code: bool = False,
+    ):
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be ≥ 1, got {batch_size}")
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError as exc:
+            raise MissingExtraError(exc.name or "transformers", "llm") from None
+        if dtype != "auto" and not isinstance(getattr(torch, dtype, None), torch.dtype):
+            raise ConfigError(f"unknown dtype {dtype!r}; use 'auto' or a torch dtype such as 'bfloat16'")
+        self.model = model
+        self.device = device
+        self.batch_size = batch_size
+        path = resolve_model(model)
+        try:
+            # The model first: for a folder that is not a checkpoint its error is the clearer one.
+            with quiet_transformers():
+                self._lm = AutoModelForCausalLM.from_pretrained(
+                    path,
+                    dtype=dtype if dtype == "auto" else getattr(torch, dtype),
+                    trust_remote_code=trust_remote_code,
+                )
+                self._tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+            self._lm.to(device).eval()
+        except (OSError, ValueError, RuntimeError, KeyError) as exc:
+            where = (
+                "" if os.path.isdir(path) else " (not a local folder, so looked up on the Hugging Face Hub)"
+            )
+            raise BackendError(f"could not load model {model!r}{where}: {_first_line(exc)}") from None
+        # Models such as Llama ship no pad token; any token works, the attention mask hides the padding.
+        if self._tokenizer.pad_token is None:
+            self._tokenizer.pad_token = self._tokenizer.eos_token
+
+    def generate(
+        self, conversations: list[Conversation], sampling: Sampling, structure: Structure | None = None
+    ) -> list[str]:
+        """One completion per conversation, in input order. ``structure`` is ignored (see the module doc).
+
+        Greedy when ``sampling.temperature == 0``. Otherwise the global torch RNG is seeded with
+        ``sampling.seed`` once per call, so the same conversations, sampling and batch size give the same
+        outputs.
+        """
+        import torch
+
+        tokenizer = self._tokenizer
+        prompts = [
+            tokenizer.apply_chat_template(c, add_generation_prompt=True, tokenize=False)
+            for c in conversations
+        ]
+        # The chat template already wrote the special tokens it wants.
+        ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        # Longest first: rows of similar length waste little compute on padding, and a batch too large for
+        # memory fails at once rather than at the end.
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        config = copy.deepcopy(self._lm.generation_config)
+        greedy = sampling.temperature == 0
+        config.update(
+            max_new_tokens=sampling.max_new_tokens,
+            do_sample=not greedy,
+            # Greedy ignores these; neutral values keep transformers from warning about them.
+            temperature=1.0 if greedy else sampling.temperature,
+            top_p=1.0 if greedy else sampling.top_p,
+            # Sampling has no top-k. transformers' default of 50 would quietly make this backend sample
+            # differently from vLLM and OpenAI-compatible servers; 0 turns it off.
+            top_k=None if greedy else 0,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+        torch.manual_seed(sampling.seed)
+        outputs: list[str] = [""] * len(ids)
+        with quiet_transformers(), torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                batch = tokenizer.pad(
+                    {"input_ids": [ids[i] for i in rows]}, padding_side="left", return_tensors="pt"
+                ).to(self.device)
+                generated = self._lm.generate(**batch, generation_config=config)
+                # Left padding puts every prompt's end at the same column: what follows is new tokens.
+                new = generated[:, batch["input_ids"].shape[1] :]
+                for i, text in zip(rows, tokenizer.batch_decode(new, skip_special_tokens=True)):
+                    outputs[i] = text
+        return outputs
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
