@@ -1,0 +1,74 @@
+"""Rewards with literal completions, in TRL's calling convention (keyword arguments, plain or chat)."""
+
+from __future__ import annotations
+
+from vowelprompt.rewards import (
+    REWARDS,
+    accuracy_reward,
+    cited_pairs,
+    format_reward,
+    grounding_reward,
+    prompt_cues,
+)
+
+PROMPT = [
+    {"role": "system", "content": "You are an expert."},
+    {"role": "user", "content": (
+        '<utterance>That is great</utterance>\n'
+        'The vowel /æ/ in "That" has a flat pitch slope, low pitch with low variation, low intensity with '
+        'medium variation, and short duration.\n'
+        'The vowel /eɪ/ in "great" has a steeply rising pitch slope, very high pitch with high variation, '
+        'high intensity with low variation, and very long duration.'
+    )},
+]  # fmt: skip
+
+
+def chat(text: str) -> list[dict]:
+    return [{"role": "assistant", "content": text}]
+
+
+def test_accuracy_uses_the_evaluation_parser():
+    acc = accuracy_reward("iemocap4")
+    completions = [
+        "<think>x</think><answer>happy</answer>",
+        "<think>x</think><answer>joy</answer>",  # synonym: same label as evaluate would give
+        "<think>x</think><answer>sad</answer>",
+        "garbage",
+    ]
+    assert acc(completions=completions, label=["happy", "excited", "happy", "happy"]) == [1.0, 1.0, 0.0, 0.0]
+    assert acc(completions=[chat("<answer>angry</answer>")], label=["angry"]) == [1.0]  # conversational
+    assert acc.__name__ == "accuracy"
+
+
+def test_format_is_strict():
+    fmt = format_reward()
+    texts = ["<think>a</think><answer>sad</answer>", "<answer>sad</answer>", "<think>a</think>sad",
+             "<think>a</think><answer>sad</answer><answer>sad</answer>"]  # fmt: skip
+    assert fmt(completions=texts) == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_prompt_cues_read_the_vowel_sentences():
+    cues = prompt_cues(PROMPT[1]["content"])
+    assert cues["great"] == {"rising", "very high pitch", "high intensity", "very long duration"}
+    assert cues["that"] == {"flat", "low pitch", "low intensity", "short duration"}
+
+
+def test_grounding_rewards_true_cues_and_punishes_invented_ones():
+    g = grounding_reward()
+    completions = [
+        chat('<think>"great" has very high pitch and a rising contour.</think><answer>happy</answer>'),
+        chat("<think>The words sound positive.</think><answer>happy</answer>"),  # cites nothing
+        chat("<think>great has low pitch.</think><answer>sad</answer>"),  # a cue it does not have
+        chat("<think>great has very high pitch. That has very long duration.</think><answer>happy</answer>"),
+        chat("<think>That: low intensity; great: very long duration.</think><answer>happy</answer>"),
+    ]
+    assert g(prompts=[PROMPT] * 5, completions=completions) == [1.0, 0.0, 0.0, 0.0, 1.0]
+
+
+def test_cited_pairs_keep_clauses_apart():
+    pairs = cited_pairs("that is quiet, but great has high intensity", {"that", "great"})
+    assert pairs == {("great", "high intensity")}
+
+
+def test_registry():
+    assert set(REWARDS) == {"accuracy", "format", "grounding"}

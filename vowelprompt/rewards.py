@@ -1,0 +1,140 @@
+"""Reward functions with TRL's contract, built on the same parser as ``evaluate`` (no trl import here).
+
+TRL calls ``reward(prompts=…, completions=…, **dataset_columns) -> list[float]``; completions are strings
+or, for conversational datasets, lists of messages whose last one is the assistant's. Each factory
+returns such a function, named so that TRL's logs show ``accuracy``, ``format`` and ``grounding``.
+
+- :func:`accuracy_reward` — 1 if the parsed label equals the gold ``label`` column (after synonyms), else 0.
+- :func:`format_reward` — 1 if the completion is exactly ``<think>…</think><answer>…</answer>``.
+- :func:`grounding_reward` — 1 if the reasoning ties a word of the utterance to a prosodic cue that this
+  prompt's vowel descriptions really give that word (``"great" … high pitch``), 0 if it cites none, and 0
+  if it ties any word to a cue the prompt does not give it (an invented cue cancels a true one).
+
+>>> acc = accuracy_reward("iemocap4")
+>>> acc(completions=["<think>x</think><answer>joy</answer>", "no"], label=["happy", "happy"])
+[1.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from vowelprompt.labels import LabelSet, get_label_set
+from vowelprompt.parse import parse, well_formed
+
+RewardFn = Callable[..., list[float]]
+
+#: Cue phrases as the paper-style sentences write them (and as a model would repeat them).
+_LEVELS = ("very low", "low", "medium", "high", "very high")
+_DURATIONS = ("very short", "short", "medium", "long", "very long")
+_SENTENCE = re.compile(r'The vowel /(?P<ipa>[^/]+)/ in "(?P<word>[^"]+)" has (?P<body>[^\n]*)')
+
+
+def _text(completion: Any) -> str:
+    """The assistant's text from a plain or conversational completion."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, Sequence) and completion and isinstance(completion[-1], dict):
+        return str(completion[-1].get("content", ""))
+    return ""
+
+
+def _prompt_text(prompt: Any) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, Sequence):
+        return "\n".join(str(m.get("content", "")) for m in prompt if isinstance(m, dict))
+    return ""
+
+
+def accuracy_reward(labels: str | LabelSet = "iemocap4") -> RewardFn:
+    """1.0 where the parsed answer equals the gold label, else 0.0 (invalid output → 0)."""
+    label_set = labels if isinstance(labels, LabelSet) else get_label_set(labels)
+
+    def accuracy(completions: list, label: list[str], **_: Any) -> list[float]:
+        out = []
+        for completion, gold in zip(completions, label):
+            predicted = parse(_text(completion), label_set).label
+            out.append(float(predicted is not None and predicted == (label_set.normalize(gold) or gold)))
+        return out
+
+    return accuracy
+
+
+def format_reward() -> RewardFn:
+    """1.0 where the completion is one well-formed think block followed by one answer block."""
+
+    def format(completions: list, **_: Any) -> list[float]:
+        return [float(well_formed(_text(c))) for c in completions]
+
+    return format
+
+
+def prompt_cues(prompt: str) -> dict[str, set[str]]:
+    """Word (lower case) → the cue phrases the prompt's paper-style vowel sentences give it.
+
+    >>> prompt_cues('The vowel /eɪ/ in "great" has a steeply rising pitch slope, high pitch with low '
+    ...             'variation, and long duration.')["great"] >= {"high pitch", "long duration", "rising"}
+    True
+    """
+    cues: dict[str, set[str]] = {}
+    for m in _SENTENCE.finditer(prompt):
+        body = m.group("body")
+        found = cues.setdefault(m.group("word").lower(), set())
+        for level in _LEVELS:
+            for noun in ("pitch", "intensity"):
+                if re.search(rf"(?<!very )\b{level} {noun}\b", body):
+                    found.add(f"{level} {noun}")
+        for duration in _DURATIONS:
+            if re.search(rf"(?<!very )\b{duration} duration\b", body):
+                found.add(f"{duration} duration")
+        for direction in ("rising", "falling", "flat"):
+            if re.search(rf"\b{direction} pitch slope\b", body):
+                found.add(direction)
+    return cues
+
+
+_CUE_IN_TEXT = re.compile(
+    r"\b(?:(?:very )?(?:low|high|medium) (?:pitch|intensity)|(?:very )?(?:short|long|medium) duration"
+    r"|rising|falling|flat)\b"
+)
+
+
+def cited_pairs(reasoning: str, words: set[str]) -> set[tuple[str, str]]:
+    """(word, cue) pairs the reasoning states, pairing words and cues that share a sentence or clause."""
+    pairs = set()
+    for clause in re.split(r"[.;\n]|, (?:and|but|while) ", reasoning.lower()):
+        mentioned = {w for w in words if re.search(rf"(?<![\w']){re.escape(w)}(?![\w'])", clause)}
+        if not mentioned:
+            continue
+        for m in _CUE_IN_TEXT.finditer(clause):
+            cue = m.group(0)
+            for word in mentioned:
+                pairs.add((word, cue))
+    return pairs
+
+
+def grounding_reward(labels: str | LabelSet = "iemocap4") -> RewardFn:
+    """1.0 where the reasoning cites ≥ 1 true (word, cue) pair of its prompt and no false one, else 0.0."""
+    label_set = labels if isinstance(labels, LabelSet) else get_label_set(labels)
+
+    def grounding(prompts: list, completions: list, **_: Any) -> list[float]:
+        out = []
+        for prompt, completion in zip(prompts, completions):
+            cues = prompt_cues(_prompt_text(prompt))
+            reasoning = parse(_text(completion), label_set).reasoning or _text(completion)
+            pairs = cited_pairs(reasoning, set(cues))
+            true = {(w, c) for w, c in pairs if c in cues[w]}
+            out.append(float(bool(true) and true == pairs))
+        return out
+
+    return grounding
+
+
+REWARDS: dict[str, Callable[..., RewardFn]] = {
+    "accuracy": accuracy_reward,
+    "format": format_reward,
+    "grounding": grounding_reward,
+}
