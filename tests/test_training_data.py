@@ -1,0 +1,112 @@
+"""Training datasets: selection, balance, traces (deterministic and teacher), TRL row formats."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from vowelprompt.backends import Sampling
+from vowelprompt.errors import ConfigError
+from vowelprompt.labels import LABEL_SETS
+from vowelprompt.predict import PredictConfig
+from vowelprompt.records import Annotation, Vowel, VowelFeatures, VowelSpan
+from vowelprompt.rewards import accuracy_reward, format_reward, grounding_reward
+from vowelprompt.training_data import DatasetConfig, build_rows, deterministic_trace, split, teacher_traces
+
+FEATS = VowelFeatures(150.0, 7.0, 20.0, 0.5, -20.0, 2.0, 0.2, 10)
+
+
+def row(uid: str, label: str | None, status: str = "ok") -> Annotation:
+    loud = Vowel(
+        VowelSpan("EY", "eɪ", 1, 0.1, 0.3, "great", 1),
+        FEATS,
+        {"pitch": 2.1, "energy": 1.5, "duration": 0.2, "pitch_slope": 2.0},
+        {"pitch": "very high", "energy": "high", "duration": "medium", "pitch_slope": "steeply rising"},
+    )
+    flat = Vowel(VowelSpan("AE", "æ", 1, 0.0, 0.1, "that", 0), FEATS, {"pitch": -0.1}, {"pitch": "medium"})
+    return Annotation(id=uid, audio=f"{uid}.wav", status=status, text="that is great", label=label,
+                      vowels=(flat, loud) if status == "ok" else ())  # fmt: skip
+
+
+ROWS = [row(f"h{i}", "happy") for i in range(6)] + [row(f"s{i}", "sad") for i in range(2)] + [
+    row("x", None), row("bad", "sad", status="audio_error"), row("f", "frustrated")]  # fmt: skip
+
+
+def test_deterministic_trace_is_grounded_well_formed_and_correct():
+    trace = deterministic_trace(ROWS[0], "happy")
+    assert trace.startswith(
+        '<think>Most salient prosodic cues: the vowel /eɪ/ in "great" has very high pitch'
+    )
+    assert "a steeply rising pitch" in trace and "that" not in trace.split("cues:")[1].split(".")[0]
+    prompt = build_rows([ROWS[0]], "grpo")[0]["prompt"]
+    kw = {"prompts": [prompt], "completions": [trace], "label": ["happy"]}
+    assert accuracy_reward()(**kw) == format_reward()(**kw) == grounding_reward()(**kw) == [1.0]
+
+
+def test_sft_and_grpo_rows_have_trl_shapes():
+    sft = build_rows(ROWS, "sft")
+    assert {r["id"] for r in sft} == {f"h{i}" for i in range(6)} | {
+        "s0",
+        "s1",
+    }  # unlabelled/failed/out-of-set left out
+    first = sft[0]
+    assert [m["role"] for m in first["prompt"]] == ["system", "user"]
+    assert first["completion"][0]["role"] == "assistant" and first["completion"][0]["content"].endswith(
+        "<answer>happy</answer>"
+    )
+    grpo = build_rows(ROWS, "grpo")
+    assert set(grpo[0]) == {"id", "prompt", "label"}
+
+
+def test_fraction_seed_and_balance():
+    a = build_rows(ROWS, "grpo", DatasetConfig(fraction=0.5, seed=1))
+    b = build_rows(ROWS, "grpo", DatasetConfig(fraction=0.5, seed=1))
+    c = build_rows(ROWS, "grpo", DatasetConfig(fraction=0.5, seed=2))
+    assert len(a) == 4 and [r["id"] for r in a] == [r["id"] for r in b] != [r["id"] for r in c]
+    balanced = build_rows(ROWS, "grpo", DatasetConfig(balanced=True))
+    assert Counter(r["label"] for r in balanced) == {"happy": 2, "sad": 2}
+    train, held = split(build_rows(ROWS, "grpo"), 0.25, seed=0)
+    assert len(held) == 2 and not {r["id"] for r in train} & {r["id"] for r in held}
+    with pytest.raises(ConfigError):
+        DatasetConfig(fraction=0)
+
+
+class Teacher:
+    """Scripted teacher: explains the label it is told, except for ids listed as disagreeing."""
+
+    name, model = "scripted", "teacher"
+
+    def __init__(self, disagree=(), garbage=()):
+        self.disagree, self.garbage, self.seen = set(disagree), set(garbage), []
+
+    def generate(self, conversations, sampling, structure=None):
+        out = []
+        for conv in conversations:
+            user = conv[-1]["content"]
+            self.seen.append(user)
+            label = user.rsplit("The correct emotion label for this utterance is: ", 1)[1].split(".")[0]
+            key = "disagree" if any(f"#{d}#" in user for d in self.disagree) else ""
+            if any(f"#{g}#" in user for g in self.garbage):
+                out.append("I refuse.")
+            else:
+                out.append(
+                    f'<think>"great" has very high pitch.</think><answer>{"sad" if key else label}</answer>'
+                )
+        return out
+
+
+def test_teacher_traces_drop_and_count_disagreements():
+    rows = [Annotation(**{**r.to_dict(), "text": f"#{r.id}# that is great", "vowels": r.vowels})
+            for r in ROWS[:4]]  # fmt: skip
+    teacher = Teacher(disagree={"h1"}, garbage={"h2"})
+    traces, report = teacher_traces(rows, teacher, LABEL_SETS["iemocap4"], PredictConfig(), Sampling())
+    assert set(traces) == {"h0", "h3"}
+    assert (report.kept, report.dropped_disagree, report.dropped_invalid) == (2, 1, 1)
+    assert "The correct emotion label for this utterance is: happy." in teacher.seen[0]
+    sft = build_rows(rows, "sft", traces=traces)
+    assert [r["id"] for r in sft] == ["h0", "h3"]  # rows without an agreeing trace are left out
+    assert (
+        sft[0]["completion"][0]["content"]
+        == '<think>"great" has very high pitch.</think><answer>happy</answer>'
+    )

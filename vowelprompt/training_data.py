@@ -1,0 +1,201 @@
+"""Training data from annotated, labelled rows (METHOD.md §3): SFT and GRPO datasets in TRL's formats.
+
+- SFT rows are conversational prompt/completion pairs: ``{"prompt": [system, user], "completion":
+  [assistant], "label", "id"}``; TRL's SFTTrainer computes the loss on the completion only.
+- GRPO rows are ``{"prompt": [system, user], "label", "id"}``; the ``label`` column reaches the reward
+  functions (:mod:`vowelprompt.rewards`) as a keyword argument.
+
+Completions need a reasoning trace. Two sources:
+
+- :func:`deterministic_trace` — offline, no teacher: names the most salient vowel cues (largest |z|) and the
+  gold label. Cheap and grounded by construction (it only cites cues that are in the prompt).
+- :func:`teacher_traces` — a teacher model through any backend is shown the input *and the gold label* and
+  asked to explain it from the words and the vowel cues (as the paper did with GPT-4o); traces whose own
+  answer disagrees with the gold label are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from vowelprompt.backends import Backend, Sampling
+from vowelprompt.errors import BackendError, ConfigError
+from vowelprompt.labels import LabelSet, get_label_set
+from vowelprompt.parse import parse
+from vowelprompt.predict import PredictConfig, conversation_for, dialogues
+from vowelprompt.prompts import data_text, load_template
+from vowelprompt.records import Annotation, Vowel
+from vowelprompt.verbalize import DURATION_WORDS
+
+#: Descriptor → how a trace names its bin.
+_NOUNS = {"pitch": "pitch", "energy": "intensity", "duration": "duration", "pitch_var": "pitch variation",
+          "energy_var": "intensity variation"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """How rows are selected and split."""
+
+    fraction: float = 1.0
+    """Share of the labelled rows to keep (the paper's SFT stage used 20 %)."""
+    seed: int = 0
+    """Seed of the selection and of the train/eval split."""
+    balanced: bool = False
+    """Sample the same number of rows per class (as many as the rarest class allows within ``fraction``)."""
+    eval_fraction: float = 0.0
+    """Share of the selected rows held out as an eval split (by row; use speaker-disjoint manifests for
+    speaker-independent evaluation)."""
+    prompt: PredictConfig = field(default_factory=PredictConfig)
+
+    def __post_init__(self):
+        if not 0 < self.fraction <= 1 or not 0 <= self.eval_fraction < 1:
+            raise ConfigError("need 0 < fraction ≤ 1 and 0 ≤ eval_fraction < 1")
+
+
+def select(rows: list[Annotation], labels: LabelSet, config: DatasetConfig) -> list[Annotation]:
+    """Usable rows (annotated, gold label in the set), subsampled by ``fraction``, optionally balanced."""
+    usable = [r for r in rows if r.ok and r.label is not None and labels.normalize(r.label)]
+    rng = random.Random(config.seed)
+    by_class: dict[str, list[Annotation]] = defaultdict(list)
+    for row in usable:
+        by_class[labels.normalize(row.label)].append(row)
+    chosen: list[Annotation] = []
+    if config.balanced:
+        per_class = max(1, round(config.fraction * min(len(v) for v in by_class.values()))) if by_class else 0
+        for label in sorted(by_class):
+            chosen += rng.sample(by_class[label], min(per_class, len(by_class[label])))
+    else:
+        chosen = rng.sample(usable, max(1, round(config.fraction * len(usable)))) if usable else []
+    order = {r.id: i for i, r in enumerate(rows)}
+    return sorted(chosen, key=lambda r: order[r.id])
+
+
+def _salient(vowel: Vowel) -> list[tuple[float, str]]:
+    """(|z|, phrase) for each binned descriptor of a vowel that is not medium."""
+    out = []
+    for desc, noun in _NOUNS.items():
+        level = vowel.bins.get(desc)
+        if level is None or level == "medium" or desc not in vowel.z:
+            continue
+        word = DURATION_WORDS[level] if desc == "duration" else level
+        out.append((abs(vowel.z[desc]), f"{word} {noun}"))
+    slope = vowel.bins.get("pitch_slope", "flat")
+    if slope.startswith(("moderately", "steeply")):
+        out.append((abs(vowel.z.get("pitch_slope", 1.5)), f"a {slope} pitch"))
+    return out
+
+
+def deterministic_trace(row: Annotation, gold: str, top: int = 3) -> str:
+    """A short grounded explanation naming the ``top`` most extreme vowel cues, then the answer.
+
+    Only cues present in the row's bins are named, in the paper style's words, so the grounding reward
+    scores such traces 1.
+    """
+    scored = []
+    for vowel in row.vowels:
+        for strength, phrase in _salient(vowel):
+            scored.append((strength, vowel, phrase))
+    scored.sort(key=lambda x: -x[0])
+    picked, seen = [], set()
+    for _, vowel, phrase in scored:
+        key = (vowel.span.word_index, phrase)
+        if key not in seen:
+            seen.add(key)
+            picked.append(f'the vowel /{vowel.span.ipa}/ in "{data_text(vowel.span.word)}" has {phrase}')
+        if len(picked) == top:
+            break
+    cues = "; ".join(picked) if picked else "the vowels show no marked prosodic cue"
+    reasoning = f"Most salient prosodic cues: {cues}. Together with the words, they fit {gold}."
+    return f"<think>{reasoning}</think><answer>{gold}</answer>"
+
+
+TEACHER_INSTRUCTION = (
+    "The correct emotion label for this utterance is: {label}. Explain in 2-4 sentences why, citing the "
+    "words and the specific vowel cues (word, vowel, and cue as written above) that support it. "
+    "Answer in exactly this format: <think>your explanation</think><answer>{label}</answer>"
+)
+
+
+TEACHER_SAMPLING = Sampling(temperature=0.0, max_new_tokens=400)
+
+
+@dataclass
+class TraceReport:
+    kept: int = 0
+    dropped_disagree: int = 0
+    dropped_invalid: int = 0
+    failed: int = 0
+
+
+def teacher_traces(
+    rows: list[Annotation], backend: Backend, labels: LabelSet, config: PredictConfig,
+    sampling: Sampling = TEACHER_SAMPLING, groups=None,
+) -> tuple[dict[str, str], TraceReport]:  # fmt: skip
+    """id → teacher completion for rows whose trace agrees with the gold label; and what was dropped."""
+    template = load_template(config.template)
+    groups = groups or dialogues(rows)
+    report = TraceReport()
+    conversations = []
+    for row in rows:
+        gold = labels.normalize(row.label or "")
+        messages = conversation_for(row, template, labels, config, groups)
+        messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n\n" +
+                        TEACHER_INSTRUCTION.format(label=gold)}  # fmt: skip
+        conversations.append(messages)
+    try:
+        texts = backend.generate(conversations, sampling)
+    except BackendError:
+        report.failed = len(rows)
+        return {}, report
+    traces = {}
+    for row, text in zip(rows, texts):
+        parsed = parse(text, labels)
+        if parsed.label is None:
+            report.dropped_invalid += 1
+        elif parsed.label != labels.normalize(row.label or ""):
+            report.dropped_disagree += 1
+        else:
+            traces[row.id] = f"<think>{parsed.reasoning}</think><answer>{parsed.label}</answer>"
+            report.kept += 1
+    return traces, report
+
+
+def build_rows(
+    rows: list[Annotation], kind: str, config: DatasetConfig = DatasetConfig(),
+    traces: dict[str, str] | None = None,
+) -> list[dict]:  # fmt: skip
+    """Dataset rows of ``kind`` ``sft`` or ``grpo`` for the selected rows (see the module docstring).
+
+    For SFT, ``traces`` (id → completion, e.g. from :func:`teacher_traces`) are used where given; other rows
+    get a :func:`deterministic_trace` unless ``traces`` is given, in which case they are left out.
+    """
+    if kind not in ("sft", "grpo"):
+        raise ConfigError(f"dataset kind must be sft or grpo, got {kind!r}")
+    labels = get_label_set(config.prompt.labels)
+    template = load_template(config.prompt.template)
+    groups = dialogues(rows)
+    out = []
+    for row in select(rows, labels, config):
+        gold = labels.normalize(row.label)
+        prompt = conversation_for(row, template, labels, config.prompt, groups)
+        item = {"id": row.id, "prompt": prompt, "label": gold}
+        if kind == "sft":
+            if traces is not None and row.id not in traces:
+                continue
+            completion = traces[row.id] if traces is not None else deterministic_trace(row, gold)
+            item["completion"] = [{"role": "assistant", "content": completion}]
+        out.append(item)
+    return out
+
+
+def split(items: list[dict], eval_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """Seeded train/eval split of dataset rows."""
+    if not eval_fraction:
+        return items, []
+    shuffled = items[:]
+    random.Random(seed + 1).shuffle(shuffled)
+    n_eval = max(1, round(eval_fraction * len(items)))
+    held = {i["id"] for i in shuffled[:n_eval]}
+    return [i for i in items if i["id"] not in held], [i for i in items if i["id"] in held]
