@@ -110,3 +110,33 @@ def test_teacher_traces_drop_and_count_disagreements():
         sft[0]["completion"][0]["content"]
         == '<think>"great" has very high pitch.</think><answer>happy</answer>'
     )
+
+
+def test_build_dataset_cli_on_real_annotations(corpus, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    annotated = tmp_path / "ann.jsonl"
+    cli = [sys.executable, "-m", "vowelprompt.cli"]
+    subprocess.run([*cli, "annotate", str(corpus), "-o", str(annotated), "-q"], cwd=REPO, check=True)
+    rows = [json.loads(line) for line in annotated.read_text().splitlines()]
+    for r in rows:  # a label per voice, as a corpus would carry
+        r["label"] = "happy" if r["speaker"] == "en-us+m3" else "sad"
+    annotated.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "sft"
+    proc = subprocess.run(
+        [*cli, "build-dataset", str(annotated), "--kind", "sft", "-o", str(out), "--fraction", "0.5",
+         "--eval-fraction", "0.34", "--seed", "3"],
+        cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    train = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
+    held = [json.loads(line) for line in (out / "eval.jsonl").read_text().splitlines()]
+    assert len(train) + len(held) == 6 and len(held) == 2
+    assert all(r["completion"][0]["content"].endswith(f"<answer>{r['label']}</answer>") for r in train)
+    assert "The vowel /" in train[0]["prompt"][1]["content"]
+    info = json.loads((out / "info.json").read_text())
+    assert info["train"] == len(train) and sum(info["classes"].values()) == len(train)

@@ -122,6 +122,26 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--batch-size", type=int, default=16)
     out.add_argument("--save-annotations", help="write the annotated rows here when annotating audio")
 
+    ds = verbs.add_parser("build-dataset", help="SFT or GRPO training data (TRL formats) from annotated rows")
+    ds.add_argument("annotations", help="annotate's JSONL output, with gold labels")
+    ds.add_argument("--kind", choices=["sft", "grpo"], required=True)
+    ds.add_argument("-o", "--output", required=True, help="folder for train.jsonl (+ eval.jsonl, info.json)")
+    ds.add_argument("--template", default="vowelprompt")
+    ds.add_argument("--labels", default="iemocap4")
+    ds.add_argument("--vowel-style", choices=["paper", "compact"], default="paper")
+    ds.add_argument("--context-window", type=int, default=12)
+    ds.add_argument(
+        "--fraction", type=float, default=1.0, help="share of labelled rows to use (paper SFT: 0.2)"
+    )
+    ds.add_argument("--balanced", action="store_true", help="same number of rows per class")
+    ds.add_argument("--eval-fraction", type=float, default=0.0, help="hold out this share as eval.jsonl")
+    ds.add_argument("--seed", type=int, default=0)
+    ds.add_argument(
+        "--teacher-backend", help="SFT traces from a teacher model (default: deterministic traces)"
+    )
+    ds.add_argument("--teacher-model", help="teacher model (with --teacher-backend)")
+    ds.add_argument("--teacher-base-url", help="teacher server URL (openai backend)")
+
     ev = verbs.add_parser("evaluate", help="score predictions: weighted F1, UA, accuracy, invalid rate")
     ev.add_argument("predictions", help="predictions JSONL from vowelprompt predict")
     ev.add_argument("--gold", help="JSONL with id and label (default: the gold stored with each prediction)")
@@ -430,6 +450,51 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_build_dataset(args) -> int:
+    from collections import Counter
+
+    from vowelprompt.backends import get_backend
+    from vowelprompt.io import JsonlWriter, read_jsonl
+    from vowelprompt.labels import get_label_set
+    from vowelprompt.predict import PredictConfig
+    from vowelprompt.records import Annotation
+    from vowelprompt.training_data import DatasetConfig, build_rows, select, split, teacher_traces
+
+    prompt = PredictConfig(template=args.template, labels=args.labels, vowel_style=args.vowel_style,
+                           context_window=args.context_window)  # fmt: skip
+    config = DatasetConfig(args.fraction, args.seed, args.balanced, args.eval_fraction, prompt)
+    rows = [Annotation.from_dict(r) for r in read_jsonl(args.annotations)]
+    traces, info = None, {}
+    if args.teacher_backend:
+        if args.kind != "sft":
+            raise ConfigError("--teacher-backend makes SFT traces; GRPO rows need none")
+        options = {"model": args.teacher_model or "smollm2-135m"}
+        if args.teacher_base_url:
+            options["base_url"] = args.teacher_base_url
+        teacher = get_backend(args.teacher_backend, **options)
+        chosen = select(rows, get_label_set(args.labels), config)
+        traces, report = teacher_traces(chosen, teacher, get_label_set(args.labels), prompt)
+        info["teacher"] = {"backend": teacher.name, "model": teacher.model, **report.__dict__}
+        print(f"teacher traces: {report.kept} kept, {report.dropped_disagree} dropped (answer disagreed with "
+              f"the gold label), {report.dropped_invalid} dropped (no answer), {report.failed} failed",
+              file=sys.stderr)  # fmt: skip
+    items = build_rows(rows, args.kind, config, traces)
+    train, held = split(items, args.eval_fraction, args.seed)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, part in (("train", train), ("eval", held)):
+        if part:
+            with JsonlWriter(out / f"{name}.jsonl") as writer:
+                for item in part:
+                    writer.write(item)
+    info.update(kind=args.kind, config=vars(args), train=len(train), eval=len(held),
+                classes=dict(Counter(i["label"] for i in train)), skipped=len(rows) - len(items))  # fmt: skip
+    (out / "info.json").write_text(json.dumps(info, indent=1, default=str), encoding="utf-8")
+    print(f"wrote {len(train)} train and {len(held)} eval rows to {out} (classes: {info['classes']})",
+          file=sys.stderr)  # fmt: skip
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     argv = sys.argv[1:] if argv is None else argv
@@ -441,6 +506,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_predict(args, argv)
         if args.verb == "evaluate":
             return cmd_evaluate(args)
+        if args.verb == "build-dataset":
+            return cmd_build_dataset(args)
         return cmd_fit_stats(args)
     except VowelPromptError as exc:
         print(f"vowelprompt: error: {exc}", file=sys.stderr)
