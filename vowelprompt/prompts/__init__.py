@@ -13,6 +13,7 @@ an answer tag in the prompt.
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from dataclasses import dataclass
 from importlib import resources
@@ -37,6 +38,10 @@ OUTPUT_INSTRUCTIONS = {
 }
 
 NO_CONTEXT = "(no earlier turns)"
+
+#: Longest reasoning constrained decoding allows: ~300 tokens, leaving room for the answer within the default
+#: 512 new tokens.
+MAX_REASONING_CHARS = 1200
 
 
 @dataclass(frozen=True)
@@ -171,19 +176,20 @@ def output_structure(labels: LabelSet, output_format: str = "tags") -> Structure
 
     >>> from vowelprompt.labels import LABEL_SETS
     >>> output_structure(LABEL_SETS["iemocap4"]).regex
-    '<think>[^<]*</think>\\\\s*<answer>(neutral|happy|angry|sad)</answer>'
+    '<think>[^<]{1,1200}</think>\\\\s*<answer>(neutral|happy|angry|sad)</answer>'
     """
-    choice = "|".join(labels.labels)
+    # Bounded reasoning: unbounded fields let a small model write until max_new_tokens and never answer.
+    choice = "|".join(re.escape(label) for label in labels.labels)
     if output_format == "json":
         schema = {
             "type": "object",
             "properties": {
-                "reasoning": {"type": "string"},
-                "evidence": {"type": "array", "items": {"type": "string"}},
+                "reasoning": {"type": "string", "maxLength": MAX_REASONING_CHARS},
+                "evidence": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 6},
                 "label": {"type": "string", "enum": list(labels.labels)},
             },
             "required": ["reasoning", "evidence", "label"],
             "additionalProperties": False,
         }
         return Structure(json_schema=schema)
-    return Structure(regex=rf"<think>[^<]*</think>\s*<answer>({choice})</answer>")
+    return Structure(regex=rf"<think>[^<]{{1,{MAX_REASONING_CHARS}}}</think>\s*<answer>({choice})</answer>")
