@@ -6,13 +6,12 @@ path ``package.module:factory`` admits a user's own.
 
 from __future__ import annotations
 
-import importlib
 from typing import Protocol
 
 import numpy as np
 
-from vowelprompt.errors import ConfigError
 from vowelprompt.records import Word
+from vowelprompt.registry import load_factory
 
 
 class Aligner(Protocol):
@@ -32,12 +31,4 @@ ALIGNERS: dict[str, str] = {
 
 def get_aligner(name: str, **options) -> Aligner:
     """Build the aligner called ``name`` (a key of :data:`ALIGNERS` or ``module:factory``)."""
-    target = ALIGNERS.get(name, name)
-    if ":" not in target:
-        raise ConfigError(f"unknown aligner {name!r}; choose one of: {', '.join(ALIGNERS)}")
-    module, _, attr = target.partition(":")
-    try:
-        factory = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"cannot load aligner {name!r} ({target}): {exc}") from exc
-    return factory(**options)
+    return load_factory(ALIGNERS, name, "aligner")(**options)

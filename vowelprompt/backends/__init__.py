@@ -11,11 +11,11 @@ schema, so the label is always one of the set; backends that cannot, ignore it (
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from vowelprompt.errors import ConfigError
+from vowelprompt.registry import load_factory
 
 Conversation = list[dict[str, str]]
 
@@ -68,12 +68,4 @@ BACKENDS: dict[str, str] = {
 
 def get_backend(name: str, **options) -> Backend:
     """Build the backend called ``name`` (a key of :data:`BACKENDS` or ``module:factory``)."""
-    target = BACKENDS.get(name, name)
-    if ":" not in target:
-        raise ConfigError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
-    module, _, attr = target.partition(":")
-    try:
-        factory = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"cannot load backend {name!r} ({target}): {exc}") from exc
-    return factory(**options)
+    return load_factory(BACKENDS, name, "backend")(**options)
