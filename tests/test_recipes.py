@@ -1,0 +1,141 @@
+"""Training recipes (recipes/sft.py, recipes/grpo.py) run end to end on CPU with the bundled SmolLM2-135M.
+
+SFT (2 steps) → GRPO from the SFT adapter (2 steps) → the GRPO adapter loads in the transformers backend and
+generates. Every knob is shrunk from the CPU configs only to keep this file near a minute on 2 CPUs; none of
+the shrinking changes which code runs:
+
+- ``max_steps 2``: one step proves the loop runs, the second that the optimizer state and LR schedule carry
+  over (and, for GRPO, that a second generation round works after an update).
+- ``per_device_train_batch_size 2``, ``num_generations 2``: GRPO needs ≥ 2 completions per group for a
+  reward std; 2 is the least. SFT at 2 rows is half the cost of 4.
+- ``max_completion_length 32``: CPU generation is the slow part of GRPO; 32 tokens is enough for the
+  reward functions to run on real text (they score it 0 or 1, either way they are logged).
+- ``warmup_steps 0``: with 2 steps a warmup would make the first learning rate 0.
+- ``save_strategy no`` (as in the configs): checkpoints cost disk writes and are not under test.
+
+The GPU configs are only parsed (no GPU here), with ``--bf16 false`` because transformers rejects bf16 on a
+machine without a GPU at parse time.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+_MISSING = [m for m in ("trl", "peft", "datasets") if importlib.util.find_spec(m) is None]
+if _MISSING:
+    _MESSAGE = (f"{', '.join(_MISSING)} not installed: "
+                "pip install -c constraints.txt 'trl==1.16.*' 'peft==0.21.*' 'datasets==5.2.*'")  # fmt: skip
+    if os.environ.get("CI"):
+        raise ImportError(_MESSAGE)
+    pytest.skip(_MESSAGE, allow_module_level=True)
+
+from test_training_data import row  # noqa: E402
+
+from vowelprompt.backends import Sampling  # noqa: E402
+from vowelprompt.training_data import build_rows  # noqa: E402
+
+RECIPES = Path(__file__).resolve().parent.parent / "recipes"
+
+
+def write_dataset(folder: Path, kind: str) -> Path:
+    rows = [row(f"h{i}", "happy") for i in range(4)] + [row(f"s{i}", "sad") for i in range(4)]
+    folder.mkdir(parents=True)
+    with open(folder / "train.jsonl", "w") as f:
+        for item in build_rows(rows, kind):
+            f.write(json.dumps(item) + "\n")
+    return folder
+
+
+def run(script: str, *args: str) -> None:
+    proc = subprocess.run([sys.executable, str(RECIPES / script), *args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+
+def log_history(folder: Path) -> list[dict]:
+    return json.loads((folder / "trainer_state.json").read_text())["log_history"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """(sft_dir, grpo_dir) after both recipes ran on a tiny dataset."""
+    base = tmp_path_factory.mktemp("recipes")
+    sft_dir, grpo_dir = base / "sft", base / "grpo"
+    shrink = ["--max_steps", "2", "--per_device_train_batch_size", "2", "--warmup_steps", "0",
+              "--logging_steps", "1"]  # fmt: skip
+    sft_data, grpo_data = write_dataset(base / "data-sft", "sft"), write_dataset(base / "data-grpo", "grpo")
+    run("sft.py", "--config", str(RECIPES / "smollm2-135m/sft/config_cpu.yaml"),
+        "--dataset_dir", str(sft_data), "--output_dir", str(sft_dir), *shrink)  # fmt: skip
+    run("grpo.py", "--config", str(RECIPES / "smollm2-135m/grpo/config_cpu.yaml"),
+        "--dataset_dir", str(grpo_data), "--model_name_or_path", str(sft_dir), "--output_dir", str(grpo_dir),
+        "--num_generations", "2", "--max_completion_length", "32", *shrink)  # fmt: skip
+    return sft_dir, grpo_dir
+
+
+@pytest.mark.slow
+def test_sft_saves_an_adapter_trained_on_completions(trained):
+    sft_dir, _ = trained
+    assert (sft_dir / "adapter_model.safetensors").is_file() and (sft_dir / "tokenizer.json").is_file()
+    losses = [h["loss"] for h in log_history(sft_dir) if "loss" in h]
+    assert len(losses) == 2 and all(loss > 0 for loss in losses)
+
+
+@pytest.mark.slow
+def test_grpo_starts_from_merged_sft_and_logs_reward_components(trained):
+    _, grpo_dir = trained
+    assert (grpo_dir / "adapter_model.safetensors").is_file()
+    # The SFT adapter was merged once; the GRPO adapter sits on the merge, so KL is to the SFT policy.
+    config = json.loads((grpo_dir / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == str(grpo_dir / "sft-merged")
+    assert (grpo_dir / "sft-merged" / "model.safetensors").is_file()
+    steps = [h for h in log_history(grpo_dir) if "reward" in h]
+    assert len(steps) == 2
+    for name in ("accuracy", "format", "grounding"):
+        assert all(0 <= h[f"rewards/{name}/mean"] <= 1 for h in steps)
+    assert all("frac_reward_zero_std" in h and "kl" in h for h in steps)
+    assert glob.glob(str(grpo_dir / "completions" / "*.parquet"))  # log_completions
+
+
+@pytest.mark.slow
+def test_grpo_adapter_loads_in_the_transformers_backend(trained):
+    from vowelprompt.backends.transformers import TransformersBackend
+
+    _, grpo_dir = trained
+    backend = TransformersBackend(str(grpo_dir))
+    assert backend._lm._hf_peft_config_loaded  # the adapter is attached, not silently ignored
+    prompt = json.loads((grpo_dir.parent / "data-grpo" / "train.jsonl").read_text().splitlines()[0])["prompt"]
+    [text] = backend.generate([prompt], Sampling(temperature=0, max_new_tokens=16))
+    assert text.strip()
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(glob.glob(str(RECIPES / "*" / "*" / "config_*.yaml"))),
+    ids=lambda p: "/".join(Path(p).parts[-3:]),
+)
+def test_every_config_parses(path):
+    sys.path.insert(0, str(RECIPES))
+    try:
+        import grpo
+        import sft
+    finally:
+        sys.path.remove(str(RECIPES))
+    from trl import GRPOConfig, ModelConfig, SFTConfig, TrlParser
+
+    kind = Path(path).parent.name
+    types = ((sft.DataArguments, SFTConfig, ModelConfig) if kind == "sft"
+             else (grpo.GRPOArguments, GRPOConfig, ModelConfig))  # fmt: skip
+    script_args, training_args, model_args = TrlParser(types).parse_args_and_config(
+        args=["--config", path, "--bf16", "false"], fail_with_unknown_args=True
+    )
+    assert model_args.use_peft and training_args.output_dir
+    if kind == "grpo":
+        assert len(training_args.reward_weights) == len(script_args.reward_funcs)
+        assert training_args.use_vllm == ("cpu" not in Path(path).name)
