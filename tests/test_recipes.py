@@ -20,22 +20,15 @@ machine without a GPU at parse time.
 from __future__ import annotations
 
 import glob
-import importlib.util
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import require
 
-_MISSING = [m for m in ("trl", "peft", "datasets") if importlib.util.find_spec(m) is None]
-if _MISSING:
-    _MESSAGE = (f"{', '.join(_MISSING)} not installed: "
-                "pip install -c constraints.txt 'trl==1.16.*' 'peft==0.21.*' 'datasets==5.2.*'")  # fmt: skip
-    if os.environ.get("CI"):
-        raise ImportError(_MESSAGE)
-    pytest.skip(_MESSAGE, allow_module_level=True)
+require(("trl", "peft", "datasets"), "pip install -c constraints.txt -e '.[train]'", module_level=True)
 
 from test_training_data import row  # noqa: E402
 
