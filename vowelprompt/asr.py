@@ -26,6 +26,7 @@ import numpy as np
 import soxr
 
 from vowelprompt.errors import MissingExtraError, TranscriptError
+from vowelprompt.io import cache_dir
 
 WHISPER_SR = 16_000  # Whisper's log-mel front end is defined at 16 kHz
 
@@ -106,11 +107,6 @@ def load_model(model: str | None = None):
         raise TranscriptError(
             f"could not load the ASR model {model or 'whisper-base (bundled)'!r} ({reason}){hint}"
         ) from None
-
-
-def cache_dir() -> Path:
-    """Where vowelprompt keeps files it builds once: ``$XDG_CACHE_HOME/vowelprompt`` (``~/.cache``)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vowelprompt"
 
 
 def bundled_model_dir() -> Path:

@@ -274,28 +274,9 @@ def _safe(name: str) -> str:
 
 
 def cmd_fit_stats(args) -> int:
-    from vowelprompt.io import JsonlWriter, read_jsonl
     from vowelprompt.normalize import fit_stats
-    from vowelprompt.pipeline import iter_annotate
-    from vowelprompt.records import Annotation
 
-    rows: list[Annotation] = []
-    first = args.inputs[0]
-    if len(args.inputs) == 1 and first.endswith(".jsonl") and _is_annotations(first):
-        rows = [Annotation.from_dict(r) for r in read_jsonl(first)]
-    else:
-        items = _items(args)
-        writer = JsonlWriter(args.save_annotations) if args.save_annotations else None
-        with _progress(len(items), args.quiet, "annotate") as bar:
-            for row in iter_annotate(items, _config(args), None, jobs=args.jobs):
-                bar.update()
-                rows.append(row)
-                if writer:
-                    writer.write(row.to_dict())
-                if not row.ok:
-                    bar.write(f"{row.id}: {row.status}: {row.error}", file=sys.stderr)
-        if writer:
-            writer.close()
+    rows = _annotations(args, None, args.save_annotations, report_errors=True)
     stats = fit_stats(rows)
     stats.save(args.output)
     failed = sum(not r.ok for r in rows)
@@ -308,8 +289,11 @@ def cmd_fit_stats(args) -> int:
 
 
 def _is_annotations(path: str) -> bool:
+    """True for an existing JSONL file of annotate's output rows (not a manifest of audio)."""
     from vowelprompt.io import read_jsonl
 
+    if not (path.endswith(".jsonl") and Path(path).is_file()):
+        return False
     for row in read_jsonl(path):
         return "vowels" in row and "status" in row
     return False
@@ -330,23 +314,15 @@ def _backend_options(args) -> dict:
     return options
 
 
-def _annotations(args, save: str | None) -> list:
-    """Rows to predict on: annotate's JSONL as is, or audio/manifests annotated now."""
+def _annotations(args, stats, save: str | None, report_errors: bool) -> list:
+    """Rows in input order: annotate's JSONL as is, or audio/manifests annotated now (saved to ``save``)."""
     from vowelprompt.io import JsonlWriter, read_jsonl
-    from vowelprompt.normalize import Stats
     from vowelprompt.pipeline import iter_annotate
     from vowelprompt.records import Annotation
 
-    first = args.inputs[0]
-    if (
-        len(args.inputs) == 1
-        and first.endswith(".jsonl")
-        and Path(first).is_file()
-        and _is_annotations(first)
-    ):
-        return [Annotation.from_dict(r) for r in read_jsonl(first)]
+    if len(args.inputs) == 1 and _is_annotations(args.inputs[0]):
+        return [Annotation.from_dict(r) for r in read_jsonl(args.inputs[0])]
     items = _items(args)
-    stats = Stats.load(args.stats) if args.stats else None
     rows = []
     writer = JsonlWriter(save) if save else None
     with _progress(len(items), args.quiet, "annotate") as bar:
@@ -355,6 +331,8 @@ def _annotations(args, save: str | None) -> list:
             rows.append(row)
             if writer:
                 writer.write(row.to_dict())
+            if report_errors and not row.ok:
+                bar.write(f"{row.id}: {row.status}: {row.error}", file=sys.stderr)
     if writer:
         writer.close()
     order = {item.id: i for i, item in enumerate(items)}
@@ -375,7 +353,11 @@ def cmd_predict(args, argv: list[str]) -> int:
     from vowelprompt.prompts import load_template
 
     load_template(config.template)  # fail fast on a bad template, before loading any model
-    rows = _annotations(args, args.save_annotations)
+    from vowelprompt.normalize import Stats
+
+    stats = Stats.load(args.stats) if args.stats else None
+    # Annotation errors are reported once, as the input_error rows of the predictions.
+    rows = _annotations(args, stats, args.save_annotations, report_errors=False)
     skip = set()
     if args.resume:
         from vowelprompt.io import read_jsonl

@@ -23,6 +23,12 @@ AUDIO_SUFFIXES = frozenset(
 )
 
 
+def cache_dir() -> Path:
+    """Where vowelprompt keeps what it builds once (models): ``$XDG_CACHE_HOME/vowelprompt``, default
+    ``~/.cache/vowelprompt``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vowelprompt"
+
+
 def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
     """Rows of a JSONL file; a malformed line raises :class:`ConfigError` naming the line."""
     with open(path, encoding="utf-8") as fh:

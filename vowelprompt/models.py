@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vowelprompt.errors import BackendError, ConfigError, MissingExtraError
+from vowelprompt.io import cache_dir
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def resolve_model(name_or_path: str) -> str:
 
 def models_dir() -> Path:
     """Where converted checkpoints live: ``$XDG_CACHE_HOME/vowelprompt/models`` (``~/.cache`` by default)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vowelprompt" / "models"
+    return cache_dir() / "models"
 
 
 def prepare_model(alias: str) -> Path:
