@@ -201,6 +201,15 @@ def test_fit_stats_then_annotate_with_stats(corpus, tmp_path):
     assert run(
         "fit-stats", str(corpus), "-o", str(stats), "--save-annotations", str(tmp_path / "a.jsonl"), "-q"
     )
+    saved = rows(tmp_path / "a.jsonl")  # levelled with the statistics just fitted, as annotate --stats does
+    assert {r["normalization"] for r in saved} == {"fitted"}
+    assert not any("no fitted statistics" in w for r in saved for w in r["warnings"])
+    first = saved[0]
+    single = tmp_path / "one.jsonl"
+    single.write_text(json.dumps({k: first[k] for k in ("id", "audio", "text", "speaker")}) + "\n")
+    fresh = json.loads(run("annotate", str(single), "--json", "--stats", str(stats)).stdout)
+    assert [v["bins"] for v in fresh["vowels"]] == [v["bins"] for v in first["vowels"]]
+    assert fresh["description"] == first["description"]
     again = tmp_path / "stats2.json"
     run("fit-stats", str(tmp_path / "a.jsonl"), "-o", str(again))  # from annotate's own output
     refit = json.loads(again.read_text())["edges"]  # same rows, other order: equal up to float rounding

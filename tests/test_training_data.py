@@ -44,6 +44,29 @@ def test_deterministic_trace_is_grounded_well_formed_and_correct():
     assert accuracy_reward()(**kw) == format_reward()(**kw) == grounding_reward()(**kw) == [1.0]
 
 
+def test_traces_cite_only_what_their_prompt_shows():
+    from dataclasses import replace
+
+    from vowelprompt.records import UtteranceProsody
+
+    utt = UtteranceProsody(2.0, 1.0, -20.0, 3.0, 4.0, {}, {"volume": "high", "pitch": "low", "rate": "low"})
+    r = replace(ROWS[0], utterance=utt)
+    by_template = {t: build_rows([r], "sft", DatasetConfig(prompt=PredictConfig(template=t)))[0]
+                   for t in ("transcript", "speechcue", "vowelprompt")}  # fmt: skip
+    text = {t: row["completion"][0]["content"] for t, row in by_template.items()}
+    assert "vowel" in text["vowelprompt"] and "vowel" not in text["speechcue"] + text["transcript"]
+    assert "The speech has high volume, low pitch, low speaking rate." in text["speechcue"]
+    assert "high volume" in by_template["speechcue"]["prompt"][1]["content"]  # cited cues are in the prompt
+    assert (
+        text["transcript"]
+        == "<think>Only the words are given, and they fit happy.</think><answer>happy</answer>"
+    )
+    assert all(t.endswith("<answer>happy</answer>") for t in text.values())
+    assert "could not be measured" in deterministic_trace(ROWS[0], "sad", cues="utterance")
+    with pytest.raises(ConfigError):
+        deterministic_trace(ROWS[0], "sad", cues="words")
+
+
 def test_sft_and_grpo_rows_have_trl_shapes():
     sft = build_rows(ROWS, "sft")
     assert {r["id"] for r in sft} == {f"h{i}" for i in range(6)} | {

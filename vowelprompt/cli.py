@@ -80,7 +80,11 @@ def _parser() -> argparse.ArgumentParser:
         "fit-stats", parents=[common], help="fit speaker/vowel statistics and bin edges on a training corpus"
     )
     fit.add_argument("-o", "--output", required=True, help="statistics JSON to write")
-    fit.add_argument("--save-annotations", help="also write the annotated rows here (JSONL)")
+    fit.add_argument(
+        "--save-annotations",
+        help="also write the annotated rows here (JSONL), levelled with the fitted statistics",
+    )
+    fit.add_argument("--style", choices=sorted(STYLES), default="paper", help="description style (paper)")
 
     from vowelprompt.backends import BACKENDS
     from vowelprompt.labels import LABEL_SETS
@@ -274,11 +278,18 @@ def _safe(name: str) -> str:
 
 
 def cmd_fit_stats(args) -> int:
+    from vowelprompt.io import JsonlWriter
     from vowelprompt.normalize import fit_stats
+    from vowelprompt.pipeline import renormalize
 
-    rows = _annotations(args, None, args.save_annotations, report_errors=True)
+    rows = _annotations(args, None, None, report_errors=True)
     stats = fit_stats(rows)
     stats.save(args.output)
+    if args.save_annotations:
+        config = _config(args)
+        with JsonlWriter(args.save_annotations) as writer:
+            for row in rows:
+                writer.write(renormalize(row, stats, config).to_dict())
     failed = sum(not r.ok for r in rows)
     print(
         f"fitted statistics on {stats.n_utterances} utterances ({len(stats.speakers)} speakers, "
@@ -321,7 +332,13 @@ def _annotations(args, stats, save: str | None, report_errors: bool) -> list:
     from vowelprompt.records import Annotation
 
     if len(args.inputs) == 1 and _is_annotations(args.inputs[0]):
-        return [Annotation.from_dict(r) for r in read_jsonl(args.inputs[0])]
+        rows = [Annotation.from_dict(r) for r in read_jsonl(args.inputs[0])]
+        if stats is None:
+            return rows
+        from vowelprompt.pipeline import renormalize
+
+        config = _config(args)
+        return [renormalize(r, stats, config) for r in rows]
     items = _items(args)
     rows = []
     writer = JsonlWriter(save) if save else None
@@ -369,6 +386,7 @@ def cmd_predict(args, argv: list[str]) -> int:
             _drop_rows(Path(args.output), keep=skip)  # errored rows are redone, not duplicated
     backend = get_backend(args.backend, **_backend_options(args))
     manifest = run_manifest(config, backend, sampling, argv)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output + ".run.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     counts: dict[str, int] = {}
     with (
@@ -422,6 +440,7 @@ def cmd_evaluate(args) -> int:
         print(f"note: {result.missing_gold} predictions have no gold label and were not scored")
     out = Path(args.output or args.predictions.removesuffix(".jsonl") + ".scores.json")
     report = {**result.scores.to_dict(), "excluded": result.excluded, "mapping": result.mapping}
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({**report, "missing_gold": result.missing_gold}, indent=1), encoding="utf-8")
     figure = Path(args.confusion or args.predictions.removesuffix(".jsonl") + ".confusion.png")
     try:

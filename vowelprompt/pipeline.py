@@ -153,12 +153,7 @@ class Annotator:
             warnings=tuple(warnings),
             versions=versions(),
         )
-        row = normalize(row, self.stats, self.config.normalization)
-        if row.normalization == "utterance":
-            row = replace(
-                row, warnings=(*row.warnings, "no fitted statistics: levels are relative to this utterance")
-            )
-        return replace(row, description=describe(row, self.config.style))
+        return renormalize(row, self.stats, self.config)
 
     def annotate(self, utt: Utterance) -> Annotation:
         """Annotate one item; never raises for bad input — the row's status says what went wrong."""
@@ -170,6 +165,25 @@ class Annotator:
             return failed(utt, exc.kind, str(exc))
         except Exception as exc:  # an unexpected failure must not lose the item or stop the batch
             return failed(utt, "internal_error", f"{type(exc).__name__}: {exc}")
+
+
+def renormalize(
+    row: Annotation, stats: Stats | None, config: AnnotateConfig = AnnotateConfig()
+) -> Annotation:
+    """``row`` with its levels and description redone from ``stats``, without aligning or measuring again.
+
+    For rows annotated before the statistics existed (``fit-stats --save-annotations``, or annotate's JSONL
+    given to ``predict --stats``). Failed rows are returned unchanged.
+    """
+    if not row.ok:
+        return row
+    row = normalize(row, stats, config.normalization)
+    marker = "no fitted statistics: levels are relative to this utterance"
+    warnings = tuple(w for w in row.warnings if w != marker)
+    if row.normalization == "utterance":
+        warnings = (*warnings, marker)
+    row = replace(row, warnings=warnings, style=config.style)
+    return replace(row, description=describe(row, config.style))
 
 
 def failed(utt: Utterance, kind: str, message: str) -> Annotation:

