@@ -192,7 +192,7 @@ SFT_OVERRIDES = ["--lora_r", "16", "--lora_alpha", "32", "--lora_target_modules"
                  "--learning_rate", "5e-4", "--logging_steps", "10"]  # fmt: skip
 #: GRPO: the paper's reward (accuracy + format), group size 4, KL 0.04, a CPU-sized rate.
 GRPO_OVERRIDES = ["--reward_funcs", "accuracy", "format", "--reward_weights", "1.0", "1.0",
-                  "--learning_rate", "2e-5", "--max_completion_length", "128", "--num_completions_to_print", "1"]  # fmt: skip
+                  "--learning_rate", "1e-4", "--max_completion_length", "160", "--num_completions_to_print", "1"]  # fmt: skip
 
 
 def table(results: list[dict], probe: dict[str, float]) -> str:

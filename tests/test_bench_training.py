@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     need_espeak()
-    require(("trl", "peft", "datasets", "sklearn", *LLM_MODULES), LLM_INSTALL + " && pip install '.[train,eval]'")
+    modules = ("trl", "peft", "datasets", "sklearn", *LLM_MODULES)
+    require(modules, LLM_INSTALL + " && pip install -c constraints.txt -e '.[train,eval]'")
     out = tmp_path_factory.mktemp("bench") / "run"
     cmd = [sys.executable, str(REPO / "benchmarks" / "bench_training.py"), str(out), "--quick"]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=1500)
@@ -38,10 +39,12 @@ def test_every_style_is_trained_predicted_and_scored(quick_run):
     assert len(test_ids) == 8
     for r in results["results"]:
         for stage in ("sft", "grpo"):
-            assert r[stage]["n"] == 8 and 0 <= r[stage]["accuracy"] <= 1 and 0 <= r[stage]["invalid_rate"] <= 1
+            scores = r[stage]
+            assert scores["n"] == 8 and 0 <= scores["accuracy"] <= 1 and 0 <= scores["invalid_rate"] <= 1
             preds = [json.loads(x) for x in (out / "predictions" / f"{r['style']}-{stage}.jsonl").open()]
             assert {p["id"] for p in preds} == test_ids  # no item lost
-            assert {p["model"] for p in preds} == {str(out / "runs" / r["style"] / stage)}  # the trained adapter
+            # predict --model <the adapter folder the recipe wrote>
+            assert {p["model"] for p in preds} == {str(out / "runs" / r["style"] / stage)}
             assert {p["template"]["name"] for p in preds} == {r["style"]}
         assert r["grpo_accuracy_reward"] is not None  # GRPO logged its accuracy reward
     assert set(results["probes"]) == {"utterance-level descriptors", "vowel-level descriptors"}
@@ -65,7 +68,8 @@ def test_a_rerun_resumes_without_retraining(quick_run):
     out, _ = quick_run
     adapter = out / "runs" / "vowelprompt" / "grpo" / "adapter_model.safetensors"
     before = adapter.stat().st_mtime_ns
-    cmd = [sys.executable, str(REPO / "benchmarks" / "bench_training.py"), str(out), "--quick", "--styles", "vowelprompt"]
+    script = str(REPO / "benchmarks" / "bench_training.py")
+    cmd = [sys.executable, script, str(out), "--quick", "--styles", "vowelprompt"]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert adapter.stat().st_mtime_ns == before and proc.stdout.count("(done)") >= 6

@@ -36,9 +36,11 @@ ROWS = [row(f"h{i}", "happy") for i in range(6)] + [row(f"s{i}", "sad") for i in
 def test_deterministic_trace_is_grounded_well_formed_and_correct():
     trace = deterministic_trace(ROWS[0], "happy")
     assert trace.startswith(
-        '<think>Most salient prosodic cues: the vowel /eɪ/ in "great" has very high pitch'
+        "<think>Over 2 vowels: pitch high 1, low 0; rising 1, falling 0; intensity high 1, low 0; "
+        "long 0, short 0. "
+        'Most salient: the vowel /eɪ/ in "great" has very high pitch'
     )
-    assert "a steeply rising pitch" in trace and "that" not in trace.split("cues:")[1].split(".")[0]
+    assert "a steeply rising pitch" in trace and "that" not in trace.split("salient:")[1].split(".")[0]
     prompt = build_rows([ROWS[0]], "grpo")[0]["prompt"]
     kw = {"prompts": [prompt], "completions": [trace], "label": ["happy"]}
     assert accuracy_reward()(**kw) == format_reward()(**kw) == grounding_reward()(**kw) == [1.0]

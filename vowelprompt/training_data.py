@@ -99,11 +99,40 @@ def cue_level(template) -> str:
     return "none"
 
 
-def deterministic_trace(row: Annotation, gold: str, top: int = 3, cues: str = "vowel") -> str:
+def vowel_summary(row: Annotation) -> str:
+    """How the vowels' levels lean, counted over the utterance (the pattern a single vowel cannot show).
+
+    >>> from vowelprompt.records import VowelSpan, VowelFeatures
+    >>> f = VowelFeatures(100.0, 0.0, 1.0, 0.1, -20.0, 2.0, 0.1, 10)
+    >>> v = lambda bins: Vowel(VowelSpan("AE", "æ", 1, 0.1, 0.2, "cat", 0), f, {}, bins)
+    >>> rising = v({"pitch": "high", "pitch_slope": "steeply rising"})
+    >>> falling = v({"pitch": "very high", "pitch_slope": "slightly falling", "duration": "very low"})
+    >>> vowel_summary(Annotation("a", "a.wav", "ok", vowels=(rising, falling)))
+    'Over 2 vowels: pitch high 2, low 0; rising 1, falling 1; intensity high 0, low 0; long 0, short 1.'
+    """
+    counts = []
+    for key, up, down in (("pitch", "high", "low"), ("pitch_slope", "rising", "falling"),
+                          ("energy", "high", "low"), ("duration", "long", "short")):  # fmt: skip
+        values = [v.bins.get(key, "") for v in row.vowels]
+        if key == "pitch_slope":
+            n_up, n_down = sum(up in b for b in values), sum(down in b for b in values)
+        else:
+            n_up, n_down = (
+                sum(b in ("high", "very high") for b in values),
+                sum(b in ("low", "very low") for b in values),
+            )
+        counts.append(f"{up} {n_up}, {down} {n_down}")
+    pitch, slope, energy, duration = counts
+    return f"Over {len(row.vowels)} vowels: pitch {pitch}; {slope}; intensity {energy}; {duration}."
+
+
+def deterministic_trace(row: Annotation, gold: str, top: int = 2, cues: str = "vowel") -> str:
     """A short grounded explanation naming the cues the prompt shows, then the answer.
 
-    ``cues="vowel"``: the ``top`` most extreme vowel cues, in the paper style's words, so the grounding
-    reward scores such traces 1. ``"utterance"``: the utterance-level characteristics (SpeechCueLLM prompts).
+    ``cues="vowel"``: how the vowels lean over the utterance (:func:`vowel_summary`: counts of high and low
+    pitch, rising and falling slopes, high and low intensity, long and short vowels), then the ``top`` most
+    extreme vowel cues in the paper style's words, so the grounding reward scores such traces 1.
+    ``"utterance"``: the utterance-level characteristics (SpeechCueLLM prompts).
     ``"none"``: the words only (transcript prompts). A trace never cites what its prompt does not show, so
     that models trained on different prompt styles are trained the same way.
     """
@@ -132,7 +161,7 @@ def deterministic_trace(row: Annotation, gold: str, top: int = 3, cues: str = "v
         if len(picked) == top:
             break
     cues = "; ".join(picked) if picked else "the vowels show no marked prosodic cue"
-    reasoning = f"Most salient prosodic cues: {cues}. Together with the words, they fit {gold}."
+    reasoning = f"{vowel_summary(row)} Most salient: {cues}. Together with the words, they fit {gold}."
     return f"<think>{reasoning}</think><answer>{gold}</answer>"
 
 
