@@ -31,6 +31,8 @@ import sys
 import time
 from pathlib import Path
 
+from vowelprompt.normalize import LEVELS
+
 REPO = Path(__file__).resolve().parent.parent
 STYLES = ("transcript", "speechcue", "vowelprompt")
 
@@ -43,12 +45,9 @@ SCALES = {
 
 
 def vowelprompt_cmd() -> list[str]:
+    """The ``vowelprompt`` console script beside this Python, else the same CLI as a module (same exit code)."""
     script = Path(sys.executable).with_name("vowelprompt")
-    return (
-        [str(script)]
-        if script.is_file()
-        else [sys.executable, "-c", "from vowelprompt.cli import main; main()"]
-    )
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "vowelprompt.cli"]
 
 
 def run(cmd: list[str], log: Path, done: Path | None = None) -> None:
@@ -84,7 +83,8 @@ def make_corpus(out: Path, scale: dict) -> Path:
 
 def split_annotations(annotations: Path, manifest: Path, out: Path, test_rows: int | None) -> dict[str, Path]:
     """``train.jsonl`` / ``test.jsonl`` of annotated rows by the corpus's speaker split."""
-    part = {json.loads(line)["id"]: json.loads(line)["split"] for line in manifest.open(encoding="utf-8")}
+    corpus = (json.loads(line) for line in manifest.open(encoding="utf-8"))
+    part = {row["id"]: row["split"] for row in corpus}
     lines: dict[str, list[str]] = {"train": [], "test": []}
     for line in annotations.open(encoding="utf-8"):
         lines[part[json.loads(line)["id"]]].append(line)
@@ -97,7 +97,6 @@ def split_annotations(annotations: Path, manifest: Path, out: Path, test_rows: i
     return paths
 
 
-_LEVELS = ("very low", "low", "medium", "high", "very high")
 _SLOPES = {"steeply falling": -3, "moderately falling": -2, "slightly falling": -1, "flat": 0,
            "slightly rising": 1, "moderately rising": 2, "steeply rising": 3}  # fmt: skip
 
@@ -105,7 +104,7 @@ _SLOPES = {"steeply falling": -3, "moderately falling": -2, "slightly falling": 
 def _utterance_features(row: dict) -> list[float]:
     bins = (row.get("utterance") or {}).get("bins", {})
     return [
-        _LEVELS.index(bins[k]) if k in bins else 2
+        LEVELS.index(bins[k]) if k in bins else 2
         for k in ("volume", "volume_var", "pitch", "pitch_var", "rate")
     ]
 
@@ -117,7 +116,7 @@ def _vowel_features(row: dict) -> list[float]:
         if key == "pitch_slope":
             values = [_SLOPES.get(v["bins"].get(key, "flat"), 0) for v in row["vowels"]]
         else:
-            values = [_LEVELS.index(v["bins"][key]) if key in v["bins"] else 2 for v in row["vowels"]]
+            values = [LEVELS.index(v["bins"][key]) if key in v["bins"] else 2 for v in row["vowels"]]
         high, low = max(values), min(values)
         out += [high, low, sum(values) / len(values), values[-1], values.count(high), values.count(low)]
     return out

@@ -75,14 +75,11 @@ TEST_VOICES: tuple[str, ...] = ("en-us+m7", "en-gb+f3")
 
 @dataclass(frozen=True)
 class Local:
-    """A PSOLA change on ``count`` focus words (or the last word): an F0 ramp in semitones (start, end)
-    across the word, a duration factor and a gain in dB."""
+    """A PSOLA change on every content word: an F0 ramp in semitones (start, end) across the word and a
+    duration factor."""
 
-    where: str  # "content" (every content word), "focus" (``count`` of them, drawn) or "last" (final word)
-    count: int = 1
-    ramp_st: tuple[float, float] | None = None
+    ramp_st: tuple[float, float]
     duration: float = 1.0
-    gain_db: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -101,10 +98,10 @@ class Profile:
 _GLOBAL = dict(rate=165, pitch=50, amplitude=40)
 
 PROFILES: dict[str, Profile] = {
-    "happy": Profile(**_GLOBAL, local=(Local("content", ramp_st=(0.0, 8.0)),)),
-    "angry": Profile(**_GLOBAL, local=(Local("content", ramp_st=(8.0, 0.0)),)),
-    "neutral": Profile(**_GLOBAL, local=(Local("content", ramp_st=(-8.0, 0.0), duration=1.3),)),
-    "sad": Profile(**_GLOBAL, local=(Local("content", ramp_st=(0.0, -8.0), duration=1.3),)),
+    "happy": Profile(**_GLOBAL, local=(Local(ramp_st=(0.0, 8.0)),)),
+    "angry": Profile(**_GLOBAL, local=(Local(ramp_st=(8.0, 0.0)),)),
+    "neutral": Profile(**_GLOBAL, local=(Local(ramp_st=(-8.0, 0.0), duration=1.3),)),
+    "sad": Profile(**_GLOBAL, local=(Local(ramp_st=(0.0, -8.0), duration=1.3),)),
 }
 
 
@@ -117,20 +114,12 @@ def speak(sentence: str, voice: str, emotion: str, rng: random.Random) -> tuple[
     amplitude = profile.amplitude + rng.randint(-ja, ja)
     utt = synthesize(sentence, voice=voice, rate_wpm=rate, pitch=pitch, amplitude=amplitude)
     content = [i for i, w in enumerate(utt.words) if len(w.text.strip(".,")) >= 4]
-    edits: list[tuple[int, Local]] = []
-    for local in profile.local:
-        if local.where == "last":
-            edits.append((len(utt.words) - 1, local))
-        elif local.where == "content":
-            edits += [(i, local) for i in content]
-        else:
-            edits += [(i, local) for i in sorted(rng.sample(content, min(local.count, len(content))))]
+    edits = [(i, local) for local in profile.local for i in content]
     samples = utt.samples
     # Right to left, so that a duration change does not move the words still to be edited.
     for index, local in sorted(edits, key=lambda e: -e[0]):
         word = utt.words[index]
-        samples = psola(samples, utt.sr, 1.0, local.duration, local.gain_db, word.start_s, word.end_s,
-                        f0_ramp_st=local.ramp_st)  # fmt: skip
+        samples = psola(samples, utt.sr, 1.0, local.duration, 0.0, word.start_s, word.end_s, local.ramp_st)
     peak = float(np.max(np.abs(samples)))
     info = dict(rate_wpm=rate, pitch=pitch, amplitude=amplitude, peak=round(peak, 3),
                 edited_words=[utt.words[i].text for i, _ in sorted(edits)])  # fmt: skip
@@ -148,8 +137,9 @@ def write_corpus(
     """Speak every sentence × voice × emotion into ``out_dir``; return the path of ``manifest.jsonl``.
 
     Rows: ``id, audio, text, speaker, label, split`` (``train`` or ``test`` by voice) plus the settings used.
-    Also writes ``train.jsonl`` and ``test.jsonl``, the same rows split by speaker. Deterministic in
-    ``seed``; a voice in both lists is refused.
+    Also writes ``train.jsonl`` and ``test.jsonl``, the same rows split by speaker. The settings and edited
+    words are deterministic in ``seed``; the audio of lengthened words is not quite (Praat's PSOLA places
+    unvoiced periods at random). A voice in both lists is refused.
     """
     if set(train_voices) & set(test_voices):
         raise ValueError(f"train and test voices overlap: {sorted(set(train_voices) & set(test_voices))}")
