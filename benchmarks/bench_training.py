@@ -39,7 +39,7 @@ STYLES = ("transcript", "speechcue", "vowelprompt")
 
 #: Scales: corpus size, training steps, test rows. ``full`` is the README's run.
 SCALES = {
-    "full": dict(sentences=24, train_voices=6, test_voices=2, sft_steps=40, grpo_steps=30, test_rows=None),
+    "full": dict(sentences=24, train_voices=6, test_voices=2, sft_steps=80, grpo_steps=30, test_rows=None),
     "quick": dict(sentences=4, train_voices=2, test_voices=1, sft_steps=3, grpo_steps=2, test_rows=8),
 }
 

@@ -150,6 +150,15 @@ def test_psola_duration_and_gain_in_a_span(utt):
     assert np.array_equal(louder[: a - utt.sr // 100], utt.samples[: a - utt.sr // 100])
 
 
+def test_psola_is_reproducible_in_its_seed(utt):
+    """Overlap-add places unvoiced periods at random: the seed makes a lengthened signal the same each time."""
+    same = [psola(utt.samples, utt.sr, duration_factor=1.4) for _ in range(2)]
+    assert np.array_equal(same[0], same[1])
+    assert not np.array_equal(psola(utt.samples, utt.sr, duration_factor=1.4, seed=1), same[0])
+    unseeded = [psola(utt.samples, utt.sr, duration_factor=1.4, seed=None) for _ in range(2)]
+    assert not np.array_equal(unseeded[0], unseeded[1])  # Praat's generator is left unpredictable again
+
+
 def test_write_corpus_files_and_manifest(tmp_path):
     manifest = write_corpus(tmp_path / "corpus", DEFAULT_SENTENCES[:2], ["en-us", "en-gb+f2"], [200])
     rows = [json.loads(line) for line in manifest.read_text().splitlines()]

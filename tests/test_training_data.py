@@ -35,12 +35,14 @@ ROWS = [row(f"h{i}", "happy") for i in range(6)] + [row(f"s{i}", "sad") for i in
 
 def test_deterministic_trace_is_grounded_well_formed_and_correct():
     trace = deterministic_trace(ROWS[0], "happy")
-    assert trace.startswith(
-        "<think>Over 2 vowels: pitch high 1, low 0; rising 1, falling 0; intensity high 1, low 0; "
-        "long 0, short 0. "
-        'Most salient: the vowel /eɪ/ in "great" has very high pitch'
+    assert trace.startswith('<think>The vowel /eɪ/ in "great" has very high pitch')
+    assert "steeply rising" not in trace.split(".")[0]  # one cue by default, the most extreme
+    two = deterministic_trace(ROWS[0], "happy", top=2)
+    assert "a steeply rising pitch" in two and '"that"' not in two  # the flat, medium vowel is never cited
+    assert trace.endswith(
+        "Across the vowels, the pitch mostly rises and it leans high; intensity leans high; durations are "
+        "mostly medium. Together with the words, this fits happy.</think><answer>happy</answer>"
     )
-    assert "a steeply rising pitch" in trace and "that" not in trace.split("salient:")[1].split(".")[0]
     prompt = build_rows([ROWS[0]], "grpo")[0]["prompt"]
     kw = {"prompts": [prompt], "completions": [trace], "label": ["happy"]}
     assert accuracy_reward()(**kw) == format_reward()(**kw) == grounding_reward()(**kw) == [1.0]

@@ -137,9 +137,9 @@ def write_corpus(
     """Speak every sentence × voice × emotion into ``out_dir``; return the path of ``manifest.jsonl``.
 
     Rows: ``id, audio, text, speaker, label, split`` (``train`` or ``test`` by voice) plus the settings used.
-    Also writes ``train.jsonl`` and ``test.jsonl``, the same rows split by speaker. The settings and edited
-    words are deterministic in ``seed``; the audio of lengthened words is not quite (Praat's PSOLA places
-    unvoiced periods at random). A voice in both lists is refused.
+    Also writes ``train.jsonl`` and ``test.jsonl``, the same rows split by speaker. The settings, edited
+    words and audio are deterministic in ``seed`` (PSOLA's random unvoiced periods are seeded per edit). A
+    voice in both lists is refused.
     """
     if set(train_voices) & set(test_voices):
         raise ValueError(f"train and test voices overlap: {sorted(set(train_voices) & set(test_voices))}")

@@ -579,6 +579,7 @@ def psola(
     start_s: float | None = None,
     end_s: float | None = None,
     f0_ramp_st: tuple[float, float] | None = None,
+    seed: int | None = 0,
 ) -> np.ndarray:
     """Scale F0 and duration with Praat's PSOLA, and level, inside [start_s, end_s] (default: everything).
 
@@ -588,7 +589,9 @@ def psola(
     F0 is multiplied on the Manipulation's pitch tier and duration set on its duration tier, then
     resynthesised by overlap-add (Praat's ``To Manipulation`` with 10 ms steps and a 75–600 Hz pitch range,
     which covers the espeak voices). Gain is applied to the same span of the output with 5 ms linear ramps
-    just outside it, against clicks. A duration change makes the output longer by
+    just outside it, against clicks. Overlap-add places unvoiced periods at random: ``seed`` seeds Praat's
+    generator for this call (then reseeds it unpredictably), so the same input gives the same output; ``None``
+    leaves it alone. A duration change makes the output longer by
     ``(end_s - start_s) * (duration_factor - 1)``: times after the span shift by that much, and the span
     itself ends at ``start_s + (end_s - start_s) * duration_factor``. Returns float32 (not clipped).
     """
@@ -625,7 +628,13 @@ def psola(
                 ):
                     call(tier, "Add point", t, factor)
             call([manipulation, tier], "Replace duration tier")
-        out = call(manipulation, "Get resynthesis (overlap-add)").values[0]
+        if seed is not None:
+            parselmouth.praat.run(f"random_initializeWithSeedUnsafelyButPredictably ({int(seed)})")
+        try:
+            out = call(manipulation, "Get resynthesis (overlap-add)").values[0]
+        finally:
+            if seed is not None:
+                parselmouth.praat.run("random_initializeSafelyAndUnpredictably ()")
     if gain_db:
         ramp_s = 0.005
         out_end = start + (end - start) * duration_factor

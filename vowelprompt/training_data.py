@@ -99,8 +99,33 @@ def cue_level(template) -> str:
     return "none"
 
 
+def _lean(values: list[str], up: tuple[str, ...], down: tuple[str, ...]) -> str:
+    """``up``, ``down``, ``even`` (as many of each) or ``neither`` over a list of bins."""
+    n_up = sum(any(u in b for u in up) for b in values)
+    n_down = sum(any(d in b for d in down) for b in values)
+    if n_up == n_down:
+        return "neither" if n_up == 0 else "even"
+    return "up" if n_up > n_down else "down"
+
+
+_LEAN_WORDS = {
+    "pitch_slope": {"up": "the pitch mostly rises", "down": "the pitch mostly falls",
+                    "even": "the pitch rises as often as it falls", "neither": "the pitch is mostly flat"},
+    "pitch": {"up": "it leans high", "down": "it leans low", "even": "it is as often high as low",
+              "neither": "it is mostly medium"},
+    "energy": {"up": "intensity leans high", "down": "intensity leans low",
+               "even": "intensity is as often high as low", "neither": "intensity is mostly medium"},
+    "duration": {"up": "vowels lean long", "down": "vowels lean short",
+                 "even": "vowels are as often long as short", "neither": "durations are mostly medium"},
+}  # fmt: skip
+
+
 def vowel_summary(row: Annotation) -> str:
-    """How the vowels' levels lean, counted over the utterance (the pattern a single vowel cannot show).
+    """Which way the vowels lean over the utterance: the pattern no single vowel shows, in words.
+
+    For pitch slope, pitch, intensity and duration: whether more vowels are rising than falling (high than
+    low, long than short), fewer, as many, or none either way. Qualitative on purpose: a small model learns
+    to judge a majority far more easily than to count.
 
     >>> from vowelprompt.records import VowelSpan, VowelFeatures
     >>> f = VowelFeatures(100.0, 0.0, 1.0, 0.1, -20.0, 2.0, 0.1, 10)
@@ -108,30 +133,28 @@ def vowel_summary(row: Annotation) -> str:
     >>> rising = v({"pitch": "high", "pitch_slope": "steeply rising"})
     >>> falling = v({"pitch": "very high", "pitch_slope": "slightly falling", "duration": "very low"})
     >>> vowel_summary(Annotation("a", "a.wav", "ok", vowels=(rising, falling)))
-    'Over 2 vowels: pitch high 2, low 0; rising 1, falling 1; intensity high 0, low 0; long 0, short 1.'
-    """
-    counts = []
-    for key, up, down in (("pitch", "high", "low"), ("pitch_slope", "rising", "falling"),
-                          ("energy", "high", "low"), ("duration", "long", "short")):  # fmt: skip
-        values = [v.bins.get(key, "") for v in row.vowels]
-        if key == "pitch_slope":
-            n_up, n_down = sum(up in b for b in values), sum(down in b for b in values)
-        else:
-            n_up, n_down = (
-                sum(b in ("high", "very high") for b in values),
-                sum(b in ("low", "very low") for b in values),
-            )
-        counts.append(f"{up} {n_up}, {down} {n_down}")
-    pitch, slope, energy, duration = counts
-    return f"Over {len(row.vowels)} vowels: pitch {pitch}; {slope}; intensity {energy}; {duration}."
+    'Across the vowels, the pitch rises as often as it falls and it leans high; intensity is mostly medium; vowels lean short.'
+    """  # noqa: E501
+    lean = {
+        key: _lean([v.bins.get(key, "") for v in row.vowels], *updown)
+        for key, updown in (("pitch_slope", (("rising",), ("falling",))),
+                            ("pitch", (("high",), ("low",))),
+                            ("energy", (("high",), ("low",))),
+                            ("duration", (("high",), ("low",))))  # fmt: skip
+    }
+    words = {key: _LEAN_WORDS[key][value] for key, value in lean.items()}
+    return (
+        f"Across the vowels, {words['pitch_slope']} and {words['pitch']}; "
+        f"{words['energy']}; {words['duration']}."
+    )
 
 
-def deterministic_trace(row: Annotation, gold: str, top: int = 2, cues: str = "vowel") -> str:
+def deterministic_trace(row: Annotation, gold: str, top: int = 1, cues: str = "vowel") -> str:
     """A short grounded explanation naming the cues the prompt shows, then the answer.
 
-    ``cues="vowel"``: how the vowels lean over the utterance (:func:`vowel_summary`: counts of high and low
-    pitch, rising and falling slopes, high and low intensity, long and short vowels), then the ``top`` most
-    extreme vowel cues in the paper style's words, so the grounding reward scores such traces 1.
+    ``cues="vowel"``: the ``top`` most extreme vowel cue(s) in the paper style's words (so the grounding reward
+    scores such traces 1), then how the vowels lean over the utterance (:func:`vowel_summary`: pitch slope,
+    pitch, intensity and duration), right before the answer it supports.
     ``"utterance"``: the utterance-level characteristics (SpeechCueLLM prompts).
     ``"none"``: the words only (transcript prompts). A trace never cites what its prompt does not show, so
     that models trained on different prompt styles are trained the same way.
@@ -161,7 +184,8 @@ def deterministic_trace(row: Annotation, gold: str, top: int = 2, cues: str = "v
         if len(picked) == top:
             break
     cues = "; ".join(picked) if picked else "the vowels show no marked prosodic cue"
-    reasoning = f"{vowel_summary(row)} Most salient: {cues}. Together with the words, they fit {gold}."
+    cues = cues[0].upper() + cues[1:]
+    reasoning = f"{cues}. {vowel_summary(row)} Together with the words, this fits {gold}."
     return f"<think>{reasoning}</think><answer>{gold}</answer>"
 
 
