@@ -151,7 +151,7 @@ def test_psola_duration_and_gain_in_a_span(utt):
 
 
 def test_psola_is_reproducible_in_its_seed(utt):
-    """Overlap-add places unvoiced periods at random: the seed makes a lengthened signal the same each time."""
+    """Overlap-add places unvoiced periods at random: the seed makes a lengthened signal repeat exactly."""
     same = [psola(utt.samples, utt.sr, duration_factor=1.4) for _ in range(2)]
     assert np.array_equal(same[0], same[1])
     assert not np.array_equal(psola(utt.samples, utt.sr, duration_factor=1.4, seed=1), same[0])

@@ -137,9 +137,10 @@ def write_corpus(
     """Speak every sentence × voice × emotion into ``out_dir``; return the path of ``manifest.jsonl``.
 
     Rows: ``id, audio, text, speaker, label, split`` (``train`` or ``test`` by voice) plus the settings used.
-    Also writes ``train.jsonl`` and ``test.jsonl``, the same rows split by speaker. The settings, edited
-    words and audio are deterministic in ``seed`` (PSOLA's random unvoiced periods are seeded per edit). A
-    voice in both lists is refused.
+    Also writes ``train.jsonl`` and ``test.jsonl``, the same rows split by speaker. The same ``seed`` gives
+    the same files, byte for byte, when the corpus is written by a fresh process (PSOLA's random unvoiced
+    periods are seeded; espeak-ng carries some state from one utterance to the next, so within a process an
+    utterance also depends on what was synthesised before it). A voice in both lists is refused.
     """
     if set(train_voices) & set(test_voices):
         raise ValueError(f"train and test voices overlap: {sorted(set(train_voices) & set(test_voices))}")

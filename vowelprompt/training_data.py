@@ -99,10 +99,9 @@ def cue_level(template) -> str:
     return "none"
 
 
-def _lean(values: list[str], up: tuple[str, ...], down: tuple[str, ...]) -> str:
-    """``up``, ``down``, ``even`` (as many of each) or ``neither`` over a list of bins."""
-    n_up = sum(any(u in b for u in up) for b in values)
-    n_down = sum(any(d in b for d in down) for b in values)
+def _lean(values: list[str], up: str, down: str) -> str:
+    """``up``, ``down``, ``even`` (as many of each) or ``neither``: which kind of bin is more frequent."""
+    n_up, n_down = sum(up in b for b in values), sum(down in b for b in values)
     if n_up == n_down:
         return "neither" if n_up == 0 else "even"
     return "up" if n_up > n_down else "down"
@@ -133,16 +132,13 @@ def vowel_summary(row: Annotation) -> str:
     >>> rising = v({"pitch": "high", "pitch_slope": "steeply rising"})
     >>> falling = v({"pitch": "very high", "pitch_slope": "slightly falling", "duration": "very low"})
     >>> vowel_summary(Annotation("a", "a.wav", "ok", vowels=(rising, falling)))
-    'Across the vowels, the pitch rises as often as it falls and it leans high; intensity is mostly medium; vowels lean short.'
-    """  # noqa: E501
-    lean = {
-        key: _lean([v.bins.get(key, "") for v in row.vowels], *updown)
-        for key, updown in (("pitch_slope", (("rising",), ("falling",))),
-                            ("pitch", (("high",), ("low",))),
-                            ("energy", (("high",), ("low",))),
-                            ("duration", (("high",), ("low",))))  # fmt: skip
-    }
-    words = {key: _LEAN_WORDS[key][value] for key, value in lean.items()}
+    'Across the vowels, the pitch rises as often as it falls and it leans high; intensity is mostly medium; \
+vowels lean short.'
+    """
+    words = {}
+    for key, words_for in _LEAN_WORDS.items():
+        up, down = ("rising", "falling") if key == "pitch_slope" else ("high", "low")  # "high" in "very high"
+        words[key] = words_for[_lean([v.bins.get(key, "") for v in row.vowels], up, down)]
     return (
         f"Across the vowels, {words['pitch_slope']} and {words['pitch']}; "
         f"{words['energy']}; {words['duration']}."
@@ -152,7 +148,7 @@ def vowel_summary(row: Annotation) -> str:
 def deterministic_trace(row: Annotation, gold: str, top: int = 1, cues: str = "vowel") -> str:
     """A short grounded explanation naming the cues the prompt shows, then the answer.
 
-    ``cues="vowel"``: the ``top`` most extreme vowel cue(s) in the paper style's words (so the grounding reward
+    ``cues="vowel"``: the ``top`` most extreme vowel cues in the paper style's words (so the grounding reward
     scores such traces 1), then how the vowels lean over the utterance (:func:`vowel_summary`: pitch slope,
     pitch, intensity and duration), right before the answer it supports.
     ``"utterance"``: the utterance-level characteristics (SpeechCueLLM prompts).
