@@ -140,6 +140,48 @@ def probes(paths: dict[str, Path]) -> dict[str, float]:
     return result
 
 
+def _stated(text: str) -> tuple[str, str] | None:
+    """(direction, level) as a VowelPrompt trace states them ("the pitch mostly rises and it leans high")."""
+    clause = text.split("Across the vowels,", 1)[1].split(";", 1)[0] if "Across the vowels," in text else ""
+    direction = "rises" if "mostly rises" in clause else "falls" if "mostly falls" in clause else None
+    level = "high" if "leans high" in clause else "low" if "leans low" in clause else None
+    return (direction, level) if direction and level else None
+
+
+def reads_cues(predictions: Path, test: Path) -> dict[str, float] | None:
+    """Does a VowelPrompt model read the vowels, and does its answer follow what it read?
+
+    ``stated_right``: share of test rows whose trace states the pitch direction and level that the vowels
+    really lean to (:func:`vowelprompt.training_data.vowel_summary` of the row). ``answer_follows``: share of
+    rows stating both whose answer is the emotion the corpus gives that direction and level (from
+    :data:`vowelprompt.prosody_corpus.PROFILES`). None for prompts whose traces state no such summary.
+    """
+    from vowelprompt.prosody_corpus import PROFILES
+    from vowelprompt.records import Annotation
+    from vowelprompt.training_data import vowel_summary
+
+    design = {}
+    for emotion, profile in PROFILES.items():
+        a, b = profile.local[0].ramp_st
+        design[("rises" if b > a else "falls", "high" if a + b > 0 else "low")] = emotion
+    truth = {}
+    for line in test.open(encoding="utf-8"):
+        row = Annotation.from_dict(json.loads(line))
+        truth[row.id] = _stated(vowel_summary(row)) if row.ok else None
+    rows = [json.loads(line) for line in predictions.open(encoding="utf-8")]
+    stated = {r["id"]: _stated(r.get("raw") or "") for r in rows}
+    if not any(stated.values()):
+        return None
+    both = [r for r in rows if stated[r["id"]]]
+    return {
+        "stated_right": sum(
+            truth.get(r["id"]) is not None and stated[r["id"]] == truth[r["id"]] for r in rows
+        )
+        / len(rows),
+        "answer_follows": sum(r.get("label") == design.get(stated[r["id"]]) for r in both) / len(both),
+    }
+
+
 def reward_thirds(state: Path) -> tuple[float, float] | None:
     """GRPO's mean accuracy reward over the first and the last third of its logged steps."""
     if not state.is_file():
@@ -181,7 +223,7 @@ def train_and_test(style: str, out: Path, paths: dict[str, Path], scale: dict, s
         scores = json.loads(pred.with_suffix(".scores.json").read_text(encoding="utf-8"))
         result[stage] = {
             k: scores[k] for k in ("n", "accuracy", "weighted_f1", "unweighted_accuracy", "invalid_rate")
-        }
+        } | {"reads_cues": reads_cues(pred, paths["test"])}
     result["grpo_accuracy_reward"] = reward_thirds(runs / "grpo" / "trainer_state.json")
     return result
 
@@ -215,6 +257,15 @@ def table(results: list[dict], probe: dict[str, float]) -> str:
     n = results[0]["grpo"]["n"] if results else 0
     lines.append("")
     lines.append(f"{n} test utterances from unseen voices, 4 balanced classes (chance 25 %).")
+    for r in results:
+        for stage, name in (("sft", "SFT"), ("grpo", "SFT+GRPO")):
+            read = r[stage].get("reads_cues")
+            if read:
+                lines.append(
+                    f"{r['style']} after {name}: the trace states the vowels' true pitch direction and level "
+                    f"for {100 * read['stated_right']:.1f} % of test utterances; the answer is the emotion "
+                    f"those stated cues stand for in {100 * read['answer_follows']:.1f} %."
+                )
     for name, acc in probe.items():
         lines.append(f"Logistic-regression probe on {name}: {100 * acc:.1f} % test accuracy.")
     return "\n".join(lines)

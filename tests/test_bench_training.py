@@ -73,3 +73,33 @@ def test_a_rerun_resumes_without_retraining(quick_run):
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert adapter.stat().st_mtime_ns == before and proc.stdout.count("(done)") >= 6
+
+
+def test_reads_cues_scores_what_a_trace_states_against_the_vowels(quick_run, tmp_path):
+    """The diagnostic behind the README's "states the true lean" line, on traces with a known answer."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_training import _stated, reads_cues
+
+    from vowelprompt.records import Annotation
+    from vowelprompt.training_data import deterministic_trace
+
+    out, _ = quick_run
+    test = out / "test.annotations.jsonl"
+    rows = [Annotation.from_dict(json.loads(x)) for x in test.open()]
+    design = {("rises", "high"): "happy", ("falls", "high"): "angry", ("rises", "low"): "neutral",
+              ("falls", "low"): "sad"}  # fmt: skip
+
+    def score(traces: list[str], answer) -> dict:
+        path = tmp_path / "predictions.jsonl"
+        path.write_text("".join(json.dumps({"id": r.id, "raw": t, "label": answer(t)}) + "\n"
+                                for r, t in zip(rows, traces, strict=True)))  # fmt: skip
+        return reads_cues(path, test)
+
+    true = [deterministic_trace(r, "x") if r.ok else "" for r in rows]
+    readable = sum(_stated(t) is not None for t in true) / len(rows)
+    assert readable > 0.5  # most test rows lean clearly one way (the corpus's design)
+    right = score(true, lambda t: design.get(_stated(t)))
+    assert right == {"stated_right": readable, "answer_follows": 1.0}
+    assert score(true, lambda t: "none")["answer_follows"] == 0.0
+    flipped = [t.replace("rises", "RISE").replace("falls", "rises").replace("RISE", "falls") for t in true]
+    assert score(flipped, lambda t: "sad")["stated_right"] == 0.0
