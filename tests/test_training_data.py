@@ -37,6 +37,7 @@ def test_deterministic_trace_is_grounded_well_formed_and_correct():
     trace = deterministic_trace(ROWS[0], "happy")
     assert trace.startswith('<think>The vowel /eɪ/ in "great" has very high pitch')
     assert "steeply rising" not in trace.split(".")[0]  # one cue by default, the most extreme
+    assert deterministic_trace(ROWS[0], "happy", top=0).startswith("<think>Across the vowels, the pitch")
     two = deterministic_trace(ROWS[0], "happy", top=2)
     assert "a steeply rising pitch" in two and '"that"' not in two  # the flat, medium vowel is never cited
     assert trace.endswith(

@@ -150,7 +150,7 @@ def deterministic_trace(row: Annotation, gold: str, top: int = 1, cues: str = "v
 
     ``cues="vowel"``: the ``top`` most extreme vowel cues in the paper style's words (so the grounding reward
     scores such traces 1), then how the vowels lean over the utterance (:func:`vowel_summary`: pitch slope,
-    pitch, intensity and duration), right before the answer it supports.
+    pitch, intensity and duration), right before the answer it supports; ``top=0`` gives the lean alone.
     ``"utterance"``: the utterance-level characteristics (SpeechCueLLM prompts).
     ``"none"``: the words only (transcript prompts). A trace never cites what its prompt does not show, so
     that models trained on different prompt styles are trained the same way.
@@ -174,14 +174,12 @@ def deterministic_trace(row: Annotation, gold: str, top: int = 1, cues: str = "v
     picked, seen = [], set()
     for _, vowel, phrase in scored:
         key = (vowel.span.word_index, phrase)
-        if key not in seen:
+        if len(picked) < top and key not in seen:
             seen.add(key)
             picked.append(f'the vowel /{vowel.span.ipa}/ in "{data_text(vowel.span.word)}" has {phrase}')
-        if len(picked) == top:
-            break
     cues = "; ".join(picked) if picked else "the vowels show no marked prosodic cue"
-    cues = cues[0].upper() + cues[1:]
-    reasoning = f"{cues}. {vowel_summary(row)} Together with the words, this fits {gold}."
+    cited = f"{cues[0].upper()}{cues[1:]}. " if top > 0 else ""
+    reasoning = f"{cited}{vowel_summary(row)} Together with the words, this fits {gold}."
     return f"<think>{reasoning}</think><answer>{gold}</answer>"
 
 
