@@ -141,33 +141,42 @@ def probes(paths: dict[str, Path]) -> dict[str, float]:
 
 
 def _stated(text: str) -> tuple[str, str] | None:
-    """(direction, level) as a VowelPrompt trace states them ("the pitch mostly rises and it leans high")."""
-    clause = text.split("Across the vowels,", 1)[1].split(";", 1)[0] if "Across the vowels," in text else ""
-    direction = "rises" if "mostly rises" in clause else "falls" if "mostly falls" in clause else None
-    level = "high" if "leans high" in clause else "low" if "leans low" in clause else None
-    return (direction, level) if direction and level else None
+    """(pitch slope, pitch) leans, ``up`` or ``down``, as a VowelPrompt trace words them (its
+    :func:`~vowelprompt.training_data.vowel_summary` sentence); None unless it states both."""
+    from vowelprompt.training_data import LEAN_WORDS
+
+    if "Across the vowels," not in text:
+        return None
+    clause = text.split("Across the vowels,", 1)[1].split(";", 1)[0]
+    slope, level = (
+        next((v for v in ("up", "down") if LEAN_WORDS[key][v] in clause), None)
+        for key in ("pitch_slope", "pitch")
+    )
+    return (slope, level) if slope and level else None
 
 
 def reads_cues(predictions: Path, test: Path) -> dict[str, float] | None:
     """Does a VowelPrompt model read the vowels, and does its answer follow what it read?
 
     ``stated_right``: share of test rows whose trace states the pitch direction and level that the vowels
-    really lean to (:func:`vowelprompt.training_data.vowel_summary` of the row). ``answer_follows``: share of
+    really lean to (:func:`vowelprompt.training_data.vowel_leans` of the row). ``answer_follows``: share of
     rows stating both whose answer is the emotion the corpus gives that direction and level (from
     :data:`vowelprompt.prosody_corpus.PROFILES`). None for prompts whose traces state no such summary.
     """
     from vowelprompt.prosody_corpus import PROFILES
     from vowelprompt.records import Annotation
-    from vowelprompt.training_data import vowel_summary
+    from vowelprompt.training_data import vowel_leans
 
     design = {}
     for emotion, profile in PROFILES.items():
         a, b = profile.local[0].ramp_st
-        design[("rises" if b > a else "falls", "high" if a + b > 0 else "low")] = emotion
+        design[("up" if b > a else "down", "up" if a + b > 0 else "down")] = emotion
     truth = {}
     for line in test.open(encoding="utf-8"):
         row = Annotation.from_dict(json.loads(line))
-        truth[row.id] = _stated(vowel_summary(row)) if row.ok else None
+        leans = vowel_leans(row) if row.ok else {}
+        lean = (leans.get("pitch_slope"), leans.get("pitch"))
+        truth[row.id] = lean if set(lean) <= {"up", "down"} else None
     rows = [json.loads(line) for line in predictions.open(encoding="utf-8")]
     stated = {r["id"]: _stated(r.get("raw") or "") for r in rows}
     if not any(stated.values()):

@@ -86,8 +86,9 @@ def test_reads_cues_scores_what_a_trace_states_against_the_vowels(quick_run, tmp
     out, _ = quick_run
     test = out / "test.annotations.jsonl"
     rows = [Annotation.from_dict(json.loads(x)) for x in test.open()]
-    design = {("rises", "high"): "happy", ("falls", "high"): "angry", ("rises", "low"): "neutral",
-              ("falls", "low"): "sad"}  # fmt: skip
+    # (pitch slope, pitch) leans → emotion, as the corpus is built
+    design = {("up", "up"): "happy", ("down", "up"): "angry", ("up", "down"): "neutral",
+              ("down", "down"): "sad"}  # fmt: skip
 
     def score(traces: list[str], answer) -> dict:
         path = tmp_path / "predictions.jsonl"

@@ -107,7 +107,7 @@ def _lean(values: list[str], up: str, down: str) -> str:
     return "up" if n_up > n_down else "down"
 
 
-_LEAN_WORDS = {
+LEAN_WORDS = {
     "pitch_slope": {"up": "the pitch mostly rises", "down": "the pitch mostly falls",
                     "even": "the pitch rises as often as it falls", "neither": "the pitch is mostly flat"},
     "pitch": {"up": "it leans high", "down": "it leans low", "even": "it is as often high as low",
@@ -117,14 +117,24 @@ _LEAN_WORDS = {
     "duration": {"up": "vowels lean long", "down": "vowels lean short",
                  "even": "vowels are as often long as short", "neither": "durations are mostly medium"},
 }  # fmt: skip
+"""How a trace words each lean (:func:`vowel_leans`) of each descriptor."""
+
+
+def vowel_leans(row: Annotation) -> dict[str, str]:
+    """For pitch slope, pitch, intensity and duration: ``up`` when more vowels are rising than falling
+    (high than low, long than short), ``down`` when fewer, ``even`` when as many, ``neither`` when none."""
+    leans = {}
+    for key in LEAN_WORDS:
+        up, down = ("rising", "falling") if key == "pitch_slope" else ("high", "low")  # "high" in "very high"
+        leans[key] = _lean([v.bins.get(key, "") for v in row.vowels], up, down)
+    return leans
 
 
 def vowel_summary(row: Annotation) -> str:
     """Which way the vowels lean over the utterance: the pattern no single vowel shows, in words.
 
-    For pitch slope, pitch, intensity and duration: whether more vowels are rising than falling (high than
-    low, long than short), fewer, as many, or none either way. Qualitative on purpose: a small model learns
-    to judge a majority far more easily than to count.
+    :func:`vowel_leans` in :data:`LEAN_WORDS`. Qualitative on purpose: a small model learns to judge a
+    majority far more easily than to count.
 
     >>> from vowelprompt.records import VowelSpan, VowelFeatures
     >>> f = VowelFeatures(100.0, 0.0, 1.0, 0.1, -20.0, 2.0, 0.1, 10)
@@ -135,10 +145,7 @@ def vowel_summary(row: Annotation) -> str:
     'Across the vowels, the pitch rises as often as it falls and it leans high; intensity is mostly medium; \
 vowels lean short.'
     """
-    words = {}
-    for key, words_for in _LEAN_WORDS.items():
-        up, down = ("rising", "falling") if key == "pitch_slope" else ("high", "low")  # "high" in "very high"
-        words[key] = words_for[_lean([v.bins.get(key, "") for v in row.vowels], up, down)]
+    words = {key: LEAN_WORDS[key][lean] for key, lean in vowel_leans(row).items()}
     return (
         f"Across the vowels, {words['pitch_slope']} and {words['pitch']}; "
         f"{words['energy']}; {words['duration']}."
@@ -173,12 +180,16 @@ def deterministic_trace(row: Annotation, gold: str, top: int = 1, cues: str = "v
     scored.sort(key=lambda x: -x[0])
     picked, seen = [], set()
     for _, vowel, phrase in scored:
+        if len(picked) >= top:
+            break
         key = (vowel.span.word_index, phrase)
-        if len(picked) < top and key not in seen:
+        if key not in seen:
             seen.add(key)
             picked.append(f'the vowel /{vowel.span.ipa}/ in "{data_text(vowel.span.word)}" has {phrase}')
-    cues = "; ".join(picked) if picked else "the vowels show no marked prosodic cue"
-    cited = f"{cues[0].upper()}{cues[1:]}. " if top > 0 else ""
+    cited = ""
+    if top > 0:
+        cues = "; ".join(picked) if picked else "the vowels show no marked prosodic cue"
+        cited = f"{cues[0].upper()}{cues[1:]}. "
     reasoning = f"{cited}{vowel_summary(row)} Together with the words, this fits {gold}."
     return f"<think>{reasoning}</think><answer>{gold}</answer>"
 
