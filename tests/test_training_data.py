@@ -168,3 +168,15 @@ def test_build_dataset_cli_on_real_annotations(corpus, tmp_path):
     assert "The vowel /" in train[0]["prompt"][1]["content"]
     info = json.loads((out / "info.json").read_text())
     assert info["train"] == len(train) and sum(info["classes"].values()) == len(train)
+    assert all(r["completion"][0]["content"].startswith("<think>The vowel /") for r in train)  # --cite 1
+
+    summary_only = tmp_path / "sft-cite0"
+    proc = subprocess.run([*cli, "build-dataset", str(annotated), "--kind", "sft", "-o", str(summary_only),
+                           "--cite", "0"], cwd=REPO, capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    traces = [json.loads(line)["completion"][0]["content"] for line in (summary_only / "train.jsonl").open()]
+    assert len(traces) == 12 and all(t.startswith("<think>Across the vowels, the pitch") for t in traces)
+    proc = subprocess.run([*cli, "build-dataset", str(annotated), "--kind", "sft", "-o", str(tmp_path / "x"),
+                           "--cite", "-1"], cwd=REPO, capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode != 0 and "cite must be 0 or more" in proc.stderr
+    assert "Traceback" not in proc.stderr

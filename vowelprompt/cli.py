@@ -141,6 +141,10 @@ def _parser() -> argparse.ArgumentParser:
     ds.add_argument("--eval-fraction", type=float, default=0.0, help="hold out this share as eval.jsonl")
     ds.add_argument("--seed", type=int, default=0)
     ds.add_argument(
+        "--cite", type=int, default=1,
+        help="vowel cues a deterministic VowelPrompt trace cites before its summary (0: summary only)",
+    )  # fmt: skip
+    ds.add_argument(
         "--teacher-backend", help="SFT traces from a teacher model (default: deterministic traces)"
     )
     ds.add_argument("--teacher-model", help="teacher model (with --teacher-backend)")
@@ -463,7 +467,7 @@ def cmd_build_dataset(args) -> int:
 
     prompt = PredictConfig(template=args.template, labels=args.labels, vowel_style=args.vowel_style,
                            context_window=args.context_window)  # fmt: skip
-    config = DatasetConfig(args.fraction, args.seed, args.balanced, args.eval_fraction, prompt)
+    config = DatasetConfig(args.fraction, args.seed, args.balanced, args.eval_fraction, prompt, args.cite)
     rows = [Annotation.from_dict(r) for r in read_jsonl(args.annotations)]
     traces, info = None, {}
     if args.teacher_backend:

@@ -48,10 +48,14 @@ class DatasetConfig:
     """Share of the selected rows held out as an eval split (by row; use speaker-disjoint manifests for
     speaker-independent evaluation)."""
     prompt: PredictConfig = field(default_factory=PredictConfig)
+    cite: int = 1
+    """How many vowel cues a deterministic VowelPrompt trace cites before its summary (0: summary only)."""
 
     def __post_init__(self):
         if not 0 < self.fraction <= 1 or not 0 <= self.eval_fraction < 1:
             raise ConfigError("need 0 < fraction ≤ 1 and 0 ≤ eval_fraction < 1")
+        if self.cite < 0:
+            raise ConfigError(f"cite must be 0 or more, got {self.cite}")
 
 
 def select(rows: list[Annotation], labels: LabelSet, config: DatasetConfig) -> list[Annotation]:
@@ -268,7 +272,10 @@ def build_rows(
         if kind == "sft":
             if traces is not None and row.id not in traces:
                 continue
-            completion = traces[row.id] if traces is not None else deterministic_trace(row, gold, cues=cues)
+            if traces is not None:
+                completion = traces[row.id]
+            else:
+                completion = deterministic_trace(row, gold, config.cite, cues)
             item["completion"] = [{"role": "assistant", "content": completion}]
         out.append(item)
     return out
