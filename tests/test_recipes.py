@@ -108,6 +108,45 @@ def test_grpo_adapter_loads_in_the_transformers_backend(trained):
     assert text.strip()
 
 
+@pytest.mark.slow
+def test_label_weight_scales_the_loss_on_label_tokens_only(tmp_path):
+    """At weight 1 the weighted loss is TRL's own SFT loss on the same batch (same shift, mask and
+    normalisation); at weight w it adds (w - 1) × the label tokens' loss, and those tokens spell the label."""
+    import torch
+    from trl import SFTConfig, SFTTrainer
+
+    sys.path.insert(0, str(RECIPES))
+    from sft import LabelWeightedSFTTrainer, label_token_sequences, load_splits
+
+    from vowelprompt.models import resolve_model
+
+    train, _ = load_splits(str(write_dataset(tmp_path / "data", "sft")), ("prompt", "completion"))
+    args = SFTConfig(str(tmp_path / "out"), per_device_train_batch_size=4, bf16=False, report_to="none")
+    trainer = LabelWeightedSFTTrainer(model=resolve_model("smollm2-135m"), args=args, train_dataset=train)
+    trainer.label_sequences = label_token_sequences(trainer.processing_class, "iemocap4")
+    model = trainer.model.eval()
+    batch = trainer._prepare_inputs(next(iter(trainer.get_train_dataloader())))
+    with torch.no_grad():
+        trl_loss = SFTTrainer.compute_loss(trainer, model, dict(batch))
+        plain = trainer.weighted_loss(model, dict(batch), 1.0)
+        tripled = trainer.weighted_loss(model, dict(batch), 3.0)
+    assert plain.item() == pytest.approx(trl_loss.item(), rel=1e-4)
+    label_loss = trainer._metrics["eval"]["label_loss"][-1]
+    assert tripled.item() > plain.item() and label_loss > 0
+
+    from sft import label_mask
+
+    mask = label_mask(batch["labels"], trainer.label_sequences)
+    for ids, on in zip(batch["labels"], mask, strict=True):
+        completion = trainer.processing_class.decode(ids[ids != -100])
+        gold = completion.rsplit("<answer>", 1)[1].split("</answer>")[0]
+        spelled = trainer.processing_class.decode(ids[on]).replace(" ", "")
+        assert spelled == gold * 2  # the label in "this fits <label>." and in <answer>, nothing else
+    target = batch["labels"][:, 1:]
+    n_tokens, n_label = (target != -100).sum().item(), mask[:, 1:].sum().item()
+    assert tripled.item() - plain.item() == pytest.approx(2 * label_loss * n_label / n_tokens, rel=1e-3)
+
+
 @pytest.mark.parametrize(
     "path",
     sorted(glob.glob(str(RECIPES / "*" / "*" / "config_*.yaml"))),
