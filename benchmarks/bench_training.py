@@ -209,7 +209,7 @@ def train_and_test(style: str, out: Path, paths: dict[str, Path], scale: dict, s
     data, runs, preds, logs = out / "data" / style, out / "runs" / style, out / "predictions", out / "logs"
     for kind in ("sft", "grpo"):
         run([*vp, "build-dataset", str(paths["train"]), "--kind", kind, "--template", style,
-             "-o", str(data / kind), "--seed", str(seed)],
+             "-o", str(data / kind), "--seed", str(seed), *DATASET_OPTIONS],
             logs / f"{style}-dataset-{kind}.log", data / kind / "train.jsonl")  # fmt: skip
     run([py, "recipes/sft.py", "--config", "recipes/smollm2-135m/sft/config_cpu.yaml",
          "--dataset_dir", str(data / "sft"), "--output_dir", str(runs / "sft"),
@@ -237,12 +237,20 @@ def train_and_test(style: str, out: Path, paths: dict[str, Path], scale: dict, s
     return result
 
 
-#: Same for every style. SFT: a LoRA on all linear layers at a rate a 135M model learns from in ~100 steps.
+#: Same for every style. Traces: a VowelPrompt trace states how its vowels lean without first citing the
+#: single most extreme vowel (``--cite 0``; SpeechCue and transcript traces cite no vowels anyway): the cited
+#: vowel is an argmax over the vowels, the hardest part of the trace for a 135M model and no help to the label.
+DATASET_OPTIONS = ["--cite", "0"]
+#: SFT: a LoRA on all linear layers at a rate a 135M model learns from in ~100 steps, and the label tokens
+#: weighted 5× (``--label_weight``): otherwise the model learns to write the trace long before the label the
+#: trace points to (after 80 plain steps the VowelPrompt model stated its vowels' lean right for 92 % of test
+#: utterances and then answered what that lean stands for in 37 %).
 SFT_OVERRIDES = ["--lora_r", "16", "--lora_alpha", "32", "--lora_target_modules", "all-linear",
-                 "--learning_rate", "5e-4", "--logging_steps", "10"]  # fmt: skip
-#: GRPO: the paper's reward (accuracy + format), group size 4, KL 0.04, a CPU-sized rate.
+                 "--learning_rate", "5e-4", "--logging_steps", "10", "--label_weight", "5"]  # fmt: skip
+#: GRPO: the paper's reward (accuracy + format), group size 4, 2 prompts per step, KL 0.04, a CPU-sized rate.
 GRPO_OVERRIDES = ["--reward_funcs", "accuracy", "format", "--reward_weights", "1.0", "1.0",
-                  "--learning_rate", "1e-4", "--max_completion_length", "160", "--num_completions_to_print", "1"]  # fmt: skip
+                  "--per_device_train_batch_size", "8", "--learning_rate", "1e-4",
+                  "--max_completion_length", "160", "--num_completions_to_print", "1"]  # fmt: skip
 
 
 def table(results: list[dict], probe: dict[str, float]) -> str:

@@ -60,8 +60,11 @@ def test_test_voices_are_unseen_and_traces_fit_each_prompt(quick_run):
     assert speakers["train"] and speakers["test"] and not speakers["train"] & speakers["test"]
     for style in ("transcript", "speechcue", "vowelprompt"):
         rows = [json.loads(x) for x in (out / "data" / style / "sft" / "train.jsonl").open()]
-        cites_vowels = ["the vowel /" in r["completion"][0]["content"].lower() for r in rows]
-        assert all(cites_vowels) if style == "vowelprompt" else not any(cites_vowels)
+        traces = [r["completion"][0]["content"] for r in rows]
+        if style == "vowelprompt":  # the benchmark's --cite 0: the vowels' lean, no single vowel cited
+            assert all(t.startswith("<think>Across the vowels, the pitch") for t in traces)
+        else:
+            assert not any("vowel" in t.lower() for t in traces)
 
 
 def test_a_rerun_resumes_without_retraining(quick_run):
