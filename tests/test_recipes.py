@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import glob
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,9 +48,11 @@ def write_dataset(folder: Path, kind: str) -> Path:
     return folder
 
 
-def run(script: str, *args: str) -> None:
+def run(script: str, *args: str) -> str:
+    """Run a recipe; its stderr (logs, warnings)."""
     proc = subprocess.run([sys.executable, str(RECIPES / script), *args], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc.stderr
 
 
 def log_history(folder: Path) -> list[dict]:
@@ -58,7 +61,7 @@ def log_history(folder: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """(sft_dir, grpo_dir) after both recipes ran on a tiny dataset."""
+    """(sft_dir, grpo_dir, GRPO's stderr) after both recipes ran on a tiny dataset."""
     base = tmp_path_factory.mktemp("recipes")
     sft_dir, grpo_dir = base / "sft", base / "grpo"
     shrink = ["--max_steps", "2", "--per_device_train_batch_size", "2", "--warmup_steps", "0",
@@ -66,15 +69,15 @@ def trained(tmp_path_factory):
     sft_data, grpo_data = write_dataset(base / "data-sft", "sft"), write_dataset(base / "data-grpo", "grpo")
     run("sft.py", "--config", str(RECIPES / "smollm2-135m/sft/config_cpu.yaml"),
         "--dataset_dir", str(sft_data), "--output_dir", str(sft_dir), *shrink)  # fmt: skip
-    run("grpo.py", "--config", str(RECIPES / "smollm2-135m/grpo/config_cpu.yaml"),
+    grpo_log = run("grpo.py", "--config", str(RECIPES / "smollm2-135m/grpo/config_cpu.yaml"),
         "--dataset_dir", str(grpo_data), "--model_name_or_path", str(sft_dir), "--output_dir", str(grpo_dir),
         "--num_generations", "2", "--max_completion_length", "32", *shrink)  # fmt: skip
-    return sft_dir, grpo_dir
+    return sft_dir, grpo_dir, grpo_log
 
 
 @pytest.mark.slow
 def test_sft_saves_an_adapter_trained_on_completions(trained):
-    sft_dir, _ = trained
+    sft_dir, _, _ = trained
     assert (sft_dir / "adapter_model.safetensors").is_file() and (sft_dir / "tokenizer.json").is_file()
     losses = [h["loss"] for h in log_history(sft_dir) if "loss" in h]
     assert len(losses) == 2 and all(loss > 0 for loss in losses)
@@ -82,7 +85,7 @@ def test_sft_saves_an_adapter_trained_on_completions(trained):
 
 @pytest.mark.slow
 def test_grpo_starts_from_merged_sft_and_logs_reward_components(trained):
-    _, grpo_dir = trained
+    _, grpo_dir, _ = trained
     assert (grpo_dir / "adapter_model.safetensors").is_file()
     # The SFT adapter was merged once; the GRPO adapter sits on the merge, so KL is to the SFT policy.
     config = json.loads((grpo_dir / "adapter_config.json").read_text())
@@ -97,10 +100,48 @@ def test_grpo_starts_from_merged_sft_and_logs_reward_components(trained):
 
 
 @pytest.mark.slow
+def test_grpo_warns_exactly_when_most_groups_carry_no_signal(trained):
+    _, grpo_dir, log = trained
+    warned = {int(s) for s in re.findall(r"step (\d+): \d+% of groups have zero reward variance", log)}
+    flat = {h["step"] for h in log_history(grpo_dir) if h.get("frac_reward_zero_std", 0) > 0.75}
+    assert warned == flat
+
+
+def test_zero_variance_warning_fires_above_its_threshold_only(caplog):
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(RECIPES))
+    from grpo import ZeroVarianceWarning
+
+    callback, state = ZeroVarianceWarning(0.75), SimpleNamespace(global_step=7)
+    with caplog.at_level("WARNING", logger="vowelprompt.recipes.grpo"):
+        for frac in (0.5, 0.75, 0.9):
+            callback.on_log(None, state, None, logs={"frac_reward_zero_std": frac, "reward": 0.0})
+        callback.on_log(None, state, None, logs={"loss": 1.0})  # an SFT-style log line: no reward stats
+    [record] = caplog.records
+    assert record.getMessage().startswith("step 7: 90% of groups have zero reward variance")
+
+
+@pytest.mark.slow
+def test_sft_resumes_from_its_last_checkpoint(tmp_path):
+    out = tmp_path / "sft"
+    common = ["--config", str(RECIPES / "smollm2-135m/sft/config_cpu.yaml"),
+              "--dataset_dir", str(write_dataset(tmp_path / "data", "sft")), "--output_dir", str(out),
+              "--per_device_train_batch_size", "2", "--warmup_steps", "0", "--logging_steps", "1",
+              "--save_strategy", "steps", "--save_steps", "1", "--log_level", "info"]  # fmt: skip
+    first = run("sft.py", *common, "--max_steps", "2")
+    assert "Resuming training" not in first and (out / "checkpoint-2" / "adapter_model.safetensors").is_file()
+    again = run("sft.py", *common, "--max_steps", "3", "--resume_from_checkpoint", "true")
+    assert "Resuming training from checkpoint with epoch 0 and global step 2" in again
+    state = json.loads((out / "trainer_state.json").read_text())
+    assert state["global_step"] == 3 and [h["step"] for h in state["log_history"] if "loss" in h] == [1, 2, 3]
+
+
+@pytest.mark.slow
 def test_grpo_adapter_loads_in_the_transformers_backend(trained):
     from vowelprompt.backends.transformers import TransformersBackend
 
-    _, grpo_dir = trained
+    _, grpo_dir, _ = trained
     backend = TransformersBackend(str(grpo_dir))
     assert backend._lm._hf_peft_config_loaded  # the adapter is attached, not silently ignored
     prompt = json.loads((grpo_dir.parent / "data-grpo" / "train.jsonl").read_text().splitlines()[0])["prompt"]
