@@ -1,4 +1,4 @@
-"""Typed exceptions. Library code raises these; only ``cli.py`` turns them into messages and exit codes.
+"""Typed exceptions. Library code raises them; only :mod:`vowelprompt.cli` turns them into messages.
 
 Each carries a short ``kind`` used as the per-item status in batch output, so a failed row says *why*
 (``audio_error``, ``alignment_error`` …) without parsing the message.
