@@ -51,7 +51,8 @@ def vowelprompt_cmd() -> list[str]:
 
 
 def run(cmd: list[str], log: Path, done: Path | None = None) -> None:
-    """Run one step as a user would; skip it when ``done`` exists; on failure show the log's tail."""
+    """Run one step as a user would; skip it when ``done`` exists; on failure show the log's tail. The step's
+    wall time goes to ``LOG.seconds``, so that a resumed run can still report what every step cost."""
     if done is not None and done.exists():
         print(f"  (done) {' '.join(cmd[:3])} ...", flush=True)
         return
@@ -66,7 +67,15 @@ def run(cmd: list[str], log: Path, done: Path | None = None) -> None:
     if code:
         tail = "".join(log.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)[-25:])
         raise SystemExit(f"step failed (exit {code}), log {log}:\n{tail}")
-    print(f"    {time.perf_counter() - start:.0f} s", flush=True)
+    seconds = time.perf_counter() - start
+    log.with_suffix(".seconds").write_text(f"{seconds:.1f}\n", encoding="utf-8")
+    print(f"    {seconds:.0f} s", flush=True)
+
+
+def step_minutes(out: Path) -> float:
+    """Wall time of every step that produced OUT's results (corpus, fit-stats, training, predictions), in
+    minutes, whichever run did it."""
+    return sum(float(p.read_text(encoding="utf-8")) for p in (out / "logs").glob("*.seconds")) / 60
 
 
 def make_corpus(out: Path, scale: dict) -> Path:
@@ -74,10 +83,13 @@ def make_corpus(out: Path, scale: dict) -> Path:
 
     manifest = out / "corpus" / "manifest.jsonl"
     if not manifest.is_file():
+        start = time.perf_counter()
         write_corpus(
             out / "corpus", SENTENCES[: scale["sentences"]], TRAIN_VOICES[: scale["train_voices"]],
             TEST_VOICES[: scale["test_voices"]],
         )  # fmt: skip
+        (out / "logs").mkdir(parents=True, exist_ok=True)
+        (out / "logs" / "corpus.seconds").write_text(f"{time.perf_counter() - start:.1f}\n", encoding="utf-8")
     return manifest
 
 
@@ -319,14 +331,15 @@ def main(argv: list[str] | None = None) -> None:
         print(style, flush=True)
         results.append(train_and_test(style, out, paths, scale, args.seed))
     text = table(results, probe)
-    minutes = (time.perf_counter() - start) / 60
+    minutes = {"steps": step_minutes(out), "this_run": (time.perf_counter() - start) / 60}
     (out / "results.json").write_text(
         json.dumps({"scale": scale, "probes": probe, "results": results, "minutes": minutes}, indent=1),
         encoding="utf-8",
     )
     (out / "results.md").write_text(text + "\n", encoding="utf-8")
     print(text)
-    print(f"total {minutes:.1f} min; results in {out / 'results.md'}")
+    print(f"every step: {minutes['steps']:.1f} min (this run: {minutes['this_run']:.1f} min); "
+          f"results in {out / 'results.md'}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -76,6 +76,13 @@ def test_a_rerun_resumes_without_retraining(quick_run):
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert adapter.stat().st_mtime_ns == before and proc.stdout.count("(done)") >= 6
+    # The resumed run reports what every step cost, not only its own few seconds.
+    minutes = json.loads((out / "results.json").read_text())["minutes"]
+    recorded = sum(float(p.read_text()) for p in (out / "logs").glob("*.seconds")) / 60
+    assert {"corpus.seconds", "fit-stats.seconds", "vowelprompt-grpo.seconds"} <= {
+        p.name for p in (out / "logs").glob("*.seconds")
+    }
+    assert minutes["steps"] == pytest.approx(recorded) and minutes["steps"] > 2 * minutes["this_run"]
 
 
 def test_reads_cues_scores_what_a_trace_states_against_the_vowels(quick_run, tmp_path):
