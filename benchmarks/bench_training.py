@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -203,8 +205,10 @@ def reads_cues(predictions: Path, test: Path) -> dict[str, float] | None:
     }
 
 
-def reward_thirds(state: Path) -> tuple[float, float] | None:
-    """GRPO's mean accuracy reward over the first and the last third of its logged steps."""
+def reward_thirds(state: Path) -> tuple[float, float, float | None] | None:
+    """GRPO's mean accuracy reward over the first and the last third of its logged steps, and the standard
+    error of their difference (steps taken as independent; ``None`` with fewer than 2 steps a third): a rise
+    smaller than about twice that is what sampling alone gives."""
     if not state.is_file():
         return None
     history = json.loads(state.read_text(encoding="utf-8"))["log_history"]
@@ -212,7 +216,11 @@ def reward_thirds(state: Path) -> tuple[float, float] | None:
     if not values:
         return None
     third = max(1, len(values) // 3)
-    return sum(values[:third]) / third, sum(values[-third:]) / third
+    first, last = values[:third], values[-third:]
+    se = None
+    if third > 1:
+        se = math.sqrt((statistics.variance(first) + statistics.variance(last)) / third)
+    return statistics.fmean(first), statistics.fmean(last), se
 
 
 def train_and_test(style: str, out: Path, paths: dict[str, Path], scale: dict, seed: int) -> dict:
@@ -274,6 +282,8 @@ def table(results: list[dict], probe: dict[str, float]) -> str:
     for r in results:
         thirds = r.get("grpo_accuracy_reward")
         moved = f"{thirds[0]:.2f} → {thirds[1]:.2f}" if thirds else "—"
+        if thirds and thirds[2] is not None:
+            moved += f" (± {thirds[2]:.2f})"
         cells = []
         for stage in ("sft", "grpo"):
             s = r[stage]

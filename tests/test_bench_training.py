@@ -114,3 +114,20 @@ def test_reads_cues_scores_what_a_trace_states_against_the_vowels(quick_run, tmp
     assert score(true, lambda t: "none")["answer_follows"] == 0.0
     flipped = [t.replace("rises", "RISE").replace("falls", "rises").replace("RISE", "falls") for t in true]
     assert score(flipped, lambda t: "sad")["stated_right"] == 0.0
+
+
+def test_reward_thirds_reports_the_rise_and_its_noise(tmp_path):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_training import reward_thirds
+
+    state = tmp_path / "trainer_state.json"
+    rewards = [0.0, 0.5, 0.25, 0.5, 0.75, 1.0]
+    history = [{"step": i, "rewards/accuracy/mean": r} for i, r in enumerate(rewards)] + [{"train_loss": 0.1}]
+    state.write_text(json.dumps({"log_history": history}))
+    first, last, se = reward_thirds(state)
+    assert (first, last) == (0.25, 0.875)
+    assert se == pytest.approx(((0.125 + 0.03125) / 2) ** 0.5)  # sample variances of (0, .5) and (.75, 1)
+    history = [{"rewards/accuracy/mean": 0.5}, {"rewards/accuracy/mean": 1.0}]
+    state.write_text(json.dumps({"log_history": history}))
+    assert reward_thirds(state) == (0.5, 1.0, None)  # one step a third: no error estimate
+    assert reward_thirds(tmp_path / "missing.json") is None
