@@ -223,6 +223,19 @@ def reward_thirds(state: Path) -> tuple[float, float, float | None] | None:
     return statistics.fmean(first), statistics.fmean(last), se
 
 
+def grpo_drift(state: Path) -> dict[str, float] | None:
+    """How far GRPO moved the policy: mean KL to the SFT model and mean token entropy of the sampled
+    completions over the last third of the steps. A KL near 0 means the reward curve only reflects which
+    prompts each step drew; an entropy near 0 means the G completions of a group are nearly the same text."""
+    if not state.is_file():
+        return None
+    history = [h for h in json.loads(state.read_text(encoding="utf-8"))["log_history"] if "kl" in h]
+    if not history:
+        return None
+    last = history[-max(1, len(history) // 3) :]
+    return {key: statistics.fmean(h[key] for h in last) for key in ("kl", "entropy") if key in last[0]}
+
+
 def train_and_test(style: str, out: Path, paths: dict[str, Path], scale: dict, seed: int) -> dict:
     vp = vowelprompt_cmd()
     py = sys.executable
@@ -254,6 +267,7 @@ def train_and_test(style: str, out: Path, paths: dict[str, Path], scale: dict, s
             k: scores[k] for k in ("n", "accuracy", "weighted_f1", "unweighted_accuracy", "invalid_rate")
         } | {"reads_cues": reads_cues(pred, paths["test"])}
     result["grpo_accuracy_reward"] = reward_thirds(runs / "grpo" / "trainer_state.json")
+    result["grpo_drift"] = grpo_drift(runs / "grpo" / "trainer_state.json")
     return result
 
 
@@ -305,6 +319,13 @@ def table(results: list[dict], probe: dict[str, float]) -> str:
                     f"for {100 * read['stated_right']:.1f} % of test utterances; the answer is the emotion "
                     f"those stated cues stand for in {100 * read['answer_follows']:.1f} %."
                 )
+    for r in results:
+        drift = r.get("grpo_drift")
+        if drift:
+            lines.append(
+                f"{r['style']} GRPO, last third of steps: mean KL to the SFT model {drift.get('kl', 0):.4f}, "
+                f"mean token entropy {drift.get('entropy', 0):.3f}."
+            )
     for name, acc in probe.items():
         lines.append(f"Logistic-regression probe on {name}: {100 * acc:.1f} % test accuracy.")
     return "\n".join(lines)

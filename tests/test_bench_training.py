@@ -47,6 +47,7 @@ def test_every_style_is_trained_predicted_and_scored(quick_run):
             assert {p["model"] for p in preds} == {str(out / "runs" / r["style"] / stage)}
             assert {p["template"]["name"] for p in preds} == {r["style"]}
         assert r["grpo_accuracy_reward"] is not None  # GRPO logged its accuracy reward
+        assert r["grpo_drift"]["kl"] >= 0 and r["grpo_drift"]["entropy"] >= 0
     assert set(results["probes"]) == {"utterance-level descriptors", "vowel-level descriptors"}
     assert "| vowelprompt |" in stdout and (out / "results.md").read_text().startswith("| prompt |")
 
