@@ -1,6 +1,6 @@
 """Does training on vowel descriptions learn prosody? SFT then GRPO per prompt style on a prosody-only corpus.
 
-    python benchmarks/bench_training.py runs/bench_training            # the README's run (about 75 min, 2 CPUs)
+    python benchmarks/bench_training.py runs/bench_training            # the README's run (about 90 min, 2 CPUs)
     python benchmarks/bench_training.py runs/bench_quick --quick       # the CI-sized run (a few minutes)
 
 Needs the ``train`` and ``eval`` extras (``pip install -c constraints.txt -e '.[dev]'``), espeak-ng and the
