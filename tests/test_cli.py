@@ -231,6 +231,17 @@ def test_manifest_with_bad_line(tmp_path):
     assert "m.jsonl:2: not valid JSON" in proc.stderr
 
 
+VERBS_READING_JSONL = [["evaluate"], ["build-dataset", "--kind", "sft", "-o", "out"], ["predict", "-o", "p"]]
+
+
+@pytest.mark.parametrize("verb", VERBS_READING_JSONL)
+def test_a_missing_jsonl_is_a_one_line_error(verb, tmp_path):
+    missing = str(tmp_path / "missing.jsonl")
+    proc = run(verb[0], missing, *verb[1:], cwd=tmp_path, check_rc=2)
+    assert proc.stderr.startswith("vowelprompt: error: ") and proc.stderr.count("\n") == 1
+    assert "missing.jsonl" in proc.stderr
+
+
 def test_heavy_libraries_are_not_imported():
     heavy = "{'torch', 'transformers', 'trl', 'vllm', 'matplotlib', 'faster_whisper', 'opensmile'}"
     code = (

@@ -30,8 +30,12 @@ def cache_dir() -> Path:
 
 
 def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Rows of a JSONL file; a malformed line raises :class:`ConfigError` naming the line."""
-    with open(path, encoding="utf-8") as fh:
+    """Rows of a JSONL file; a missing file or a malformed line raises :class:`ConfigError` naming it."""
+    try:
+        fh = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    with fh:
         for number, line in enumerate(fh, 1):
             if not line.strip():
                 continue
