@@ -70,8 +70,14 @@ def run(cmd: list[str], log: Path, done: Path | None = None) -> None:
         tail = "".join(log.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)[-25:])
         raise SystemExit(f"step failed (exit {code}), log {log}:\n{tail}")
     seconds = time.perf_counter() - start
-    log.with_suffix(".seconds").write_text(f"{seconds:.1f}\n", encoding="utf-8")
+    record_seconds(log, seconds)
     print(f"    {seconds:.0f} s", flush=True)
+
+
+def record_seconds(log: Path, seconds: float) -> None:
+    """Keep a step's wall time beside its log (``LOG.seconds``) for :func:`step_minutes`."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.with_suffix(".seconds").write_text(f"{seconds:.1f}\n", encoding="utf-8")
 
 
 def step_minutes(out: Path) -> float:
@@ -90,8 +96,7 @@ def make_corpus(out: Path, scale: dict) -> Path:
             out / "corpus", SENTENCES[: scale["sentences"]], TRAIN_VOICES[: scale["train_voices"]],
             TEST_VOICES[: scale["test_voices"]],
         )  # fmt: skip
-        (out / "logs").mkdir(parents=True, exist_ok=True)
-        (out / "logs" / "corpus.seconds").write_text(f"{time.perf_counter() - start:.1f}\n", encoding="utf-8")
+        record_seconds(out / "logs" / "corpus.log", time.perf_counter() - start)
     return manifest
 
 
@@ -205,14 +210,16 @@ def reads_cues(predictions: Path, test: Path) -> dict[str, float] | None:
     }
 
 
+def log_history(state: Path) -> list[dict]:
+    """The log entries of a Trainer's ``trainer_state.json``; none if the stage never finished."""
+    return json.loads(state.read_text(encoding="utf-8"))["log_history"] if state.is_file() else []
+
+
 def reward_thirds(state: Path) -> tuple[float, float, float | None] | None:
     """GRPO's mean accuracy reward over the first and the last third of its logged steps, and the standard
     error of their difference (steps taken as independent; ``None`` with fewer than 2 steps a third): a rise
     smaller than about twice that is what sampling alone gives."""
-    if not state.is_file():
-        return None
-    history = json.loads(state.read_text(encoding="utf-8"))["log_history"]
-    values = [h["rewards/accuracy/mean"] for h in history if "rewards/accuracy/mean" in h]
+    values = [h["rewards/accuracy/mean"] for h in log_history(state) if "rewards/accuracy/mean" in h]
     if not values:
         return None
     third = max(1, len(values) // 3)
@@ -227,9 +234,7 @@ def grpo_drift(state: Path) -> dict[str, float] | None:
     """How far GRPO moved the policy: mean KL to the SFT model and mean token entropy of the sampled
     completions over the last third of the steps. A KL near 0 means the reward curve only reflects which
     prompts each step drew; an entropy near 0 means the G completions of a group are nearly the same text."""
-    if not state.is_file():
-        return None
-    history = [h for h in json.loads(state.read_text(encoding="utf-8"))["log_history"] if "kl" in h]
+    history = [h for h in log_history(state) if "kl" in h]
     if not history:
         return None
     last = history[-max(1, len(history) // 3) :]

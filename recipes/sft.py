@@ -73,7 +73,8 @@ def label_token_sequences(tokenizer, labels: str) -> list[list[int]]:
     """The token ids a label of the set can appear as in a completion: after a space or not, capitalised."""
     names = get_label_set(labels).labels
     spellings = {form for name in names for form in (name, " " + name, name.title(), " " + name.title())}
-    return sorted({tuple(tokenizer.encode(form, add_special_tokens=False)) for form in spellings}, key=len)
+    unique = {tuple(tokenizer.encode(form, add_special_tokens=False)) for form in spellings}
+    return [list(seq) for seq in sorted(unique, key=len)]
 
 
 def label_mask(labels, sequences: list[list[int]]):
@@ -85,7 +86,7 @@ def label_mask(labels, sequences: list[list[int]]):
     for row, ids in enumerate(labels.tolist()):
         for start in range(len(ids)):
             for seq in sequences:
-                if ids[start : start + len(seq)] == list(seq):
+                if ids[start : start + len(seq)] == seq:
                     mask[row, start : start + len(seq)] = True
     return mask
 
@@ -97,7 +98,7 @@ class LabelWeightedSFTTrainer(SFTTrainer):
     def __init__(self, *args, label_weight: float = 1.0, label_sequences=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.label_weight = label_weight
-        self.label_sequences = [list(seq) for seq in label_sequences]
+        self.label_sequences = list(label_sequences)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if self.label_weight == 1.0 or return_outputs:
