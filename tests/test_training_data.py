@@ -100,6 +100,19 @@ def test_fraction_seed_and_balance():
         DatasetConfig(fraction=0)
 
 
+def test_interleave_alternates_classes_and_keeps_every_row():
+    rows = ROWS + [row(f"n{i}", "neutral") for i in range(3)]
+    plain = build_rows(rows, "grpo")
+    mixed = build_rows(rows, "grpo", DatasetConfig(interleave=True, seed=5))
+    assert sorted(r["id"] for r in mixed) == sorted(r["id"] for r in plain)
+    # one of each class per round while all last (happy 6, neutral 3, sad 2), then the rest in rotation
+    expected = ["happy", "neutral", "sad"] * 2 + ["happy", "neutral"] + ["happy"] * 3
+    assert [r["label"] for r in mixed] == expected
+    again = build_rows(rows, "grpo", DatasetConfig(interleave=True, seed=5))
+    other = build_rows(rows, "grpo", DatasetConfig(interleave=True, seed=6))
+    assert [r["id"] for r in again] == [r["id"] for r in mixed] != [r["id"] for r in other]
+
+
 class Teacher:
     """Scripted teacher: explains the label it is told, except for ids listed as disagreeing."""
 
@@ -180,3 +193,10 @@ def test_build_dataset_cli_on_real_annotations(corpus, tmp_path):
                            "--cite", "-1"], cwd=REPO, capture_output=True, text=True)  # fmt: skip
     assert proc.returncode != 0 and "cite must be 0 or more" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+    mixed = tmp_path / "grpo-interleaved"
+    proc = subprocess.run([*cli, "build-dataset", str(annotated), "--kind", "grpo", "-o", str(mixed),
+                           "--interleave"], cwd=REPO, capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    labels = [json.loads(line)["label"] for line in (mixed / "train.jsonl").open()]
+    assert labels == ["happy", "sad"] * 6

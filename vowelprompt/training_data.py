@@ -50,6 +50,11 @@ class DatasetConfig:
     prompt: PredictConfig = field(default_factory=PredictConfig)
     cite: int = 1
     """How many vowel cues a deterministic VowelPrompt trace cites before its summary (0: summary only)."""
+    interleave: bool = False
+    """Order the rows round-robin by class (shuffled within each class by ``seed``), not in corpus order:
+    while all classes last, each round holds one row per class. With GRPO's ``shuffle_dataset: false``
+    every step then sees the classes in equal shares, and its reward curve does not record which classes
+    the sampler happened to draw."""
 
     def __post_init__(self):
         if not 0 < self.fraction <= 1 or not 0 <= self.eval_fraction < 1:
@@ -278,7 +283,21 @@ def build_rows(
                 completion = deterministic_trace(row, gold, config.cite, cues)
             item["completion"] = [{"role": "assistant", "content": completion}]
         out.append(item)
-    return out
+    return interleave(out, config.seed) if config.interleave else out
+
+
+def interleave(items: list[dict], seed: int = 0) -> list[dict]:
+    """``items`` round-robin by ``label`` in sorted label order, each class shuffled by ``seed``; a class that
+    runs out drops out of the rotation."""
+    by_class: dict[str, list[dict]] = defaultdict(list)
+    for item in items:
+        by_class[item["label"]].append(item)
+    rng = random.Random(seed)
+    queues = []
+    for label in sorted(by_class):
+        rng.shuffle(by_class[label])
+        queues.append(by_class[label])
+    return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
 
 
 def split(items: list[dict], eval_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:

@@ -136,6 +136,12 @@ def _parser() -> argparse.ArgumentParser:
         "--fraction", type=float, default=1.0, help="share of labelled rows to use (paper SFT: 0.2)"
     )
     ds.add_argument("--balanced", action="store_true", help="same number of rows per class")
+    ds.add_argument(
+        "--interleave",
+        action="store_true",
+        help="order rows round-robin by class (for GRPO with shuffle_dataset false: every step "
+        "sees the classes in equal shares)",
+    )
     ds.add_argument("--eval-fraction", type=float, default=0.0, help="hold out this share as eval.jsonl")
     ds.add_argument("--seed", type=int, default=0)
     ds.add_argument(

@@ -21,7 +21,8 @@ def cmd_build_dataset(args) -> int:
 
     prompt = PredictConfig(template=args.template, labels=args.labels, vowel_style=args.vowel_style,
                            context_window=args.context_window)  # fmt: skip
-    config = DatasetConfig(args.fraction, args.seed, args.balanced, args.eval_fraction, prompt, args.cite)
+    config = DatasetConfig(args.fraction, args.seed, args.balanced, args.eval_fraction, prompt,
+                           cite=args.cite, interleave=args.interleave)  # fmt: skip
     rows = [Annotation.from_dict(r) for r in read_jsonl(args.annotations)]
     traces, info = None, {}
     if args.teacher_backend:
