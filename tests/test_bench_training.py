@@ -48,6 +48,16 @@ def test_every_style_is_trained_predicted_and_scored(quick_run):
             assert {p["template"]["name"] for p in preds} == {r["style"]}
         assert r["grpo_accuracy_reward"] is not None  # GRPO logged its accuracy reward
         assert r["grpo_drift"]["kl"] >= 0 and r["grpo_drift"]["entropy"] >= 0
+        # read back from the completions GRPO logged: steps 1 and 3 both draw angry and happy (--interleave)
+        assert set(r["grpo_reward_by_class"]) == {"angry", "happy"}
+        by_class = r["grpo_reward_by_class"]
+        assert all(0 <= v <= 1 for pair in by_class.values() for v in pair)
+        reads = r["grpo_sampled_reads"]  # only VowelPrompt traces state how the vowels lean
+        if r["style"] != "vowelprompt":
+            assert reads is None
+        elif reads is not None:  # a 3-step SFT model may not write the lean sentence yet
+            assert set(reads) == {"stated_right", "answer_follows"}
+            assert all(0 <= v <= 1 for pair in reads.values() for v in pair)
     assert set(results["probes"]) == {"utterance-level descriptors", "vowel-level descriptors"}
     assert "| vowelprompt |" in stdout and (out / "results.md").read_text().startswith("| prompt |")
 
@@ -66,6 +76,9 @@ def test_test_voices_are_unseen_and_traces_fit_each_prompt(quick_run):
             assert all(t.startswith("<think>Across the vowels, the pitch") for t in traces)
         else:
             assert not any("vowel" in t.lower() for t in traces)
+        grpo = [json.loads(x)["label"] for x in (out / "data" / style / "grpo" / "train.jsonl").open()]
+        classes = sorted(set(grpo))  # --interleave: one prompt of each class in turn (the corpus is balanced)
+        assert len(classes) == 4 and grpo == classes * (len(grpo) // 4)
 
 
 def test_a_rerun_resumes_without_retraining(quick_run):
@@ -132,3 +145,85 @@ def test_reward_thirds_reports_the_rise_and_its_noise(tmp_path):
     state.write_text(json.dumps({"log_history": history}))
     assert reward_thirds(state) == (0.5, 1.0, None)  # one step a third: no error estimate
     assert reward_thirds(tmp_path / "missing.json") is None
+
+
+def _prompt(text):
+    return [{"role": "system", "content": "s"}, {"role": "user", "content": text}]
+
+
+def _log_grpo(tmp_path, labels, steps, prompts=None):
+    """A GRPO dataset of one prompt per label (``LABEL1`` unless ``prompts`` are given), and a
+    ``completions/`` log of (prompt, completion, accuracy) rows per step, as ``log_completions`` writes it."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    data = tmp_path / "train.jsonl"
+    prompts = prompts or [x + "1" for x in labels]
+    data.write_text(
+        "".join(json.dumps({"prompt": _prompt(p), "label": x}) + "\n" for p, x in zip(prompts, labels))
+    )
+    logs = tmp_path / "grpo" / "completions"
+    logs.mkdir(parents=True)
+    for step, rows in enumerate(steps, start=1):
+        frame = pd.DataFrame({"step": step, "prompt": [_prompt(p) for p, _, _ in rows],
+                              "completion": [[{"role": "assistant", "content": c}] for _, c, _ in rows],
+                              "accuracy": [a for _, _, a in rows]})  # fmt: skip
+        frame.to_parquet(logs / f"completions_{step:05d}.parquet")
+    return tmp_path / "grpo", data
+
+
+def test_reward_by_class_splits_the_curve_by_gold_label(tmp_path):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_training import reward_by_class
+
+    # 3 steps, one prompt per class per step; sad goes 0 → 1, joy 1 → 0.5; an unknown prompt is ignored
+    accuracy = [([0.0, 0.0], [1.0, 1.0]), ([1.0, 0.0], [1.0, 1.0]), ([1.0, 1.0], [1.0, 0.0])]
+    steps = [[("sad1", "x", a) for a in sad] + [("joy1", "x", a) for a in joy] + [("other", "x", 0.0)]
+             for sad, joy in accuracy]  # fmt: skip
+    grpo, data = _log_grpo(tmp_path, ["sad", "joy"], steps)
+    assert reward_by_class(grpo, data) == {"sad": (0.0, 1.0), "joy": (1.0, 0.5)}
+    assert reward_by_class(tmp_path / "nothing", data) is None
+
+
+def test_the_read_order_tells_apart_rows_with_the_same_prompt(tmp_path):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_training import reward_by_class
+
+    # transcript-only prompts: one sentence in two emotions is one text; 2 completions per prompt, in order
+    step = [("same", "x", 0.0), ("same", "x", 0.0), ("same", "x", 1.0), ("same", "x", 1.0)]
+    grpo, data = _log_grpo(tmp_path, ["sad", "joy"], [step] * 3, prompts=["same", "same"])
+    assert reward_by_class(grpo, data, group=2) == {"sad": (0.0, 0.0), "joy": (1.0, 1.0)}
+    assert reward_by_class(grpo, data) is None  # by text alone every row is ambiguous: none is guessed
+    # a shuffled read (b before a) is not the dataset's order: the labels come from the (distinct) texts
+    shuffled = [("b", "x", 1.0), ("b", "x", 1.0), ("a", "x", 0.0), ("a", "x", 0.0)]
+    grpo, data = _log_grpo(tmp_path / "shuffled", ["sad", "joy"], [shuffled] * 3, prompts=["a", "b"])
+    assert reward_by_class(grpo, data, group=2) == {"sad": (0.0, 0.0), "joy": (1.0, 1.0)}
+
+
+def test_sampled_reads_tells_reading_from_following(tmp_path):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_training import sampled_reads
+
+    def trace(slope, level, answer):
+        lean = f"the pitch mostly {slope} and it leans {level}"
+        return f"<think>Across the vowels, {lean}; intensity leans low.</think><answer>{answer}</answer>"
+
+    # the corpus's design: rises + low = neutral, falls + low = sad
+    first = [
+        ("sad1", trace("falls", "low", "sad"), 1.0),
+        ("sad1", trace("falls", "low", "neutral"), 0.0),
+        ("sad1", trace("rises", "low", "neutral"), 0.0),
+        ("sad1", "<answer>sad</answer>", 1.0),
+    ]
+    last = [
+        ("sad1", trace("falls", "low", "sad"), 1.0),
+        ("sad1", trace("falls", "low", "sad"), 1.0),
+        ("sad1", trace("rises", "low", "sad"), 1.0),
+        ("sad1", trace("rises", "low", "neutral"), 0.0),
+    ]
+    grpo, data = _log_grpo(tmp_path, ["sad"], [first, first, last])
+    reads = sampled_reads(grpo, data)
+    # stated right: 2 of 4 → 2 of 4; follows its own trace: 2 of 3 stating → 3 of 4
+    assert reads == {"stated_right": (0.5, 0.5), "answer_follows": (2 / 3, 0.75)}
+    plain = [("sad1", "<think>The words are calm.</think><answer>sad</answer>", 1.0)]
+    assert sampled_reads(*_log_grpo(tmp_path / "plain", ["sad"], [plain])) is None  # no lean stated
