@@ -18,6 +18,8 @@ reasoning trace is tens of tokens and the decision one or two, so with plain SFT
 write the trace long before it learns which label the trace's cues point to; the weight moves the gradient
 to that decision. With a weight above 1 the loss is computed from the full logits (one batch × length ×
 vocabulary tensor) instead of TRL's fused LM head, and ``label_loss`` (mean loss on label tokens) is logged.
+The eval loss is the same weighted loss (with ``eval_label_loss``); compare runs of different weights on
+``label_loss``, ``entropy`` and ``mean_token_accuracy``, which are logged as TRL logs them.
 
     python recipes/sft.py --config recipes/smollm2-135m/sft/config_cpu.yaml --dataset_dir data/sft
     accelerate launch --config_file recipes/accelerate_configs/ddp.yaml recipes/sft.py \\
@@ -79,12 +81,12 @@ def label_token_sequences(tokenizer, labels: str) -> list[list[int]]:
 
 def label_mask(labels, sequences: list[list[int]]):
     """Boolean mask over ``labels`` (batch × length, -100 outside the completion) of the completion tokens
-    that spell one of ``sequences``. Plain loops: cheap next to a training step."""
+    that spell one of ``sequences``. Loops over the completion positions: cheap next to a training step."""
     import torch
 
     mask = torch.zeros_like(labels, dtype=torch.bool)
     for row, ids in enumerate(labels.tolist()):
-        for start in range(len(ids)):
+        for start in (i for i, token in enumerate(ids) if token != -100):
             for seq in sequences:
                 if ids[start : start + len(seq)] == seq:
                     mask[row, start : start + len(seq)] = True
@@ -122,11 +124,35 @@ class LabelWeightedSFTTrainer(SFTTrainer):
         loss = (token_loss * weights).sum() / torch.as_tensor(num_tokens).clamp(min=1)
         if self.args.average_tokens_across_devices and num_items_in_batch is not None:
             loss = loss * self.accelerator.num_processes
+        mode = "train" if model.training else "eval"
         if on_label.any():
-            self._metrics["train" if model.training else "eval"]["label_loss"].append(
-                token_loss[on_label].mean().item()
-            )
+            self._metrics[mode]["label_loss"].append(token_loss[on_label].mean().item())
+        self.log_token_metrics(mode, outputs.logits[:, :-1], target, inputs)
         return loss
+
+    def log_token_metrics(self, mode: str, logits, target, inputs) -> None:
+        """What TRL's ``compute_loss`` logs beside the loss, from the full logits: the mean token entropy and
+        top-1 accuracy over the completion tokens, and the running count of tokens trained on."""
+        import torch
+
+        with torch.no_grad():
+            valid = target != -100
+            log_probs = torch.log_softmax(logits[valid].float(), dim=-1)
+            entropy = -(log_probs.exp() * log_probs).sum(-1)
+            correct = log_probs.argmax(-1) == target[valid]
+        gather = self.accelerator.gather_for_metrics
+        num_valid = gather(valid.sum()).sum()
+        entropy_sum, num_correct = gather(entropy.sum()).sum(), gather(correct.sum()).sum()
+        self._metrics[mode]["entropy"].append((entropy_sum / num_valid).item() if num_valid > 0 else 0.0)
+        self._metrics[mode]["mean_token_accuracy"].append(
+            (num_correct / num_valid).item() if num_valid > 0 else 0.0
+        )
+        if mode == "train" and "attention_mask" in inputs:
+            self._total_train_tokens += gather(inputs["attention_mask"].sum()).sum().item()
+        elif mode == "train" and "position_ids" in inputs:  # padding-free batches carry no attention mask
+            length = torch.tensor(inputs["position_ids"].size(1), device=inputs["position_ids"].device)
+            self._total_train_tokens += gather(length).sum().item()
+        self._metrics[mode]["num_tokens"] = [self._total_train_tokens]
 
 
 def main(data_args: DataArguments, training_args: SFTConfig, model_args: ModelConfig) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import glob
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -167,11 +168,16 @@ def test_label_weight_scales_the_loss_on_label_tokens_only(tmp_path):
     trainer.label_sequences = label_token_sequences(trainer.processing_class, "iemocap4")
     model = trainer.model.eval()
     batch = trainer._prepare_inputs(next(iter(trainer.get_train_dataloader())))
+    metrics = trainer._metrics["eval"]
     with torch.no_grad():
         trl_loss = SFTTrainer.compute_loss(trainer, model, dict(batch))
+        trl_metrics = {k: metrics[k][-1] for k in ("entropy", "mean_token_accuracy")}
         plain = trainer.weighted_loss(model, dict(batch), 1.0)
+        ours = {k: metrics[k][-1] for k in trl_metrics}
         tripled = trainer.weighted_loss(model, dict(batch), 3.0)
     assert plain.item() == pytest.approx(trl_loss.item(), rel=1e-4)
+    assert len(metrics["entropy"]) == 3  # logged at every call, as TRL does
+    assert ours == pytest.approx(trl_metrics, rel=1e-3) and 0 < ours["mean_token_accuracy"] < 1
     label_loss = trainer._metrics["eval"]["label_loss"][-1]
     assert tripled.item() > plain.item() and label_loss > 0
 
@@ -186,6 +192,27 @@ def test_label_weight_scales_the_loss_on_label_tokens_only(tmp_path):
     target = batch["labels"][:, 1:]
     n_tokens, n_label = (target != -100).sum().item(), mask[:, 1:].sum().item()
     assert tripled.item() - plain.item() == pytest.approx(2 * label_loss * n_label / n_tokens, rel=1e-3)
+
+
+@pytest.mark.slow
+def test_label_weighted_run_logs_what_trl_logs(tmp_path):
+    """Through the recipe at weight 5, with an eval split: the train and eval logs carry label_loss beside
+    TRL's own entropy, token accuracy and token count."""
+    data = write_dataset(tmp_path / "data", "sft")
+    shutil.copy(data / "train.jsonl", data / "eval.jsonl")
+    out = tmp_path / "out"
+    run("sft.py", "--config", str(RECIPES / "smollm2-135m/sft/config_cpu.yaml"), "--dataset_dir", str(data),
+        "--output_dir", str(out), "--max_steps", "2", "--per_device_train_batch_size", "4",
+        "--warmup_steps", "0", "--logging_steps", "1", "--label_weight", "5",
+        "--eval_strategy", "steps", "--eval_steps", "2")  # fmt: skip
+    history = log_history(out)
+    train = [h for h in history if "loss" in h]
+    assert len(train) == 2
+    for h in train:
+        assert h["label_loss"] > 0 and h["entropy"] > 0 and 0 <= h["mean_token_accuracy"] <= 1
+    assert 0 < train[0]["num_tokens"] < train[1]["num_tokens"]
+    (evaluation,) = [h for h in history if "eval_loss" in h]
+    assert evaluation["eval_label_loss"] > 0 and 0 <= evaluation["eval_mean_token_accuracy"] <= 1
 
 
 @pytest.mark.parametrize(
