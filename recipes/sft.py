@@ -110,38 +110,37 @@ class LabelWeightedSFTTrainer(SFTTrainer):
     def weighted_loss(self, model, inputs, weight: float, num_items_in_batch=None):
         """Summed token losses, label tokens × ``weight``, over the number of completion tokens."""
         import torch
-        import torch.nn.functional as F
 
         labels = inputs["labels"]
         outputs = model(**{k: v for k, v in inputs.items() if k != "labels"}, use_cache=False)
         target = labels[:, 1:]  # position t predicts token t + 1
-        token_loss = F.cross_entropy(
-            outputs.logits[:, :-1].transpose(1, 2).float(), target, ignore_index=-100, reduction="none"
-        )
-        on_label = label_mask(labels, self.label_sequences)[:, 1:]
-        weights = torch.where(on_label, weight, 1.0) * (target != -100)
-        num_tokens = (target != -100).sum() if num_items_in_batch is None else num_items_in_batch
+        valid = target != -100
+        # One log-softmax over the completion positions serves the loss and the logged metrics.
+        log_probs = torch.log_softmax(outputs.logits[:, :-1][valid].float(), dim=-1)
+        target = target[valid]
+        token_loss = -log_probs.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+        on_label = label_mask(labels, self.label_sequences)[:, 1:][valid]
+        weights = torch.where(on_label, weight, 1.0)
+        num_tokens = valid.sum() if num_items_in_batch is None else num_items_in_batch
         loss = (token_loss * weights).sum() / torch.as_tensor(num_tokens).clamp(min=1)
         if self.args.average_tokens_across_devices and num_items_in_batch is not None:
             loss = loss * self.accelerator.num_processes
         mode = "train" if model.training else "eval"
         if on_label.any():
             self._metrics[mode]["label_loss"].append(token_loss[on_label].mean().item())
-        self.log_token_metrics(mode, outputs.logits[:, :-1], target, inputs)
+        self.log_token_metrics(mode, log_probs.detach(), target, inputs)
         return loss
 
-    def log_token_metrics(self, mode: str, logits, target, inputs) -> None:
-        """What TRL's ``compute_loss`` logs beside the loss, from the full logits: the mean token entropy and
-        top-1 accuracy over the completion tokens, and the running count of tokens trained on."""
+    def log_token_metrics(self, mode: str, log_probs, target, inputs) -> None:
+        """What TRL's ``compute_loss`` logs beside the loss, from the log-probabilities at the completion
+        positions (tokens × vocabulary) and their ``target`` ids: the mean token entropy and top-1 accuracy,
+        and the running count of tokens trained on."""
         import torch
 
-        with torch.no_grad():
-            valid = target != -100
-            log_probs = torch.log_softmax(logits[valid].float(), dim=-1)
-            entropy = -(log_probs.exp() * log_probs).sum(-1)
-            correct = log_probs.argmax(-1) == target[valid]
+        entropy = -(log_probs.exp() * log_probs).sum(-1)
+        correct = log_probs.argmax(-1) == target
         gather = self.accelerator.gather_for_metrics
-        num_valid = gather(valid.sum()).sum()
+        num_valid = gather(torch.as_tensor(len(target), device=target.device)).sum()
         entropy_sum, num_correct = gather(entropy.sum()).sum(), gather(correct.sum()).sum()
         self._metrics[mode]["entropy"].append((entropy_sum / num_valid).item() if num_valid > 0 else 0.0)
         self._metrics[mode]["mean_token_accuracy"].append(
