@@ -230,6 +230,12 @@ def log_history(state: Path) -> list[dict]:
     return json.loads(state.read_text(encoding="utf-8"))["log_history"] if state.is_file() else []
 
 
+def _first_last_thirds(items: list) -> tuple[list, list]:
+    """The first and the last third of ``items`` (at least one item each)."""
+    third = max(1, len(items) // 3)
+    return items[:third], items[-third:]
+
+
 def reward_thirds(state: Path) -> tuple[float, float, float | None] | None:
     """GRPO's mean accuracy reward over the first and the last third of its logged steps, and the standard
     error of their difference (steps taken as independent; ``None`` with fewer than 2 steps a third): a rise
@@ -237,8 +243,8 @@ def reward_thirds(state: Path) -> tuple[float, float, float | None] | None:
     values = [h["rewards/accuracy/mean"] for h in log_history(state) if "rewards/accuracy/mean" in h]
     if not values:
         return None
-    third = max(1, len(values) // 3)
-    first, last = values[:third], values[-third:]
+    first, last = _first_last_thirds(values)
+    third = len(first)
     se = None
     if third > 1:
         se = math.sqrt((statistics.variance(first) + statistics.variance(last)) / third)
@@ -252,17 +258,14 @@ def grpo_drift(state: Path) -> dict[str, float] | None:
     history = [h for h in log_history(state) if "kl" in h]
     if not history:
         return None
-    last = history[-max(1, len(history) // 3) :]
+    _, last = _first_last_thirds(history)
     return {key: statistics.fmean(h[key] for h in last) for key in ("kl", "entropy") if key in last[0]}
 
 
-def reward_by_class(
-    grpo: Path, data: Path, group: int | None = None
-) -> dict[str, tuple[float, float]] | None:
+def reward_by_class(logged) -> dict[str, tuple[float, float]] | None:
     """GRPO's mean accuracy reward per gold class over the first and the last third of its steps, from the
-    completions it logged (``log_completions``; the class as :func:`_logged_completions` finds it): where
-    the overall curve is flat, this shows which classes gained and which lost."""
-    logged = _logged_completions(grpo, data, group)
+    completions it logged (:func:`logged_completions`): where the overall curve is flat, this shows which
+    classes gained and which lost."""
     if logged is None:
         return None
     first, last = _thirds(logged)
@@ -275,25 +278,25 @@ def reward_by_class(
     return out or None
 
 
-def sampled_reads(grpo: Path, data: Path, group: int | None = None) -> dict[str, tuple[float, float]] | None:
-    """:func:`reads_cues` on the completions GRPO sampled, first → last third of its steps: ``stated_right``,
-    the share whose trace states the lean that stands for the gold emotion; ``answer_follows``, the share
-    of those stating a lean whose answer is the emotion it stands for. A policy that always answered what its
-    own trace states would earn about ``stated_right`` in accuracy reward. None for traces stating no lean."""
-    logged = _logged_completions(grpo, data, group)
+def sampled_reads(logged) -> dict[str, tuple[float, float]] | None:
+    """:func:`reads_cues` on the completions GRPO sampled (:func:`logged_completions`), first → last third of
+    its steps: ``stated_right``, the share whose trace states the lean that stands for the gold emotion;
+    ``answer_follows``, the share of those stating a lean whose answer is the emotion it stands for. A policy
+    that always answered what its own trace states would earn about ``stated_right`` in accuracy reward.
+    None for traces stating no lean."""
     if logged is None:
         return None
-    design = _design()
+    design, labels = _design(), get_label_set("iemocap4")
     stated = [_stated(text) for text in logged["text"]]
     if not any(stated):
         return None
-    logged["stated_right"] = [
-        s is not None and design.get(s) == gold for s, gold in zip(stated, logged["label"])
-    ]
-    logged["follows"] = [
-        None if s is None else parse(text, get_label_set("iemocap4")).label == design.get(s)
-        for s, text in zip(stated, logged["text"])
-    ]
+    logged = logged.assign(
+        stated_right=[s is not None and design.get(s) == gold for s, gold in zip(stated, logged["label"])],
+        follows=[
+            None if s is None else parse(text, labels).label == design.get(s)
+            for s, text in zip(stated, logged["text"])
+        ],
+    )
     first, last = _thirds(logged)
     follows = [part["follows"].dropna().astype(float) for part in (first, last)]
     if not all(len(f) for f in follows):
@@ -304,13 +307,13 @@ def sampled_reads(grpo: Path, data: Path, group: int | None = None) -> dict[str,
     }
 
 
-def _logged_completions(grpo: Path, data: Path, group: int | None = None):
+def logged_completions(grpo: Path, data: Path, group: int | None = None):
     """GRPO's logged completions (``OUTPUT_DIR/completions/*.parquet``) as one frame with each one's text and
     gold label. If GRPO read the dataset in order (``--shuffle_dataset false``; ``group`` completions per
     prompt), the logged prompts are the dataset's, ``group`` at a time, and each takes its row's label: the
     only way to tell apart rows whose prompt is the same text (transcript-only prompts of one sentence spoken
     in four emotions). Otherwise the label is looked up by prompt text, and completions whose prompt is not in
-    the dataset, or occurs there with more than one label, are dropped."""
+    the dataset, or occurs there with more than one label, are dropped. None if GRPO logged no completions."""
     files = sorted((grpo / "completions").glob("*.parquet"))
     if not files or not data.is_file():
         return None
@@ -334,9 +337,8 @@ def _logged_completions(grpo: Path, data: Path, group: int | None = None):
 
 def _thirds(logged):
     """The rows of the first and of the last third of the logged steps."""
-    steps = sorted(logged["step"].unique())
-    third = max(1, len(steps) // 3)
-    return logged[logged["step"].isin(steps[:third])], logged[logged["step"].isin(steps[-third:])]
+    first, last = _first_last_thirds(sorted(logged["step"].unique()))
+    return logged[logged["step"].isin(first)], logged[logged["step"].isin(last)]
 
 
 def train_and_test(style: str, out: Path, paths: dict[str, Path], scale: dict, seed: int) -> dict:
@@ -372,8 +374,9 @@ def train_and_test(style: str, out: Path, paths: dict[str, Path], scale: dict, s
     result["grpo_accuracy_reward"] = reward_thirds(runs / "grpo" / "trainer_state.json")
     result["grpo_drift"] = grpo_drift(runs / "grpo" / "trainer_state.json")
     group = yaml.safe_load((REPO / GRPO_CONFIG).read_text(encoding="utf-8"))["num_generations"]
-    result["grpo_reward_by_class"] = reward_by_class(runs / "grpo", data / "grpo" / "train.jsonl", group)
-    result["grpo_sampled_reads"] = sampled_reads(runs / "grpo", data / "grpo" / "train.jsonl", group)
+    logged = logged_completions(runs / "grpo", data / "grpo" / "train.jsonl", group)
+    result["grpo_reward_by_class"] = reward_by_class(logged)
+    result["grpo_sampled_reads"] = sampled_reads(logged)
     return result
 
 

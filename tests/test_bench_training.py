@@ -174,35 +174,36 @@ def _log_grpo(tmp_path, labels, steps, prompts=None):
 
 def test_reward_by_class_splits_the_curve_by_gold_label(tmp_path):
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from bench_training import reward_by_class
+    from bench_training import logged_completions, reward_by_class
 
     # 3 steps, one prompt per class per step; sad goes 0 → 1, joy 1 → 0.5; an unknown prompt is ignored
     accuracy = [([0.0, 0.0], [1.0, 1.0]), ([1.0, 0.0], [1.0, 1.0]), ([1.0, 1.0], [1.0, 0.0])]
     steps = [[("sad1", "x", a) for a in sad] + [("joy1", "x", a) for a in joy] + [("other", "x", 0.0)]
              for sad, joy in accuracy]  # fmt: skip
     grpo, data = _log_grpo(tmp_path, ["sad", "joy"], steps)
-    assert reward_by_class(grpo, data) == {"sad": (0.0, 1.0), "joy": (1.0, 0.5)}
-    assert reward_by_class(tmp_path / "nothing", data) is None
+    assert reward_by_class(logged_completions(grpo, data)) == {"sad": (0.0, 1.0), "joy": (1.0, 0.5)}
+    assert reward_by_class(logged_completions(tmp_path / "nothing", data)) is None
 
 
 def test_the_read_order_tells_apart_rows_with_the_same_prompt(tmp_path):
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from bench_training import reward_by_class
+    from bench_training import logged_completions, reward_by_class
 
     # transcript-only prompts: one sentence in two emotions is one text; 2 completions per prompt, in order
     step = [("same", "x", 0.0), ("same", "x", 0.0), ("same", "x", 1.0), ("same", "x", 1.0)]
     grpo, data = _log_grpo(tmp_path, ["sad", "joy"], [step] * 3, prompts=["same", "same"])
-    assert reward_by_class(grpo, data, group=2) == {"sad": (0.0, 0.0), "joy": (1.0, 1.0)}
-    assert reward_by_class(grpo, data) is None  # by text alone every row is ambiguous: none is guessed
+    assert reward_by_class(logged_completions(grpo, data, group=2)) == {"sad": (0.0, 0.0), "joy": (1.0, 1.0)}
+    # by text alone every row is ambiguous: none is guessed
+    assert reward_by_class(logged_completions(grpo, data)) is None
     # a shuffled read (b before a) is not the dataset's order: the labels come from the (distinct) texts
     shuffled = [("b", "x", 1.0), ("b", "x", 1.0), ("a", "x", 0.0), ("a", "x", 0.0)]
     grpo, data = _log_grpo(tmp_path / "shuffled", ["sad", "joy"], [shuffled] * 3, prompts=["a", "b"])
-    assert reward_by_class(grpo, data, group=2) == {"sad": (0.0, 0.0), "joy": (1.0, 1.0)}
+    assert reward_by_class(logged_completions(grpo, data, group=2)) == {"sad": (0.0, 0.0), "joy": (1.0, 1.0)}
 
 
 def test_sampled_reads_tells_reading_from_following(tmp_path):
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from bench_training import sampled_reads
+    from bench_training import logged_completions, sampled_reads
 
     def trace(slope, level, answer):
         lean = f"the pitch mostly {slope} and it leans {level}"
@@ -222,8 +223,9 @@ def test_sampled_reads_tells_reading_from_following(tmp_path):
         ("sad1", trace("rises", "low", "neutral"), 0.0),
     ]
     grpo, data = _log_grpo(tmp_path, ["sad"], [first, first, last])
-    reads = sampled_reads(grpo, data)
+    reads = sampled_reads(logged_completions(grpo, data))
     # stated right: 2 of 4 → 2 of 4; follows its own trace: 2 of 3 stating → 3 of 4
     assert reads == {"stated_right": (0.5, 0.5), "answer_follows": (2 / 3, 0.75)}
     plain = [("sad1", "<think>The words are calm.</think><answer>sad</answer>", 1.0)]
-    assert sampled_reads(*_log_grpo(tmp_path / "plain", ["sad"], [plain])) is None  # no lean stated
+    grpo, data = _log_grpo(tmp_path / "plain", ["sad"], [plain])
+    assert sampled_reads(logged_completions(grpo, data)) is None  # no lean stated
