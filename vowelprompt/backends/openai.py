@@ -11,13 +11,24 @@ nothing here; the retry policy, which none of them does the way a batch job need
 
 Failures:
 
+- ``timeout_s`` is a total deadline for one attempt: connecting, sending, and reading the status, headers
+  and whole body. The body is read in chunks and the socket's timeout is set to the time left before
+  every read, so a server dripping a byte at a time cannot hold a request past it.
+- An answer larger than ``max_response_bytes`` (a chat completion is a few KB) fails the item without
+  being read further, at once if its ``Content-Length`` says so; it is not retried (the server would send
+  it again). Error bodies are read up to 64 KiB, for their message.
 - Connection errors (refused, reset, closed early), timeouts, and HTTP 408, 409, 429 and 5xx are retried
   ``max_retries`` times, waiting ``backoff_s × 2^attempt`` (capped at ``max_backoff_s``) with full
   jitter, or what the server's ``Retry-After``/``retry-after-ms`` header asks for (also capped). A request
   that times out is sent again: the server may still be working on it, so raise ``timeout_s`` rather than
   retries for slow servers.
+- ``deadline_s``, if set, bounds an item across all its attempts and waits, from its first attempt (time
+  queued behind other items does not count): an attempt gets at most the time left, and a wait that would
+  pass the deadline ends the item at once. Unset, an item is bounded by ``timeout_s × (max_retries + 1)``
+  plus the waits, each capped by ``max_backoff_s``.
 - Any other HTTP error (400 bad request or prompt too long, 401/403 bad key, 404 unknown model) means every
-  request would fail the same way: it is not retried.
+  request would fail the same way: it is not retried. Nor is a redirect, which is not followed either (it
+  would carry the key to wherever it points; give the final URL as ``base_url``).
 - Either way the item's failure fails the whole call with a one-line :class:`BackendError` naming the item,
   the server and the reason; requests not yet sent are dropped and retries in progress stop. The caller
   (``predict``) records the error on every row of the batch and ``--resume`` retries them, so one bad item
@@ -29,17 +40,32 @@ vLLM's ``structured_outputs: {"regex": …}`` (the old ``guided_regex`` is gone 
 reject unknown fields (OpenAI) need ``vllm_extensions=False``, which drops regexes (the parser copes).
 ``max_tokens`` is sent rather than the newer ``max_completion_tokens`` because every compatible server
 accepts it.
+
+Credentials: the key goes as ``Authorization: Bearer {api_key}``. A ``base_url`` may carry userinfo
+(``http://user:key@host:8000/v1``, or ``https://TOKEN@host/v1``): it is taken out of the URL requests go
+to and sent as HTTP Basic ``Authorization``, unless the ``api_key`` argument is given (then the Bearer key,
+as always; ``$OPENAI_API_KEY`` does not override userinfo, which is the more specific). Query parameters of
+``base_url`` (``?api-version=…``) go with every request. :attr:`OpenAIBackend.base_url` is the redacted URL
+(``http://***@host:8000/v1``, secret query parameters ``***`` too), which is what errors, logs and
+manifests show; every error message also passes through :func:`vowelprompt.redact.redact_text` with the
+key, the password and the Basic token (a server may echo the request's headers in its error body), and
+neither ``repr`` nor ``vars`` of the backend shows them.
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import functools
+import http.client
+import io
 import json
 import os
 import random
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from http.client import HTTPException
@@ -47,6 +73,7 @@ from typing import Any
 
 from vowelprompt.backends import Conversation, Sampling, Structure
 from vowelprompt.errors import BackendError, ConfigError
+from vowelprompt.redact import Secret, redact_text, redact_url
 
 #: Where ``vllm serve`` listens by default.
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
@@ -54,18 +81,30 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 #: Statuses worth another try: timeout, conflict, rate limit; 5xx are added below.
 RETRY_STATUSES = frozenset({408, 409, 429})
 
+#: Default bound on an answer's size: a chat completion of 512 tokens is a few KB, 8 MiB is ample.
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 2**20
+
+#: How much of an error body is read for its message.
+ERROR_BODY_BYTES = 64 * 2**10
+
+#: Bytes read from the socket at a time.
+CHUNK_BYTES = 64 * 2**10
+
 
 class OpenAIBackend:
     """A chat model behind an OpenAI-compatible HTTP API. Building it sends nothing.
 
     ``model`` is the name the server knows the model by (``vllm serve … --served-model-name``).
     ``base_url`` defaults to ``$OPENAI_BASE_URL``, then :data:`DEFAULT_BASE_URL`; ``api_key`` to
-    ``$OPENAI_API_KEY``, then ``"EMPTY"`` (what a vLLM server without ``--api-key`` accepts). 8 requests in
-    flight keep a single-GPU vLLM server busy without queueing much; ``timeout_s`` bounds the wait for each
-    connect and each read (60 s: a 512-token answer at ≥10 tokens/s). With ``max_retries=5`` and
-    ``backoff_s=0.5`` an item gives up after at most 0.5+1+2+4+8 = 15.5 s of waiting (half that on average),
-    long enough for a server restart; ``max_backoff_s`` caps any single wait, including a server's
-    ``Retry-After`` (60 s, the longest the openai client honours too).
+    ``$OPENAI_API_KEY``, then ``"EMPTY"`` (what a vLLM server without ``--api-key`` accepts); userinfo in
+    ``base_url`` is sent as HTTP Basic auth when no ``api_key`` argument is given, and wins over
+    ``$OPENAI_API_KEY`` (see the module doc). 8 requests in flight keep a single-GPU vLLM server busy
+    without queueing much; ``timeout_s`` bounds each attempt as a whole, from connecting to the last byte
+    (60 s: a 512-token answer at ≥10 tokens/s). ``max_response_bytes`` (8 MiB) bounds an answer's size.
+    With ``max_retries=5`` and ``backoff_s=0.5`` an item gives up after at most 0.5+1+2+4+8 = 15.5 s of
+    waiting (half that on average), long enough for a server restart; ``max_backoff_s`` caps any single
+    wait, including a server's ``Retry-After`` (60 s, the longest the openai client honours too).
+    ``deadline_s`` (default None: no bound beyond the above) bounds an item's attempts and waits together.
 
     >>> backend = OpenAIBackend("smollm2-135m", base_url="http://127.0.0.1:8000/v1")
     >>> chat = [{"role": "user", "content": "Say hi."}]
@@ -86,22 +125,68 @@ class OpenAIBackend:
         backoff_s: float = 0.5,
         max_backoff_s: float = 60.0,
         vllm_extensions: bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        deadline_s: float | None = None,
     ):
         if concurrency < 1 or timeout_s <= 0 or max_retries < 0 or backoff_s < 0 or max_backoff_s < 0:
             raise ConfigError(
                 "need concurrency ≥ 1, timeout_s > 0, max_retries ≥ 0, backoff_s ≥ 0 and max_backoff_s ≥ 0"
             )
-        self.model = model
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        if not self.base_url.startswith(("http://", "https://")):
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
+            raise ConfigError(f"max_response_bytes must be an integer, got {max_response_bytes!r}")
+        if max_response_bytes < 1:
+            raise ConfigError(f"need max_response_bytes ≥ 1, got {max_response_bytes}")
+        if deadline_s is not None and not deadline_s > 0:
+            raise ConfigError(f"need deadline_s > 0 (or None), got {deadline_s!r}")
+        given = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        #: The server's URL as shown and recorded: userinfo and secret query parameters are ``***``.
+        self.base_url = redact_url(given)
+        if not given.startswith(("http://", "https://")):
             raise ConfigError(f"base_url must start with http:// or https://, got {self.base_url!r}")
-        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+        parts = urllib.parse.urlsplit(given)
+        userinfo, at, host = parts.netloc.rpartition("@")
+        try:
+            parts.port  # noqa: B018 (raises ValueError for a bad port)
+        except ValueError:
+            raise ConfigError(f"base_url has a bad port: {self.base_url!r}") from None
+        if not parts.hostname:
+            raise ConfigError(f"base_url has no host: {self.base_url!r}")
+        endpoint = parts._replace(netloc=host, path=parts.path.rstrip("/") + "/chat/completions")
+        self._endpoint = Secret(urllib.parse.urlunsplit(endpoint))  # may carry secret query parameters
+        self._url = redact_url(urllib.parse.urlunsplit(endpoint._replace(netloc=parts.netloc)))
+        user, colon, password = userinfo.partition(":")
+        # What must never be shown: the key, the password (as written and decoded), the Basic token; the
+        # user name too when it is all there is (``https://TOKEN@host``).
+        secrets = [api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"]
+        secrets += [password, urllib.parse.unquote(password)] if colon else [user, urllib.parse.unquote(user)]
+        if api_key or not at:
+            authorization = f"Bearer {secrets[0]}"
+        else:
+            basic = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}"
+            token = base64.b64encode(basic.encode()).decode()
+            authorization = f"Basic {token}"
+            secrets.append(token)
+        self._authorization = Secret(authorization)
+        self._secrets = tuple(Secret(s) for s in secrets if s and s != "EMPTY")
+        self.model = model
         self.concurrency = concurrency
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.vllm_extensions = vllm_extensions
+        self.max_response_bytes = max_response_bytes
+        self.deadline_s = deadline_s
+        self._opener = urllib.request.build_opener(
+            _DeadlineHTTPHandler(), _DeadlineHTTPSHandler(), _NoRedirectHandler()
+        )
+
+    def __repr__(self) -> str:
+        return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r})"
+
+    def _redact(self, text: str) -> str:
+        """``text`` without the key, the password, or any URL's credentials: every error goes through it."""
+        return redact_text(text, [s.reveal() for s in self._secrets])
 
     def generate(
         self, conversations: list[Conversation], sampling: Sampling, structure: Structure | None = None
@@ -134,6 +219,11 @@ class OpenAIBackend:
             raise failure
         return [future.result() for future in futures]
 
+    def constrains(self, structure: Structure | None) -> bool:
+        """Whether the request carries ``structure``: a JSON schema always, a regex only as vLLM's extension
+        (a server that honours neither field is not something the client can tell)."""
+        return bool(self._structure_fields(structure))
+
     def _structure_fields(self, structure: Structure | None) -> dict[str, Any]:
         if structure is not None and structure.json_schema is not None:
             schema = {"name": "answer", "schema": structure.json_schema, "strict": True}
@@ -144,32 +234,61 @@ class OpenAIBackend:
 
     def _complete(self, index: int, body: dict[str, Any], stop: threading.Event) -> str | None:
         """The completion of one request, retried as the module doc says; None if ``stop`` was set."""
-        url = f"{self.base_url}/chat/completions"
-        request = urllib.request.Request(
-            url,
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self._api_key}"},
-            method="POST",
-        )
+        url = self._url  # redacted: what messages show
+        data = json.dumps(body).encode()
+        item_deadline = None if self.deadline_s is None else time.monotonic() + self.deadline_s
+        attempts, out_of_time = 0, False
         for attempt in range(self.max_retries + 1):
             if stop.is_set():
                 return None
+            budget = self.timeout_s
+            if item_deadline is not None:
+                budget = min(budget, item_deadline - time.monotonic())
+                if budget <= 0:
+                    out_of_time = True
+                    break
+            attempts += 1
             wait_s = None
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                    raw = response.read()
-                return _content(raw, url)
+                return self._attempt(data, budget)
+            except _TooLarge as exc:
+                raise self._error(f"{url}: item {index}: {exc}") from None
+            except _NotOpenAI as exc:
+                raise self._error(f"{url} did not answer like an OpenAI-compatible server: {exc}") from None
             except urllib.error.HTTPError as exc:
-                reason = f"HTTP {exc.code}: {_error_detail(exc)}"
+                reason = f"HTTP {exc.code}: {_error_detail(exc, self.max_response_bytes)}"
+                if 300 <= exc.code < 400:
+                    reason = f"HTTP {exc.code}: redirects to {exc.headers.get('Location')!r}, not followed"
                 if exc.code not in RETRY_STATUSES and exc.code < 500:
-                    raise BackendError(f"{url} refused item {index}: {reason}") from None
+                    raise self._error(f"{url} refused item {index}: {reason}") from None
                 wait_s = _retry_after(exc.headers)
             except (OSError, HTTPException) as exc:  # refused, reset, closed early, timed out
                 reason = _describe(exc)
+                if _timed_out(exc):
+                    reason = f"TimeoutError: timed out (no complete answer within {budget:.3g} s)"
             if attempt < self.max_retries:
-                stop.wait(self._pause(attempt, wait_s))
-        attempts = self.max_retries + 1
-        raise BackendError(f"{url}: item {index} failed after {attempts} attempts: {reason}")
+                pause = self._pause(attempt, wait_s)
+                if item_deadline is not None and time.monotonic() + pause >= item_deadline:
+                    out_of_time = True
+                    break
+                stop.wait(pause)
+        within = f" within deadline_s={self.deadline_s:g} s" if out_of_time else ""
+        raise self._error(f"{url}: item {index} failed after {attempts} attempts{within}: {reason}")
+
+    def _attempt(self, data: bytes, budget: float) -> str:
+        """One POST, all of it (connect, send, status, headers, body) within ``budget`` seconds."""
+        request = urllib.request.Request(
+            self._endpoint.reveal(),
+            data=data,
+            headers={"Content-Type": "application/json", "Authorization": self._authorization.reveal()},
+            method="POST",
+        )
+        request.deadline = time.monotonic() + budget  # read by the handlers below
+        with self._opener.open(request, timeout=budget) as response:
+            return _content(_read_body(response, self.max_response_bytes))
+
+    def _error(self, message: str) -> BackendError:
+        return BackendError(self._redact(message))
 
     def _pause(self, attempt: int, asked_s: float | None) -> float:
         """Seconds before retry ``attempt + 1``: what the server asked, else exponential with full jitter
@@ -179,26 +298,50 @@ class OpenAIBackend:
         return random.uniform(0, min(self.max_backoff_s, self.backoff_s * 2**attempt))
 
 
-def _content(raw: bytes, url: str) -> str:
+class _TooLarge(Exception):
+    """An answer over ``max_response_bytes``: not retried."""
+
+
+class _NotOpenAI(Exception):
+    """An answer that is not a chat completion: not retried."""
+
+
+def _read_body(response: http.client.HTTPResponse, limit: int) -> bytes:
+    """The whole body, in chunks; :class:`_TooLarge` as soon as it (or its ``Content-Length``) passes
+    ``limit``, having read at most ``limit + 1`` bytes."""
+    length = (response.headers.get("Content-Length") or "").strip()
+    if length.isdigit() and int(length) > limit:
+        raise _TooLarge(f"the answer's Content-Length {int(length)} is over max_response_bytes={limit}")
+    body = bytearray()
+    while len(body) <= limit:
+        chunk = response.read(min(CHUNK_BYTES, limit + 1 - len(body)))
+        if not chunk:
+            return bytes(body)
+        body += chunk
+    raise _TooLarge(f"the answer is over max_response_bytes={limit} (stopped reading there)")
+
+
+def _content(raw: bytes) -> str:
     """The message text of a chat completion (empty if the server sent none)."""
     try:
         return json.loads(raw)["choices"][0]["message"]["content"] or ""
     except (ValueError, KeyError, IndexError, TypeError):
         head = raw[:80].decode(errors="replace").replace("\n", " ")
-        raise BackendError(f"{url} did not answer like an OpenAI-compatible server: {head!r}") from None
+        raise _NotOpenAI(repr(head)) from None
 
 
-def _error_detail(exc: urllib.error.HTTPError) -> str:
-    """The server's error message (OpenAI: ``{"error": {"message"}}``; vLLM: also ``{"message"}``)."""
+def _error_detail(exc: urllib.error.HTTPError, limit: int = ERROR_BODY_BYTES) -> str:
+    """The server's error message (OpenAI: ``{"error": {"message"}}``; vLLM: also ``{"message"}``), from
+    at most ``limit`` (and :data:`ERROR_BODY_BYTES`) bytes of the body."""
     try:
-        text = exc.read().decode(errors="replace")
-    except (OSError, HTTPException):
+        text = exc.read(min(limit, ERROR_BODY_BYTES)).decode(errors="replace")
+    except (OSError, HTTPException, ValueError):
         text = ""
     try:
         body = json.loads(text)
         error = body.get("error") or body
         message = str(error.get("message", text)) if isinstance(error, dict) else str(error)
-    except (ValueError, AttributeError):  # not JSON, or JSON but not an object
+    except (ValueError, AttributeError):  # not JSON (or cut short), or JSON but not an object
         message = text
     return " ".join(message.split())[:300] or str(exc.reason)
 
@@ -225,3 +368,85 @@ def _describe(exc: BaseException) -> str:
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
     text = str(reason).strip()
     return f"{type(reason).__name__}: {text}" if text else type(reason).__name__
+
+
+def _timed_out(exc: BaseException) -> bool:
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    return isinstance(reason, TimeoutError)
+
+
+# --- a total deadline per attempt ----------------------------------------------------------------------
+#
+# A socket timeout restarts at every byte received. To bound a whole attempt, each connection's response
+# reads its socket through _DeadlineReader, which sets the socket's timeout to the time left before every
+# read (and fails once none is left): the status line, the headers and the body alike. The deadline rides
+# on the request (``request.deadline``); the handlers hand it to the connection they build. Proxies
+# ($http_proxy …) are handled by urllib as before.
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's raw reader that never waits past ``deadline`` (a :func:`time.monotonic` time)."""
+
+    def __init__(self, raw: io.RawIOBase, sock, deadline: float):
+        super().__init__()
+        self._raw, self._sock, self._deadline = raw, sock, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("timed out")
+        self._sock.settimeout(left)
+        return self._raw.readinto(buffer)
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    def __init__(self, sock, *args, deadline: float, **kwargs):
+        super().__init__(sock, *args, **kwargs)
+        # The buffered reader http.client made is still empty: keep its raw socket reader, read it anew.
+        self.fp = io.BufferedReader(_DeadlineReader(self.fp.detach(), sock, deadline))
+
+
+class _DeadlineHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, deadline: float | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if deadline is not None:
+            self.response_class = functools.partial(_DeadlineResponse, deadline=deadline)
+
+
+class _DeadlineHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, deadline: float | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if deadline is not None:
+            self.response_class = functools.partial(_DeadlineResponse, deadline=deadline)
+
+
+class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        connection = functools.partial(_DeadlineHTTPConnection, deadline=getattr(req, "deadline", None))
+        return self.do_open(connection, req)
+
+
+class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        connection = functools.partial(_DeadlineHTTPSConnection, deadline=getattr(req, "deadline", None))
+        return self.do_open(connection, req, context=self._context)
+
+
+class _NoRedirectHandler(urllib.request.HTTPRedirectHandler):
+    """Redirects are not followed: urllib would resend the ``Authorization`` header to wherever the server
+    points (another host too), and turn the POST into a GET that no chat server answers. The 3xx comes back
+    as an :class:`urllib.error.HTTPError`, a failure that is not retried."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
