@@ -141,3 +141,113 @@ def test_config_validation():
 def test_resample_noop():
     x = tone(16000)
     assert resample(x, 16000, 16000) is x
+
+
+# Headerless PCM (.raw/.pcm), common in speech corpora: rate, sample format and channels come from the config.
+
+
+def pcm16(samples: np.ndarray) -> np.ndarray:
+    """``samples`` quantised to 16-bit PCM, as a WAV would store them."""
+    return np.clip(np.round(samples * 32768), -32768, 32767).astype("<i2")
+
+
+@pytest.fixture(scope="module")
+def example_8k() -> np.ndarray:
+    """happy_day.wav resampled to 8 kHz (telephone speech), as 16-bit samples."""
+    data, sr = sf.read(str(EXAMPLE), dtype="float32")
+    return pcm16(resample(data, sr, 8000))
+
+
+def test_raw_pcm_reads_the_same_samples_as_the_wav(tmp_path):
+    assert sf.info(str(EXAMPLE)).subtype == "PCM_16"
+    data, sr = sf.read(str(EXAMPLE), dtype="int16")
+    raw = tmp_path / "happy_day.raw"
+    raw.write_bytes(data.astype("<i2").tobytes())
+    audio = load_audio(raw, AudioConfig(raw_sample_rate=sr))
+    wav = load_audio(EXAMPLE)
+    np.testing.assert_array_equal(audio.samples, wav.samples)
+    assert (audio.sr, audio.source_sr, audio.source_channels, audio.warnings) == (
+        wav.sr, wav.source_sr, 1, wav.warnings,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("subtype", "endian", "channels"),
+    [("PCM_16", "LITTLE", 1), ("PCM_16", "BIG", 1), ("PCM_16", "LITTLE", 2), ("PCM_U8", "LITTLE", 1),
+     ("ULAW", "LITTLE", 1), ("FLOAT", "LITTLE", 1)],
+)  # fmt: skip
+def test_raw_8k_formats_match_the_same_samples_in_a_wav(tmp_path, example_8k, subtype, endian, channels):
+    samples = example_8k.astype(np.float32) / 32768
+    if channels == 2:
+        samples = np.stack([samples, samples], axis=1)
+    wav = tmp_path / "x.wav"
+    sf.write(str(wav), samples, 8000, subtype=subtype)
+    raw = tmp_path / "x.pcm"
+    sf.write(str(raw), samples, 8000, format="RAW", subtype=subtype, endian=endian)
+    config = AudioConfig(raw_sample_rate=8000, raw_format=subtype, raw_endian=endian, raw_channels=channels)
+    audio, reference = load_audio(raw, config), load_audio(wav)
+    np.testing.assert_array_equal(audio.samples, reference.samples)
+    assert audio.source_sr == 8000 and audio.source_channels == channels
+    assert audio.duration_s == pytest.approx(len(example_8k) / 8000, abs=1e-3)
+    assert any("low sample rate 8000 Hz" in w for w in audio.warnings)
+
+
+def test_raw_without_a_rate_says_which_flag(tmp_path):
+    raw = tmp_path / "goforward.raw"
+    raw.write_bytes(pcm16(tone(16000)).tobytes())
+    with pytest.raises(AudioError) as info:
+        load_audio(raw)
+    message = str(info.value)
+    assert message.startswith(f"{raw}: headerless PCM has no sample rate")
+    assert "--sample-rate" in message and "--raw-format" in message and "\n" not in message
+
+
+def test_raw_with_a_header_is_read_from_the_header(tmp_path):
+    # A WAV named .raw/.pcm: its header is used, no rate needed (its header is not read as samples).
+    for suffix in (".raw", ".pcm"):
+        path = tmp_path / f"really_a_wav{suffix}"
+        sf.write(str(path), tone(22050), 22050, format="WAV", subtype="PCM_16")
+        audio = load_audio(path)
+        assert audio.source_sr == 22050 and audio.duration_s == pytest.approx(1.0, abs=1e-3)
+
+
+def test_raw_size_that_is_not_whole_frames_warns(tmp_path):
+    raw = tmp_path / "odd.raw"
+    raw.write_bytes(pcm16(tone(16000)).tobytes() + b"\x01")
+    audio = load_audio(raw, AudioConfig(raw_sample_rate=16000))
+    assert audio.duration_s == pytest.approx(1.0, abs=1e-4)
+    assert any("not a whole number of 2-byte frames" in w for w in audio.warnings)
+
+
+def test_unknown_extension_hints_at_raw_but_a_corrupt_wav_does_not(tmp_path):
+    odd = tmp_path / "speech.s16"
+    odd.write_bytes(pcm16(tone(16000)).tobytes())
+    with pytest.raises(AudioError, match=r"not readable audio .*name it speech\.raw and pass --sample-rate"):
+        load_audio(odd, AudioConfig(raw_sample_rate=16000))  # only .raw/.pcm are read as headerless
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk" + bytes(100))
+    with pytest.raises(AudioError) as info:
+        load_audio(corrupt, AudioConfig(raw_sample_rate=16000))
+    assert "headerless" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("options", "names"),
+    [
+        (dict(raw_format="PCM_17"), ["--raw-format", "PCM_16", "PCM_S8", "ULAW", "FLOAT"]),
+        (dict(raw_endian="MIDDLE"), ["LITTLE", "BIG"]),
+        (dict(raw_sample_rate=0), ["--sample-rate"]),
+        (dict(raw_sample_rate=16000.5), ["--sample-rate"]),
+        (dict(raw_channels=0), ["raw_channels"]),
+    ],
+)
+def test_raw_config_validation(options, names):
+    with pytest.raises(ConfigError) as info:
+        AudioConfig(**options)
+    assert all(name in str(info.value) for name in names) and "\n" not in str(info.value)
+
+
+def test_raw_config_spellings_are_canonical():
+    config = AudioConfig(raw_sample_rate=np.int64(8000), raw_format="pcm_u8", raw_endian="big")
+    assert (config.raw_sample_rate, config.raw_format, config.raw_endian) == (8000, "PCM_U8", "BIG")
+    assert type(config.raw_sample_rate) is int

@@ -19,6 +19,13 @@ class ConfigError(VowelPromptError):
     kind = "config_error"
 
 
+class InputError(VowelPromptError):
+    """An input row that cannot be used as given: malformed JSON, a field of the wrong type, a corrupt
+    annotation row. Recorded on that item's row; the batch goes on."""
+
+    kind = "input_error"
+
+
 class AudioError(VowelPromptError):
     """Audio that cannot be read or used: empty, corrupt, silent, too long."""
 
@@ -59,6 +66,18 @@ class BackendError(VowelPromptError):
     """The model or server could not be used: bad model path, unreachable server, out of retries."""
 
     kind = "backend_error"
+
+
+class WorkerError(VowelPromptError):
+    """A worker process died (killed, out of memory) before returning the item's row: not its fault."""
+
+    kind = "worker_error"
+
+
+#: Row statuses caused by something outside the item itself (a dead worker, a backend that could not be
+#: reached, an unexpected failure that may not recur): ``--resume`` redoes these rows. Every other error
+#: status (``audio_error``, ``transcript_error``, ``input_error`` …) is the item's own fault and final.
+RETRY_STATUSES = frozenset({"worker_error", "backend_error", "internal_error"})
 
 
 class MissingExtraError(VowelPromptError):

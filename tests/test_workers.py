@@ -1,0 +1,404 @@
+"""Worker processes of ``annotate --jobs N``: dead workers, dead parents, early stops. Real processes, no
+mocks of the pool: the CLI runs in a subprocess and its workers are found (and killed) through /proc.
+
+The library tests patch :meth:`Annotator.annotate` in this process before the pool forks, so the workers
+inherit the patch: they need the fork start method (Linux's default before Python 3.14).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+from conftest import REPO, SENTENCES
+
+from vowelprompt import pipeline
+from vowelprompt.errors import RETRY_STATUSES, WorkerError
+from vowelprompt.records import Utterance
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers through /proc")
+
+N_FILES = 6
+
+
+@pytest.fixture(scope="module")
+def slow_corpus(tmp_path_factory, synth) -> Path:
+    """Six ~8 s recordings (two sentences in one), each with its transcript: about a second per item."""
+    folder = tmp_path_factory.mktemp("slow_corpus")
+    text = " ".join(SENTENCES[:2])
+    for n in range(N_FILES):
+        utt = synth.synthesize(text, voice=("en-us+m3", "en-gb+f2")[n % 2], rate_wpm=140 + 10 * n)
+        sf.write(str(folder / f"u{n}.wav"), utt.samples, utt.sr, subtype="PCM_16")
+        (folder / f"u{n}.txt").write_text(utt.transcript + "\n")
+    return folder
+
+
+@pytest.fixture
+def reap():
+    """Pids to SIGKILL after the test if still running, so that a failing test leaves no orphans behind."""
+    pids: set[int] = set()
+    yield pids
+    for pid in pids:
+        if alive(pid):
+            kill(pid)
+
+
+# --- processes, through /proc ---------------------------------------------------------------------------
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name (state first), or None if there is no such process."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def alive(pid: int) -> bool:
+    """A running process (a zombie has exited: it only waits for its parent, or init, to reap it)."""
+    fields = _stat(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
+
+
+def cpu_s(pid: int) -> float:
+    fields = _stat(pid)
+    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> set[int]:
+    """Live child processes of ``pid``."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found |= {int(c) for c in (task / "children").read_text().split()}
+        except OSError:
+            continue
+    if not Path(f"/proc/{pid}/task/{pid}/children").exists():  # kernel without the children file: scan
+        found = {
+            int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(int(p.name)) == pid
+        }
+    return {c for c in found if alive(c)}
+
+
+def workers(pid: int) -> set[int]:
+    """Pool workers of ``pid`` (fork or spawn): its children but a resource tracker or forkserver."""
+    return {
+        c
+        for c in children(pid)
+        if not any(name in _cmdline(c) for name in (b"resource_tracker", b"forkserver"))
+    }
+
+
+def _ppid(pid: int) -> int | None:
+    fields = _stat(pid)
+    return None if fields is None else int(fields[1])
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+def wait_for_workers(pid: int, n: int = 2, cpu: float = 0.0, timeout: float = 30.0) -> set[int]:
+    """Wait until ``pid`` has ``n`` workers that have used ``cpu`` s of CPU each (0.2: busy on items)."""
+
+    def ready():
+        found = workers(pid)
+        return found if len(found) >= n and all(cpu_s(c) >= cpu for c in found) else None
+
+    found = wait_for(ready, timeout)
+    assert found, f"expected {n} workers of {pid} with {cpu} s of CPU each, found {workers(pid)}"
+    return found
+
+
+def busy_workers(pid: int) -> set[int]:
+    return wait_for_workers(pid, cpu=0.2)
+
+
+def annotate_cli(folder: Path, out: Path, tmp_path: Path, **popen) -> subprocess.Popen:
+    command = ["-m", "vowelprompt.cli", "annotate", str(folder), "-o", str(out), "--jobs", "2", "-q"]
+    with open(tmp_path / "stderr.txt", "w") as stderr:  # a file, not a pipe: nothing blocks on it
+        return subprocess.Popen(
+            [sys.executable, *command], cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr, **popen
+        )
+
+
+def kill(pid: int, sig: int = signal.SIGKILL) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def rows(out: Path) -> list[dict]:
+    return [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+
+
+def finish(proc: subprocess.Popen, timeout: float = 60) -> int:
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+
+
+# --- the CLI: a worker dies ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_killed_worker_is_replaced_and_every_item_finishes(slow_corpus, tmp_path, sig, reap):
+    """A worker killed mid-run costs time, not rows. SIGTERM ends a worker too, although it was forked from
+    a CLI whose SIGTERM handler raises (a worker that kept that handler would report and carry on)."""
+    out = tmp_path / "w.jsonl"
+    proc = annotate_cli(slow_corpus, out, tmp_path)
+    try:
+        assert wait_for(lambda: rows(out), timeout=30)  # an item done: kill a worker in the middle of the run
+        reap.update(busy := busy_workers(proc.pid))
+        victim = min(busy)
+        os.kill(victim, sig)
+        assert wait_for(lambda: not alive(victim), timeout=1)
+        assert finish(proc) == 0, (tmp_path / "stderr.txt").read_text()
+    finally:
+        proc.kill()
+    got = rows(out)
+    assert sorted(r["id"] for r in got) == [f"u{n}" for n in range(N_FILES)]  # each input exactly once
+    assert {r["status"] for r in got} == {"ok"}, [r.get("error") for r in got]
+    assert not alive(victim)
+
+
+@pytest.mark.slow
+def test_workers_that_keep_dying_give_worker_error_rows(slow_corpus, tmp_path):
+    """Every worker is killed as soon as it appears: each input still gets one row, a ``worker_error`` one
+    (which ``--resume`` redoes), and the run ends instead of rebuilding pools for ever."""
+    out = tmp_path / "w.jsonl"
+    proc = annotate_cli(slow_corpus, out, tmp_path)
+    stop = threading.Event()
+    killed: set[int] = set()
+
+    def killer():
+        while not stop.is_set() and proc.poll() is None:
+            for pid in workers(proc.pid):
+                kill(pid)
+                killed.add(pid)
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    try:
+        assert finish(proc) == 1
+    finally:
+        stop.set()
+        proc.kill()
+        thread.join()
+    got = rows(out)
+    assert sorted(r["id"] for r in got) == [f"u{n}" for n in range(N_FILES)]
+    assert {r["status"] for r in got} == {WorkerError.kind} and WorkerError.kind in RETRY_STATUSES
+    for row in got:
+        assert "\n" not in row["error"] and "rerun with --resume" in row["error"]
+        assert "killed by SIGKILL" in row["error"]
+    # A pool of two, then one-worker pools for the suspects (each blamed on its item), until
+    # MAX_BARREN_POOLS pools in a row had died without a row: the rest are given up.
+    twice = [r for r in got if "died on this item twice" in r["error"]]
+    assert len(twice) == pipeline.MAX_BARREN_POOLS - 1 and len(killed) >= pipeline.MAX_BARREN_POOLS
+    assert all("pools in a row died" in r["error"] for r in got if r not in twice)
+    assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
+
+
+# --- the CLI: the parent dies ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_workers_exit_when_the_parent_is_killed(slow_corpus, tmp_path, sig, reap):
+    """Within 2 s, far less than the items they hold: SIGKILL is passed on by the kernel (PDEATHSIG), and on
+    SIGTERM the CLI ends its workers instead of waiting for every queued item."""
+    out = tmp_path / "w.jsonl"
+    proc = annotate_cli(slow_corpus, out, tmp_path)
+    try:
+        reap.update(busy := busy_workers(proc.pid))
+        os.kill(proc.pid, sig)
+        gone = wait_for(lambda: not any(alive(w) for w in busy), timeout=2)
+        rc = finish(proc, timeout=10)
+    finally:
+        proc.kill()
+    assert gone, f"workers {busy} still alive 2 s after {sig.name} to their parent"
+    if sig == signal.SIGTERM:
+        assert rc in (143, -signal.SIGTERM)  # 143: the CLI stopped its workers and closed its output
+        assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
+        assert all(r["status"] == "ok" for r in rows(out))  # rows written so far are whole
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_workers_without_their_tracebacks(slow_corpus, tmp_path, reap):
+    """Ctrl-C reaches the whole process group: workers ignore it and the parent ends them."""
+    out = tmp_path / "w.jsonl"
+    proc = annotate_cli(slow_corpus, out, tmp_path, start_new_session=True)
+    try:
+        reap.update(busy := busy_workers(proc.pid))
+        os.killpg(proc.pid, signal.SIGINT)
+        assert wait_for(lambda: not any(alive(w) for w in busy), timeout=2)
+        assert finish(proc, timeout=10) == 130
+    finally:
+        proc.kill()
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+
+
+@pytest.mark.slow
+def test_workers_exit_with_a_parent_whose_pool_runs_in_a_thread(reap):
+    """Started from a thread, workers rely on polling the parent's pid (PDEATHSIG follows the thread that
+    forked them): kill -9 of the parent still ends them, within the 0.5 s poll."""
+    script = textwrap.dedent(
+        """
+        import threading, time
+        from vowelprompt import pipeline
+        from vowelprompt.records import Utterance
+        pipeline.Annotator.annotate = lambda self, utt: time.sleep(120)
+        items = [Utterance(id=str(i), audio="x.wav") for i in range(4)]
+        thread = threading.Thread(target=lambda: list(pipeline.iter_annotate(items, jobs=2)))
+        thread.start()
+        thread.join()
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO)
+    try:
+        reap.update(busy := wait_for_workers(proc.pid))
+        time.sleep(0.5)  # past the initializer: the parent watcher is running
+        proc.kill()
+        assert wait_for(lambda: not any(alive(w) for w in busy), timeout=3)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.slow
+def test_workers_exit_with_their_owner_under_a_forkserver(slow_corpus, tmp_path, reap):
+    """With the forkserver start method (Python 3.14's default on Linux) the workers' parent is the server,
+    which outlives the owner while they hold its pipe: they watch the owner itself."""
+    script = tmp_path / "owner.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import multiprocessing, sys
+            from pathlib import Path
+            if __name__ == "__main__":
+                multiprocessing.set_start_method("forkserver")
+                from vowelprompt.pipeline import iter_annotate
+                from vowelprompt.records import Utterance
+                items = [Utterance(id=p.stem, audio=str(p)) for p in sorted(Path(sys.argv[1]).glob("*.wav"))]
+                for row in iter_annotate(items, jobs=2):
+                    pass
+            """
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(slow_corpus)], cwd=REPO, stderr=subprocess.DEVNULL
+    )
+    try:
+
+        def busy_under_server():
+            servers = [c for c in children(proc.pid) if b"forkserver" in _cmdline(c)]
+            found = {w for server in servers for w in children(server)}
+            return found if len(found) == 2 and all(cpu_s(w) > 0.2 for w in found) else None
+
+        busy = wait_for(busy_under_server, timeout=30)
+        assert busy, "no busy workers under a forkserver"
+        reap.update(busy)
+        proc.kill()
+        assert wait_for(lambda: not any(alive(w) for w in busy), timeout=3)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+# --- the library: an item that kills its worker; stopping early ------------------------------------------
+
+fork_only = pytest.mark.skipif(
+    multiprocessing.get_start_method() != "fork", reason="workers inherit the patched Annotator by fork"
+)
+
+
+def fake_items(n: int) -> list[Utterance]:
+    return [Utterance(id=f"item{i}", audio=f"item{i}.wav") for i in range(n)]
+
+
+@fork_only
+def test_an_item_that_kills_its_worker_is_isolated(tmp_path, monkeypatch):
+    """The poison item gets its own ``worker_error`` row after two tries (the second alone); everything
+    else, including the items that died with it, is redone and finishes."""
+
+    def annotate(self, utt):
+        (tmp_path / f"{utt.id}.{os.getpid()}").touch()  # one file per try
+        time.sleep(0.1)
+        if utt.id == "item5":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return pipeline.failed(utt, "fake_ok", "annotated")
+
+    monkeypatch.setattr(pipeline.Annotator, "annotate", annotate)
+    items = fake_items(16)
+    got = list(pipeline.iter_annotate(items, jobs=2))
+    assert sorted(r.id for r in got) == sorted(u.id for u in items)
+    status = {r.id: r.status for r in got}
+    assert status.pop("item5") == WorkerError.kind and set(status.values()) == {"fake_ok"}
+    poison = next(r for r in got if r.id == "item5")
+    assert "twice" in poison.error and "killed by SIGKILL" in poison.error
+    tries = {u.id: len(list(tmp_path.glob(f"{u.id}.*"))) for u in items}
+    assert tries["item5"] == 2 and max(tries.values()) <= 2
+    assert not workers(os.getpid())
+
+
+@fork_only
+@pytest.mark.parametrize("how", ["close", "interrupt"])
+def test_stopping_early_ends_busy_workers_at_once(monkeypatch, how):
+    """Closing the generator, or KeyboardInterrupt while it waits (as the CLI's SIGTERM handler raises),
+    ends workers busy on 2-minute items in well under their item time."""
+
+    def annotate(self, utt):
+        time.sleep(0 if utt.id == "item0" else 120)
+        return pipeline.failed(utt, "fake_ok", "annotated")
+
+    monkeypatch.setattr(pipeline.Annotator, "annotate", annotate)
+    rows_seen = pipeline.iter_annotate(fake_items(6), jobs=2)
+    assert next(rows_seen).id == "item0"
+    busy = wait_for_workers(os.getpid(), timeout=10)
+    start = time.monotonic()
+    if how == "close":
+        rows_seen.close()
+    else:
+
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGALRM, interrupt)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.5)
+            with pytest.raises(KeyboardInterrupt):
+                next(rows_seen)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - start < 5
+    assert not any(alive(w) for w in busy)
