@@ -227,8 +227,10 @@ def test_bad_stats_file_is_a_one_line_error(tmp_path):
 def test_manifest_with_bad_line(tmp_path):
     manifest = tmp_path / "m.jsonl"
     manifest.write_text(json.dumps({"audio": str(EXAMPLE)}) + "\n{oops\n")
-    proc = run("annotate", str(manifest), check_rc=2)
-    assert "m.jsonl:2: not valid JSON" in proc.stderr
+    out = tmp_path / "out.jsonl"
+    proc = run("annotate", str(manifest), "-o", str(out), check_rc=1)
+    assert "m.jsonl:2: input_error: not valid JSON" in proc.stderr
+    assert [(r["id"], r["status"]) for r in rows(out)] == [("happy_day", "ok"), ("m.jsonl:2", "input_error")]
 
 
 VERBS_READING_JSONL = [["evaluate"], ["build-dataset", "--kind", "sft", "-o", "out"], ["predict", "-o", "p"]]

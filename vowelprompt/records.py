@@ -52,6 +52,7 @@ class Utterance:
     alignment: str | None = None  # path of an existing MFA-style TextGrid, if any
     dialogue: str | None = None  # conversation id, for dialogue context in prompts
     turn: int | None = None  # position in the dialogue (earlier turns become context)
+    error: str | None = None  # why the manifest row is unusable (its row becomes ``input_error``)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -239,7 +240,9 @@ class Prediction:
     evidence: tuple[str, ...] = ()
     raw: str = ""
     error: str | None = None
+    note: str | None = None  # what the parser noticed (an over-long output it capped, an ambiguous answer)
     label_set: str = ""
+    labels: tuple[str, ...] = ()  # the label set itself, so custom sets can be scored without repeating it
     template: dict[str, Any] = field(default_factory=dict)
     model: str = ""
     backend: str = ""
@@ -250,4 +253,7 @@ class Prediction:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prediction:
-        return _build(cls, {**data, "evidence": tuple(data.get("evidence", ()))})
+        return _build(
+            cls,
+            {**data, "evidence": tuple(data.get("evidence", ())), "labels": tuple(data.get("labels", ()))},
+        )

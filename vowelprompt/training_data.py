@@ -25,7 +25,7 @@ from vowelprompt.errors import BackendError, ConfigError
 from vowelprompt.labels import LabelSet, get_label_set
 from vowelprompt.parse import parse
 from vowelprompt.predict import PredictConfig, conversation_for, dialogues
-from vowelprompt.prompts import data_text, load_template
+from vowelprompt.prompts import data_text, load_template, neutralize
 from vowelprompt.records import Annotation, Vowel
 from vowelprompt.verbalize import DURATION_WORDS, speechcue
 
@@ -280,7 +280,7 @@ def build_rows(
             if traces is not None:
                 completion = traces[row.id]
             else:
-                completion = deterministic_trace(row, gold, config.cite, cues)
+                completion = deterministic_trace(neutralize(row), gold, config.cite, cues)
             item["completion"] = [{"role": "assistant", "content": completion}]
         out.append(item)
     return interleave(out, config.seed) if config.interleave else out

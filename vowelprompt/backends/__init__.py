@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from vowelprompt.errors import ConfigError
-from vowelprompt.registry import load_factory
+from vowelprompt.registry import build
 
 Conversation = list[dict[str, str]]
 
@@ -56,6 +56,9 @@ class Backend(Protocol):
         self, conversations: list[Conversation], sampling: Sampling, structure: Structure | None = None
     ) -> list[str]: ...
 
+    # Optional: ``constrains(structure) -> bool`` says whether generate really decodes within ``structure``
+    # (recorded in the run manifest); a backend without it is taken not to constrain.
+
 
 #: name → "module:factory"; factories take ``model=`` and keyword options.
 BACKENDS: dict[str, str] = {
@@ -67,5 +70,6 @@ BACKENDS: dict[str, str] = {
 
 
 def get_backend(name: str, **options) -> Backend:
-    """Build the backend called ``name`` (a key of :data:`BACKENDS` or ``module:factory``)."""
-    return load_factory(BACKENDS, name, "backend")(**options)
+    """Build the backend called ``name`` (a key of :data:`BACKENDS` or ``module:factory``); an option it
+    does not take is a one-line error naming the valid ones."""
+    return build(BACKENDS, name, "backend", **options)

@@ -59,6 +59,11 @@ class FakeBackend:
                 raise ConfigError("a fake backend needs at least one scripted response")
             turns = cycle(script)
             self._respond = lambda conversation, structure: next(turns)
+        self._scripted = responses is not None
+
+    def constrains(self, structure: Structure | None) -> bool:
+        """The default responder answers within ``structure``; a script answers what it was given."""
+        return structure is not None and not self._scripted
 
     def generate(
         self, conversations: list[Conversation], sampling: Sampling, structure: Structure | None = None

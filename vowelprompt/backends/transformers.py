@@ -76,6 +76,10 @@ class TransformersBackend:
         if self._tokenizer.pad_token is None:
             self._tokenizer.pad_token = self._tokenizer.eos_token
 
+    def constrains(self, structure) -> bool:
+        """Plain ``generate`` decodes freely: ``structure`` is ignored (the parser copes)."""
+        return False
+
     def generate(
         self, conversations: list[Conversation], sampling: Sampling, structure: Structure | None = None
     ) -> list[str]:

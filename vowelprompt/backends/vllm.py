@@ -118,6 +118,10 @@ class VLLMBackend:
         except (OSError, ValueError, RuntimeError, VLLMError) as exc:
             raise BackendError(f"could not start vLLM with model {model!r}: {_first_line(exc)}") from None
 
+    def constrains(self, structure: Structure | None) -> bool:
+        """vLLM's structured outputs decode within the regex or JSON schema."""
+        return structure is not None and (structure.regex is not None or structure.json_schema is not None)
+
     def generate(
         self, conversations: list[Conversation], sampling: Sampling, structure: Structure | None = None
     ) -> list[str]:

@@ -7,6 +7,7 @@ configuration error (nothing processed).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from vowelprompt import __version__
@@ -53,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     al.add_argument("--dictionary", help="MFA dictionary name or path (with --aligner mfa)")
     al.add_argument("--acoustic-model", help="MFA acoustic model name or path (with --aligner mfa)")
     al.add_argument("--max-duration", type=float, default=600.0, help="refuse longer files, seconds (600)")
+    raw = common.add_argument_group("headerless audio (.raw, .pcm)")
+    raw.add_argument("--sample-rate", type=int, metavar="HZ", help="sample rate of headerless PCM input")
+    raw.add_argument(
+        "--raw-format", default="PCM_16", metavar="SUBTYPE", help="sample format of headerless input (PCM_16)"
+    )
     run = common.add_argument_group("running")
     run.add_argument("--jobs", "-j", type=int, default=1, help="parallel worker processes (1)")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -66,7 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--stats", help="statistics from fit-stats; default: this utterance's own")
     out.add_argument("--json", action="store_true", help="print JSON lines instead of text")
     out.add_argument("-o", "--output", help="write JSONL rows here (one per input, ok or with its error)")
-    out.add_argument("--resume", action="store_true", help="skip inputs whose ids are already in --output")
+    out.add_argument(
+        "--resume", action="store_true", help="continue --output: skip inputs done, redo ones that failed "
+        "for reasons outside the item (a dead worker)"
+    )  # fmt: skip
+    out.add_argument("--overwrite", action="store_true", help="replace an --output that already has rows")
     out.add_argument(
         "--textgrid", metavar="DIR", help="write one TextGrid per input (words, phones, vowel tiers)"
     )
@@ -83,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
         help="also write the annotated rows here (JSONL), levelled with the fitted statistics",
     )
     fit.add_argument("--style", choices=sorted(STYLES), default="paper", help="description style (paper)")
+    fit.add_argument(
+        "--overwrite", action="store_true", help="replace a --save-annotations file that already has rows"
+    )
 
     from vowelprompt.backends import BACKENDS
     from vowelprompt.labels import LABEL_SETS
@@ -121,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     out = pred.add_argument_group("output")
     out.add_argument("-o", "--output", required=True, help="predictions JSONL (+ OUTPUT.run.json)")
     out.add_argument("--resume", action="store_true", help="skip ids already predicted (errors are retried)")
+    out.add_argument("--overwrite", action="store_true", help="replace an --output that already has rows")
     out.add_argument("--batch-size", type=int, default=16)
     out.add_argument("--save-annotations", help="write the annotated rows here when annotating audio")
 
@@ -164,10 +178,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that outputs are closed and workers stopped as on Ctrl-C."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     try:
         # Each verb's module is imported only when that verb runs, so ``vowelprompt annotate`` starts fast.
         if args.verb == "annotate":
@@ -192,8 +215,23 @@ def main(argv: list[str] | None = None) -> int:
     except VowelPromptError as exc:
         print(f"vowelprompt: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated) as exc:
         print("vowelprompt: interrupted (rows written so far are kept; rerun with --resume)", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
     except BrokenPipeError:
         return 0
+    except (
+        OSError
+    ) as exc:  # an output that cannot be written (disk full, permissions): one line, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"vowelprompt: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()

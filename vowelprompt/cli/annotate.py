@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -26,7 +27,9 @@ def _config(args):
         style=getattr(args, "style", "paper"),
         asr=args.asr,
         asr_model=args.asr_model,
-        audio=AudioConfig(max_duration_s=args.max_duration),
+        audio=AudioConfig(
+            max_duration_s=args.max_duration, raw_sample_rate=args.sample_rate, raw_format=args.raw_format
+        ),
     )
 
 
@@ -63,25 +66,39 @@ def _print_row(row, as_json: bool) -> None:
     print(flush=True)
 
 
+def input_paths(args, items) -> list[str]:
+    """Every file the run reads (arguments, the audio and TextGrids manifests name, statistics): no output
+    may be one of them."""
+    paths = [*args.inputs, *(i.audio for i in items), *(i.alignment for i in items)]
+    return [p for p in (*paths, getattr(args, "stats", None), getattr(args, "alignment", None)) if p]
+
+
 def cmd_annotate(args) -> int:
-    from vowelprompt.io import JsonlWriter, done_ids
+    from vowelprompt.io import RowWriter, check_outputs
     from vowelprompt.normalize import Stats
     from vowelprompt.pipeline import iter_annotate
 
     config = _config(args)
     items = _items(args)
-    stats = Stats.load(args.stats) if args.stats else None
     if args.resume and not args.output:
         raise ConfigError("--resume needs --output (the file to resume)")
+    if args.resume and args.overwrite:
+        raise ConfigError("--resume continues --output and --overwrite replaces it: choose one")
     if args.plot and len(items) > 1 and Path(args.plot).suffix.lower() == ".png":
         raise ConfigError("--plot takes a folder when there are several inputs")
-    skipped = 0
-    if args.resume:
-        done = done_ids(args.output)
-        skipped = sum(i.id in done for i in items)
-        items = [i for i in items if i.id not in done]
-    writer = JsonlWriter(args.output, append=args.resume) if args.output else None
+    inputs = input_paths(args, items)
+    plot_file = args.plot if args.plot and Path(args.plot).suffix.lower() == ".png" else None
+    check_outputs(inputs, {"-o": args.output, "--plot": plot_file})
+    stats = Stats.load(args.stats) if args.stats else None
+    writer = None
+    if args.output:
+        writer = RowWriter(
+            args.output, resume=args.resume, overwrite=args.overwrite, ids=[i.id for i in items]
+        )
+    skipped = sum(i.id in writer.done for i in items) if writer else 0
+    items = [i for i in items if not writer or i.id not in writer.done]
     failures = 0
+    protected = {Path(p).resolve() for p in inputs}
     try:
         with _progress(len(items), args.quiet, "annotate") as bar:
             for row in iter_annotate(items, config, stats, jobs=args.jobs):
@@ -93,7 +110,7 @@ def cmd_annotate(args) -> int:
                     bar.write(f"{row.id}: {row.status}: {row.error}", file=sys.stderr)
                 else:
                     try:
-                        _write_extras(row, args, several=len(items) > 1)
+                        _write_extras(row, args, several=len(items) > 1, protected=protected)
                     except (VowelPromptError, OSError, ValueError) as exc:
                         failures += 1
                         bar.write(f"{row.id}: output_error: {exc}", file=sys.stderr)
@@ -103,27 +120,34 @@ def cmd_annotate(args) -> int:
         if writer:
             writer.close()
     if skipped and not args.quiet:
-        print(f"resumed: {skipped} inputs already in {args.output}", file=sys.stderr)
+        redo = f"; {writer.redo} rows of the earlier run redone" if writer and writer.redo else ""
+        print(f"resumed: {skipped} inputs already in {args.output}{redo}", file=sys.stderr)
     if args.output and not args.quiet:
         print(f"wrote {len(items)} rows to {args.output} ({failures} failed)", file=sys.stderr)
     return 1 if failures else 0
 
 
-def _write_extras(row, args, several: bool) -> None:
+def _write_extras(row, args, several: bool, protected: set[Path]) -> None:
+    targets = []
     if args.textgrid:
-        from vowelprompt.textgrids import write_alignment
-
-        folder = Path(args.textgrid)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_alignment(folder / f"{_safe(row.id)}.TextGrid", row)
+        targets.append(("textgrid", Path(args.textgrid) / f"{_safe(row.id)}.TextGrid"))
     if args.plot:
-        from vowelprompt.plot import plot_annotation
-
         target = Path(args.plot)
         if several or target.suffix.lower() != ".png":
-            target.mkdir(parents=True, exist_ok=True)
             target = target / f"{_safe(row.id)}.png"
-        plot_annotation(row, target)
+        targets.append(("plot", target))
+    for kind, target in targets:
+        if target.resolve() in protected:
+            raise ConfigError(f"{target} is one of the inputs; not overwriting it")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "textgrid":
+            from vowelprompt.textgrids import write_alignment
+
+            write_alignment(target, row)
+        else:
+            from vowelprompt.plot import plot_annotation
+
+            plot_annotation(row, target)
 
 
 def _safe(name: str) -> str:
@@ -131,18 +155,19 @@ def _safe(name: str) -> str:
 
 
 def cmd_fit_stats(args) -> int:
-    from vowelprompt.io import JsonlWriter
+    from vowelprompt.io import atomic_write
     from vowelprompt.normalize import fit_stats
     from vowelprompt.pipeline import renormalize
 
+    _check_save(args)
     rows = _annotations(args, None, None, report_errors=True)
     stats = fit_stats(rows)
     stats.save(args.output)
     if args.save_annotations:
         config = _config(args)
-        with JsonlWriter(args.save_annotations) as writer:
+        with atomic_write(args.save_annotations) as fh:
             for row in rows:
-                writer.write(renormalize(row, stats, config).to_dict())
+                fh.write(json.dumps(renormalize(row, stats, config).to_dict(), ensure_ascii=False) + "\n")
     failed = sum(not r.ok for r in rows)
     print(
         f"fitted statistics on {stats.n_utterances} utterances ({len(stats.speakers)} speakers, "
@@ -152,43 +177,63 @@ def cmd_fit_stats(args) -> int:
     return 0
 
 
-def _is_annotations(path: str) -> bool:
-    """True for an existing JSONL file of annotate's output rows (not a manifest of audio)."""
-    from vowelprompt.io import read_jsonl
+def _check_save(args) -> None:
+    """fit-stats and predict: no output may be an input, and --save-annotations replaces a file of rows
+    only with --overwrite (or --resume, which rewrites it with this run's rows)."""
+    from vowelprompt.io import check_outputs
 
-    if not (path.endswith(".jsonl") and Path(path).is_file()):
-        return False
-    for row in read_jsonl(path):
-        return "vowels" in row and "status" in row
-    return False
+    paths = [*args.inputs, getattr(args, "stats", None), getattr(args, "alignment", None)]
+    outputs = {"-o": args.output, "--save-annotations": args.save_annotations}
+    if getattr(args, "output", None) and hasattr(args, "resume"):  # predict: its run manifest too
+        outputs["-o (its .run.json)"] = args.output + ".run.json"
+    check_outputs([p for p in paths if p], outputs)
+    save = args.save_annotations
+    if (
+        save
+        and Path(save).is_file()
+        and Path(save).stat().st_size
+        and not (getattr(args, "overwrite", False) or getattr(args, "resume", False))
+    ):
+        raise ConfigError(f"--save-annotations {save} already holds rows: pass --overwrite to replace it")
 
 
 def _annotations(args, stats, save: str | None, report_errors: bool) -> list:
     """Rows in input order: annotate's JSONL as is, or audio/manifests annotated now (saved to ``save``)."""
-    from vowelprompt.io import JsonlWriter, read_jsonl
+    from vowelprompt.io import atomic_write, check_outputs, is_annotations, read_annotations
     from vowelprompt.pipeline import iter_annotate
-    from vowelprompt.records import Annotation
 
-    if len(args.inputs) == 1 and _is_annotations(args.inputs[0]):
-        rows = [Annotation.from_dict(r) for r in read_jsonl(args.inputs[0])]
+    if len(args.inputs) == 1 and is_annotations(args.inputs[0]):
+        rows = read_annotations(args.inputs[0])
         if stats is None:
             return rows
-        from vowelprompt.pipeline import renormalize
-
         config = _config(args)
-        return [renormalize(r, stats, config) for r in rows]
+        return [_renormalized(r, stats, config) for r in rows]
     items = _items(args)
+    check = [*(i.audio for i in items), *(i.alignment for i in items)]
+    check_outputs([p for p in check if p], {"-o": args.output, "--save-annotations": save})
     rows = []
-    writer = JsonlWriter(save) if save else None
-    with _progress(len(items), args.quiet, "annotate") as bar:
+    with _progress(len(items), args.quiet, "annotate") as bar, contextlib.ExitStack() as stack:
+        fh = stack.enter_context(atomic_write(save)) if save else None
         for row in iter_annotate(items, _config(args), stats, jobs=args.jobs):
             bar.update()
             rows.append(row)
-            if writer:
-                writer.write(row.to_dict())
+            if fh:
+                fh.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
             if report_errors and not row.ok:
                 bar.write(f"{row.id}: {row.status}: {row.error}", file=sys.stderr)
-    if writer:
-        writer.close()
     order = {item.id: i for i, item in enumerate(items)}
     return sorted(rows, key=lambda r: order[r.id])
+
+
+def _renormalized(row, stats, config):
+    """``row`` levelled with ``stats``; a row too malformed to level becomes an ``input_error`` row."""
+    from dataclasses import replace
+
+    from vowelprompt.pipeline import renormalize
+
+    try:
+        return renormalize(row, stats, config)
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        return replace(
+            row, status="input_error", error=f"malformed annotation row ({type(exc).__name__}: {exc})"
+        )

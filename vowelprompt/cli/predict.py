@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from pathlib import Path
 
-from vowelprompt.cli.annotate import _annotations, _progress
+from vowelprompt.cli.annotate import _annotations, _check_save, _progress
 from vowelprompt.errors import ConfigError
 
 
@@ -25,10 +25,27 @@ def _backend_options(args) -> dict:
     return options
 
 
+def _secrets(options: dict) -> list[str]:
+    """Credentials this run knows (API keys, passwords in URLs): scrubbed from every row and message."""
+    from urllib.parse import urlsplit
+
+    from vowelprompt.redact import is_secret_key
+
+    found = [str(v) for k, v in options.items() if is_secret_key(k) and v]
+    for value in (options.get("base_url"), os.environ.get("OPENAI_BASE_URL")):
+        if isinstance(value, str) and "@" in value:
+            parts = urlsplit(value)
+            found += [x for x in (parts.password, parts.username) if x]
+    if os.environ.get("OPENAI_API_KEY"):
+        found.append(os.environ["OPENAI_API_KEY"])
+    return found
+
+
 def cmd_predict(args, argv: list[str]) -> int:
     from vowelprompt.backends import Sampling, get_backend
-    from vowelprompt.io import JsonlWriter
+    from vowelprompt.io import RowWriter, write_text_atomic
     from vowelprompt.predict import PredictConfig, iter_predict, run_manifest
+    from vowelprompt.redact import redact_text
 
     config = PredictConfig(
         template=args.template, labels=args.labels, output_format=args.output_format,
@@ -39,51 +56,40 @@ def cmd_predict(args, argv: list[str]) -> int:
     from vowelprompt.prompts import load_template
 
     load_template(config.template)  # fail fast on a bad template, before loading any model
+    if args.resume and args.overwrite:
+        raise ConfigError("--resume continues --output and --overwrite replaces it: choose one")
+    _check_save(args)
+    options = _backend_options(args)
+    secrets = _secrets(options)
+
+    def redact(text: str) -> str:
+        return redact_text(text, secrets)
+
     from vowelprompt.normalize import Stats
 
     stats = Stats.load(args.stats) if args.stats else None
     # Annotation errors are reported once, as the input_error rows of the predictions.
     rows = _annotations(args, stats, args.save_annotations, report_errors=False)
-    skip = set()
-    if args.resume:
-        from vowelprompt.io import read_jsonl
-
-        if Path(args.output).is_file():
-            skip = {
-                r["id"] for r in read_jsonl(args.output) if r.get("status") in ("ok", "repaired", "invalid")
-            }
-            _drop_rows(Path(args.output), keep=skip)  # errored rows are redone, not duplicated
-    backend = get_backend(args.backend, **_backend_options(args))
-    manifest = run_manifest(config, backend, sampling, argv)
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output + ".run.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    counts: dict[str, int] = {}
-    with (
-        JsonlWriter(args.output, append=args.resume) as writer,
-        _progress(len(rows) - len(skip & {r.id for r in rows}), args.quiet, "predict") as bar,
-    ):
-        for prediction in iter_predict(rows, backend, sampling, config, skip=skip):
-            writer.write(prediction.to_dict())
-            counts[prediction.status] = counts.get(prediction.status, 0) + 1
-            bar.update()
-            if prediction.error:
-                bar.write(f"{prediction.id}: {prediction.status}: {prediction.error}", file=sys.stderr)
+    ids = [r.id for r in rows]
+    writer = RowWriter(args.output, resume=args.resume, overwrite=args.overwrite, ids=ids)
+    skip = writer.done
+    try:
+        backend = get_backend(args.backend, **options)
+        manifest = run_manifest(config, backend, sampling, argv, options)
+        write_text_atomic(args.output + ".run.json", redact(json.dumps(manifest, indent=1)))
+        counts: dict[str, int] = {}
+        with _progress(len(rows) - len(skip & set(ids)), args.quiet, "predict") as bar:
+            for prediction in iter_predict(rows, backend, sampling, config, skip=skip, redact=redact):
+                writer.write(prediction.to_dict())
+                counts[prediction.status] = counts.get(prediction.status, 0) + 1
+                bar.update()
+                if prediction.error:
+                    bar.write(f"{prediction.id}: {prediction.status}: {prediction.error}", file=sys.stderr)
+    finally:
+        writer.close()
     summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
     if not args.quiet:
         print(f"wrote {sum(counts.values())} predictions to {args.output} ({summary or 'nothing to do'})",
               file=sys.stderr)  # fmt: skip
-    return 1 if counts.get("backend_error") or counts.get("input_error") else 0
-
-
-def _drop_rows(path: Path, keep: set[str]) -> None:
-    lines = [
-        line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if _row_id(line) in keep
-    ]
-    path.write_text("".join(lines), encoding="utf-8")
-
-
-def _row_id(line: str) -> str | None:
-    try:
-        return json.loads(line)["id"]
-    except (json.JSONDecodeError, KeyError, TypeError):
-        return None
+    failed = sum(n for status, n in counts.items() if status not in ("ok", "repaired", "invalid"))
+    return 1 if failed else 0
