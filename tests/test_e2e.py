@@ -96,9 +96,18 @@ def test_predict_annotates_audio_on_the_fly_and_resumes(manifest, tmp_path):
     cli(*args, "-o", str(preds), "-q", rc=1)
     first = {r["id"]: r for r in map(json.loads, preds.read_text().splitlines())}
     assert len(first) == 4 and first["missing"]["status"] == "input_error"
-    proc = cli(*args, "-o", str(preds), "--resume", rc=1)
-    # Answered rows are kept as they were; only the errored row is redone (once, not duplicated).
-    assert "wrote 1 predictions" in proc.stderr and "1 input_error" in proc.stderr
+    # A missing file is the item's own fault: final. A row the backend failed on is redone (once).
+    lines = preds.read_text().splitlines()
+    redo = next(
+        i for i, line in enumerate(lines) if json.loads(line)["status"] in ("ok", "repaired", "invalid")
+    )
+    failed = {**json.loads(lines[redo]), "status": "backend_error", "label": None, "error": "server down"}
+    lines[redo] = json.dumps(failed)
+    preds.write_text("\n".join(lines) + "\n")
+    proc = cli(*args, "-o", str(preds), "--resume", rc=0)
+    assert "wrote 1 predictions" in proc.stderr and "input_error" not in proc.stderr
     after = [json.loads(line) for line in preds.read_text().splitlines()]
     assert sorted(r["id"] for r in after) == sorted(first)
-    assert all(r == first[r["id"]] for r in after if r["id"] != "missing")
+    redone = failed["id"]
+    assert all(r == first[r["id"]] for r in after if r["id"] != redone)
+    assert next(r for r in after if r["id"] == redone)["status"] in ("ok", "repaired", "invalid")

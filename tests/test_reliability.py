@@ -11,31 +11,16 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, REPO
+from conftest import EXAMPLE
+from test_cli import rows, run
 
 from vowelprompt.io import RowWriter, read_manifest, unique_ids
 from vowelprompt.records import Annotation, Utterance, Word
-
-
-def run(*args: str, check_rc: int | None = 0, env: dict | None = None) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "vowelprompt.cli", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=300, env=env,
-    )  # fmt: skip
-    assert "Traceback" not in proc.stderr, proc.stderr
-    if check_rc is not None:
-        assert proc.returncode == check_rc, proc.stderr
-    return proc
-
-
-def rows(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def error_line(proc: subprocess.CompletedProcess) -> str:

@@ -41,25 +41,6 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vowelprompt"
 
 
-def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Rows of a JSONL file; a missing file or a malformed line raises :class:`ConfigError` naming it."""
-    try:
-        fh = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    with fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise ConfigError(f"{path}:{number}: expected a JSON object")
-            yield row
-
-
 def read_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """``(line number, row, None)`` for each JSON object of a JSONL file, ``(line number, None, reason)`` for
     each line that is not one (a torn or corrupt row), so a caller can record it instead of stopping. A

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from vowelprompt.errors import ConfigError, StatsError
+from vowelprompt.io import write_text_atomic
 from vowelprompt.records import DESCRIPTORS, UTTERANCE_DESCRIPTORS, Annotation, UtteranceProsody, Vowel
 
 LEVELS = ("very low", "low", "medium", "high", "very high")
@@ -111,7 +112,7 @@ class Stats:
         }
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=1, ensure_ascii=False))
 
     @classmethod
     def load(cls, path: str | Path) -> Stats:

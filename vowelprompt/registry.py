@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 from collections.abc import Callable
@@ -25,26 +26,29 @@ def load_factory(registry: dict[str, str], name: str, what: str) -> Callable:
         raise ConfigError(f"cannot load {what} {name!r} ({target}): {exc}") from exc
 
 
-def build(registry: dict[str, str], name: str, what: str, **options):
-    """``load_factory(...)(**options)``, but an option the factory does not take is a one-line
-    :class:`ConfigError` naming the valid ones (``--backend-option concurency=4`` → "did you mean …")."""
-    factory = load_factory(registry, name, what)
+def check_options(factory: Callable, name: str, what: str, options: dict) -> None:
+    """Raise a one-line :class:`ConfigError` for an option ``factory`` does not take, naming the valid ones
+    (``--backend-option concurency=4`` → "did you mean 'concurrency'"); factories with ``**kwargs`` pass."""
     try:
         parameters = inspect.signature(factory).parameters
     except (TypeError, ValueError):  # no signature to check against: let the factory decide
-        return factory(**options)
-    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        valid = [
-            n for n, p in parameters.items() if n != "self" and p.kind is not inspect.Parameter.VAR_POSITIONAL
-        ]
-        unknown = [key for key in options if key not in valid]
-        if unknown:
-            import difflib
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    positional = inspect.Parameter.VAR_POSITIONAL
+    valid = [n for n, p in parameters.items() if n != "self" and p.kind is not positional]
+    unknown = [key for key in options if key not in valid]
+    if unknown:
+        hints = [difflib.get_close_matches(key, valid, 1) for key in unknown]
+        hint = "; ".join(f"did you mean {h[0]!r} for {k!r}?" for k, h in zip(unknown, hints) if h)
+        raise ConfigError(
+            f"{what} {name!r} has no option {', '.join(map(repr, unknown))}"
+            f"{' (' + hint + ')' if hint else ''}; its options are: {', '.join(valid)}"
+        )
 
-            hints = [difflib.get_close_matches(key, valid, 1) for key in unknown]
-            hint = "; ".join(f"did you mean {h[0]!r} for {k!r}?" for k, h in zip(unknown, hints) if h)
-            raise ConfigError(
-                f"{what} {name!r} has no option {', '.join(map(repr, unknown))}"
-                f"{' (' + hint + ')' if hint else ''}; its options are: {', '.join(valid)}"
-            )
+
+def build(registry: dict[str, str], name: str, what: str, **options):
+    """``load_factory(...)(**options)``, with the options checked first by :func:`check_options`."""
+    factory = load_factory(registry, name, what)
+    check_options(factory, name, what, options)
     return factory(**options)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from vowelprompt.errors import ConfigError
-from vowelprompt.registry import build
+from vowelprompt.registry import build, check_options, load_factory
 
 Conversation = list[dict[str, str]]
 
@@ -73,3 +73,9 @@ def get_backend(name: str, **options) -> Backend:
     """Build the backend called ``name`` (a key of :data:`BACKENDS` or ``module:factory``); an option it
     does not take is a one-line error naming the valid ones."""
     return build(BACKENDS, name, "backend", **options)
+
+
+def check_backend(name: str, **options) -> None:
+    """Fail now, in one line, for an unknown backend or an option it does not take — before a run spends
+    time annotating audio. Imports the backend's module but builds nothing (no model is loaded)."""
+    check_options(load_factory(BACKENDS, name, "backend"), name, "backend", options)

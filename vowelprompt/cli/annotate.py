@@ -197,6 +197,15 @@ def _check_save(args) -> None:
         raise ConfigError(f"--save-annotations {save} already holds rows: pass --overwrite to replace it")
 
 
+def input_ids(args) -> list[str]:
+    """The ids the run's rows will have, found without annotating anything (for refusing an output early)."""
+    from vowelprompt.io import is_annotations, read_annotations
+
+    if len(args.inputs) == 1 and is_annotations(args.inputs[0]):
+        return [row.id for row in read_annotations(args.inputs[0])]
+    return [item.id for item in _items(args)]
+
+
 def _annotations(args, stats, save: str | None, report_errors: bool) -> list:
     """Rows in input order: annotate's JSONL as is, or audio/manifests annotated now (saved to ``save``)."""
     from vowelprompt.io import atomic_write, check_outputs, is_annotations, read_annotations

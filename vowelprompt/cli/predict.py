@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from vowelprompt.cli.annotate import _annotations, _check_save, _progress
+from vowelprompt.cli.annotate import _annotations, _check_save, _progress, input_ids
 from vowelprompt.errors import ConfigError
 
 
@@ -42,7 +42,7 @@ def _secrets(options: dict) -> list[str]:
 
 
 def cmd_predict(args, argv: list[str]) -> int:
-    from vowelprompt.backends import Sampling, get_backend
+    from vowelprompt.backends import Sampling, check_backend, get_backend
     from vowelprompt.io import RowWriter, write_text_atomic
     from vowelprompt.predict import PredictConfig, iter_predict, run_manifest
     from vowelprompt.redact import redact_text
@@ -60,6 +60,7 @@ def cmd_predict(args, argv: list[str]) -> int:
         raise ConfigError("--resume continues --output and --overwrite replaces it: choose one")
     _check_save(args)
     options = _backend_options(args)
+    check_backend(args.backend, **options)
     secrets = _secrets(options)
 
     def redact(text: str) -> str:
@@ -68,12 +69,13 @@ def cmd_predict(args, argv: list[str]) -> int:
     from vowelprompt.normalize import Stats
 
     stats = Stats.load(args.stats) if args.stats else None
-    # Annotation errors are reported once, as the input_error rows of the predictions.
-    rows = _annotations(args, stats, args.save_annotations, report_errors=False)
-    ids = [r.id for r in rows]
-    writer = RowWriter(args.output, resume=args.resume, overwrite=args.overwrite, ids=ids)
+    # Refuse (or prune, with --resume) the output before any audio is annotated.
+    writer = RowWriter(args.output, resume=args.resume, overwrite=args.overwrite, ids=input_ids(args))
     skip = writer.done
     try:
+        # Annotation errors are reported once, as the input_error rows of the predictions.
+        rows = _annotations(args, stats, args.save_annotations, report_errors=False)
+        ids = [r.id for r in rows]
         backend = get_backend(args.backend, **options)
         manifest = run_manifest(config, backend, sampling, argv, options)
         write_text_atomic(args.output + ".run.json", redact(json.dumps(manifest, indent=1)))
