@@ -312,24 +312,32 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         fh.write(text)
 
 
-def done_ids(path: str | Path, retry: frozenset[str] = RETRY_STATUSES) -> set[str]:
-    """Ids already written to an output JSONL whose rows are final (for ``--resume``): a torn or corrupt
-    line and rows with a status in ``retry`` do not count, so those items are redone."""
-    if not Path(path).is_file():
-        return set()
-    return {row["id"] for row in _final_rows(path, retry)}
+def write_jsonl_atomic(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
+    """Write ``rows`` as JSONL to ``path`` through :func:`atomic_write`."""
+    with atomic_write(path) as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _final_rows(path: str | Path, retry: frozenset[str]) -> list[dict[str, Any]]:
-    """The rows of an existing output that ``--resume`` keeps: one per id (the last), in file order."""
+def _final_rows(path: str | Path, retry: frozenset[str]) -> tuple[list[dict[str, Any]], int]:
+    """The rows of an existing output that ``--resume`` keeps — one per id (the last), in file order — and
+    how many lines the file held, read in one pass."""
     rows: dict[str, dict[str, Any]] = {}
+    lines = 0
     for _, row, _problem in read_rows(path):
+        lines += 1
         if row is None or not isinstance(row.get("id"), str):
             continue  # a line cut short by a crash, or corrupted: that item is redone
         rows.pop(row["id"], None)
         if row.get("status") not in retry:
             rows[row["id"]] = row
-    return list(rows.values())
+    return list(rows.values()), lines
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
 
 
 class RowWriter:
@@ -363,14 +371,11 @@ class RowWriter:
         if existing and not resume and not overwrite:
             raise ConfigError(_refusal(self.path, set(ids), flag))
         if existing and resume:
-            before = sum(1 for _ in read_rows(self.path))
-            kept = _final_rows(self.path, retry)
+            kept, lines = _final_rows(self.path, retry)
             self.done = {row["id"] for row in kept}
-            self.redo = before - len(kept)
-            if self.redo or not self.path.read_bytes().endswith(b"\n"):
-                with atomic_write(self.path) as fh:
-                    for row in kept:
-                        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            self.redo = lines - len(kept)
+            if self.redo or not _ends_with_newline(self.path):
+                write_jsonl_atomic(self.path, kept)
             self._fh: IO[str] = open(self.path, "a", encoding="utf-8")
         else:
             with atomic_write(self.path):  # an empty file replaces any old one in one step

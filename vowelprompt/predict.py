@@ -134,7 +134,7 @@ def iter_predict(
             yield Prediction(
                 id=row.id, status=parsed.status, label=parsed.label, gold=_gold(row, labels),
                 reasoning=parsed.reasoning, evidence=parsed.evidence, raw=text,
-                note=getattr(parsed, "note", "") or None, **common,
+                note=parsed.note or None, **common,
             )  # fmt: skip
 
 

@@ -63,12 +63,17 @@ class DatasetConfig:
             raise ConfigError(f"cite must be 0 or more, got {self.cite}")
 
 
+def usable(rows: list[Annotation], labels: LabelSet) -> list[Annotation]:
+    """Rows that can be training examples: annotated, with a gold label in the set."""
+    return [r for r in rows if r.ok and isinstance(r.label, str) and labels.normalize(r.label)]
+
+
 def select(rows: list[Annotation], labels: LabelSet, config: DatasetConfig) -> list[Annotation]:
-    """Usable rows (annotated, gold label in the set), subsampled by ``fraction``, optionally balanced."""
-    usable = [r for r in rows if r.ok and r.label is not None and labels.normalize(r.label)]
+    """:func:`usable` rows, subsampled by ``fraction``, optionally balanced."""
+    candidates = usable(rows, labels)
     rng = random.Random(config.seed)
     by_class: dict[str, list[Annotation]] = defaultdict(list)
-    for row in usable:
+    for row in candidates:
         by_class[labels.normalize(row.label)].append(row)
     chosen: list[Annotation] = []
     if config.balanced:
@@ -76,7 +81,9 @@ def select(rows: list[Annotation], labels: LabelSet, config: DatasetConfig) -> l
         for label in sorted(by_class):
             chosen += rng.sample(by_class[label], min(per_class, len(by_class[label])))
     else:
-        chosen = rng.sample(usable, max(1, round(config.fraction * len(usable)))) if usable else []
+        chosen = (
+            rng.sample(candidates, max(1, round(config.fraction * len(candidates)))) if candidates else []
+        )
     order = {r.id: i for i, r in enumerate(rows)}
     return sorted(chosen, key=lambda r: order[r.id])
 

@@ -220,9 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         return 143 if isinstance(exc, Terminated) else 130
     except BrokenPipeError:
         return 0
-    except (
-        OSError
-    ) as exc:  # an output that cannot be written (disk full, permissions): one line, no traceback
+    except OSError as exc:  # an output that cannot be written (disk full, permissions): one line
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"vowelprompt: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2

@@ -155,19 +155,18 @@ def _safe(name: str) -> str:
 
 
 def cmd_fit_stats(args) -> int:
-    from vowelprompt.io import atomic_write
+    from vowelprompt.io import write_jsonl_atomic
     from vowelprompt.normalize import fit_stats
     from vowelprompt.pipeline import renormalize
 
-    _check_save(args)
-    rows = _annotations(args, None, None, report_errors=True)
+    inputs = read_inputs(args)
+    _check_save(args, inputs)
+    rows = _annotations(args, inputs, None, None, report_errors=True)
     stats = fit_stats(rows)
     stats.save(args.output)
     if args.save_annotations:
         config = _config(args)
-        with atomic_write(args.save_annotations) as fh:
-            for row in rows:
-                fh.write(json.dumps(renormalize(row, stats, config).to_dict(), ensure_ascii=False) + "\n")
+        write_jsonl_atomic(args.save_annotations, (renormalize(row, stats, config).to_dict() for row in rows))
     failed = sum(not r.ok for r in rows)
     print(
         f"fitted statistics on {stats.n_utterances} utterances ({len(stats.speakers)} speakers, "
@@ -177,16 +176,24 @@ def cmd_fit_stats(args) -> int:
     return 0
 
 
-def _check_save(args) -> None:
-    """fit-stats and predict: no output may be an input, and --save-annotations replaces a file of rows
-    only with --overwrite (or --resume, which rewrites it with this run's rows)."""
+def read_inputs(args) -> tuple[list | None, list | None]:
+    """The run's inputs, read once: ``(rows, None)`` for a single JSONL of annotate's rows, else
+    ``(None, items)`` for audio, folders and manifests to annotate."""
+    from vowelprompt.io import is_annotations, read_annotations
+
+    if len(args.inputs) == 1 and is_annotations(args.inputs[0]):
+        return read_annotations(args.inputs[0]), None
+    return None, _items(args)
+
+
+def _check_save(args, inputs: tuple[list | None, list | None], extra: dict | None = None) -> None:
+    """fit-stats and predict: no output (``-o``, ``--save-annotations``, ``extra``) may be an input, and
+    --save-annotations replaces a file of rows only with --overwrite (or --resume, which rewrites it with
+    this run's rows)."""
     from vowelprompt.io import check_outputs
 
-    paths = [*args.inputs, getattr(args, "stats", None), getattr(args, "alignment", None)]
-    outputs = {"-o": args.output, "--save-annotations": args.save_annotations}
-    if getattr(args, "output", None) and hasattr(args, "resume"):  # predict: its run manifest too
-        outputs["-o (its .run.json)"] = args.output + ".run.json"
-    check_outputs([p for p in paths if p], outputs)
+    outputs = {"-o": args.output, "--save-annotations": args.save_annotations, **(extra or {})}
+    check_outputs(input_paths(args, inputs[1] or []), outputs)
     save = args.save_annotations
     if (
         save
@@ -197,29 +204,18 @@ def _check_save(args) -> None:
         raise ConfigError(f"--save-annotations {save} already holds rows: pass --overwrite to replace it")
 
 
-def input_ids(args) -> list[str]:
-    """The ids the run's rows will have, found without annotating anything (for refusing an output early)."""
-    from vowelprompt.io import is_annotations, read_annotations
-
-    if len(args.inputs) == 1 and is_annotations(args.inputs[0]):
-        return [row.id for row in read_annotations(args.inputs[0])]
-    return [item.id for item in _items(args)]
-
-
-def _annotations(args, stats, save: str | None, report_errors: bool) -> list:
-    """Rows in input order: annotate's JSONL as is, or audio/manifests annotated now (saved to ``save``)."""
-    from vowelprompt.io import atomic_write, check_outputs, is_annotations, read_annotations
+def _annotations(args, inputs, stats, save: str | None, report_errors: bool) -> list:
+    """Rows in input order from :func:`read_inputs`: annotate's JSONL as is (levelled with ``stats`` if
+    given), or audio/manifests annotated now (saved to ``save``)."""
+    from vowelprompt.io import atomic_write
     from vowelprompt.pipeline import iter_annotate
 
-    if len(args.inputs) == 1 and is_annotations(args.inputs[0]):
-        rows = read_annotations(args.inputs[0])
+    rows, items = inputs
+    if rows is not None:
         if stats is None:
             return rows
         config = _config(args)
         return [_renormalized(r, stats, config) for r in rows]
-    items = _items(args)
-    check = [*(i.audio for i in items), *(i.alignment for i in items)]
-    check_outputs([p for p in check if p], {"-o": args.output, "--save-annotations": save})
     rows = []
     with _progress(len(items), args.quiet, "annotate") as bar, contextlib.ExitStack() as stack:
         fh = stack.enter_context(atomic_write(save)) if save else None

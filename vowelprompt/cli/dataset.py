@@ -13,10 +13,10 @@ def cmd_build_dataset(args) -> int:
     from collections import Counter
 
     from vowelprompt.backends import get_backend
-    from vowelprompt.io import atomic_write, check_outputs, read_annotations, write_text_atomic
+    from vowelprompt.io import check_outputs, read_annotations, write_jsonl_atomic, write_text_atomic
     from vowelprompt.labels import get_label_set
     from vowelprompt.predict import PredictConfig
-    from vowelprompt.training_data import DatasetConfig, build_rows, select, split, teacher_traces
+    from vowelprompt.training_data import DatasetConfig, build_rows, select, split, teacher_traces, usable
 
     prompt = PredictConfig(template=args.template, labels=args.labels, vowel_style=args.vowel_style,
                            context_window=args.context_window)  # fmt: skip
@@ -31,8 +31,7 @@ def cmd_build_dataset(args) -> int:
     )
     rows = read_annotations(args.annotations)
     labels = get_label_set(args.labels)
-    usable = [r for r in rows if r.ok and isinstance(r.label, str) and labels.normalize(r.label)]
-    if not usable:
+    if not usable(rows, labels):
         raise ConfigError(f"{args.annotations}: nothing to train on — {_why_unusable(rows, labels)}")
     traces, info = None, {}
     if args.teacher_backend:
@@ -55,9 +54,7 @@ def cmd_build_dataset(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name, part in (("train", train), ("eval", held)):
         if part:
-            with atomic_write(out / f"{name}.jsonl") as fh:
-                for item in part:
-                    fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+            write_jsonl_atomic(out / f"{name}.jsonl", part)
     info.update(kind=args.kind, config=vars(args), train=len(train), eval=len(held),
                 classes=dict(Counter(i["label"] for i in train)), skipped=len(rows) - len(items))  # fmt: skip
     write_text_atomic(out / "info.json", json.dumps(info, indent=1, default=str))

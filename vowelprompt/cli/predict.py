@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from vowelprompt.cli.annotate import _annotations, _check_save, _progress, input_ids
+from vowelprompt.cli.annotate import _annotations, _check_save, _progress, read_inputs
 from vowelprompt.errors import ConfigError
 
 
@@ -58,7 +58,8 @@ def cmd_predict(args, argv: list[str]) -> int:
     load_template(config.template)  # fail fast on a bad template, before loading any model
     if args.resume and args.overwrite:
         raise ConfigError("--resume continues --output and --overwrite replaces it: choose one")
-    _check_save(args)
+    inputs = read_inputs(args)
+    _check_save(args, inputs, {"-o (its .run.json)": args.output + ".run.json"})
     options = _backend_options(args)
     check_backend(args.backend, **options)
     secrets = _secrets(options)
@@ -70,12 +71,13 @@ def cmd_predict(args, argv: list[str]) -> int:
 
     stats = Stats.load(args.stats) if args.stats else None
     # Refuse (or prune, with --resume) the output before any audio is annotated.
-    writer = RowWriter(args.output, resume=args.resume, overwrite=args.overwrite, ids=input_ids(args))
+    rows_or_items = inputs[0] if inputs[0] is not None else inputs[1]
+    ids = [x.id for x in rows_or_items]
+    writer = RowWriter(args.output, resume=args.resume, overwrite=args.overwrite, ids=ids)
     skip = writer.done
     try:
         # Annotation errors are reported once, as the input_error rows of the predictions.
-        rows = _annotations(args, stats, args.save_annotations, report_errors=False)
-        ids = [r.id for r in rows]
+        rows = _annotations(args, inputs, stats, args.save_annotations, report_errors=False)
         backend = get_backend(args.backend, **options)
         manifest = run_manifest(config, backend, sampling, argv, options)
         write_text_atomic(args.output + ".run.json", redact(json.dumps(manifest, indent=1)))
