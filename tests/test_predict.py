@@ -6,7 +6,8 @@ import pytest
 
 from vowelprompt.backends import Sampling, Structure
 from vowelprompt.errors import BackendError, ConfigError
-from vowelprompt.predict import PredictConfig, evaluate, iter_predict
+from vowelprompt.evaluation import evaluate
+from vowelprompt.predict import PredictConfig, iter_predict
 from vowelprompt.records import Annotation, Prediction, Vowel, VowelFeatures, VowelSpan
 
 

@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 
 from vowelprompt.backends import Backend, Sampling
 from vowelprompt.errors import BackendError, ConfigError
-from vowelprompt.labels import LabelSet, get_label_set
+from vowelprompt.labels import LabelSet
 from vowelprompt.parse import parse
-from vowelprompt.predict import PredictConfig, conversation_for, dialogues
-from vowelprompt.prompts import data_text, load_template, neutralize
+from vowelprompt.prompts import PromptConfig, Template, conversation, data_text, dialogues, neutralize
 from vowelprompt.records import Annotation, Vowel
 from vowelprompt.verbalize import DURATION_WORDS, speechcue
 
@@ -47,7 +46,7 @@ class DatasetConfig:
     eval_fraction: float = 0.0
     """Share of the selected rows held out as an eval split (by row; use speaker-disjoint manifests for
     speaker-independent evaluation)."""
-    prompt: PredictConfig = field(default_factory=PredictConfig)
+    prompt: PromptConfig = field(default_factory=PromptConfig)
     cite: int = 1
     """How many vowel cues a deterministic VowelPrompt trace cites before its summary (0: summary only)."""
     interleave: bool = False
@@ -107,7 +106,7 @@ def _salient(vowel: Vowel) -> list[tuple[float, str]]:
 CUE_VARIABLES = {"vowel_descriptions": "vowel", "utterance_description": "utterance"}
 
 
-def cue_level(template) -> str:
+def cue_level(template: Template) -> str:
     """``vowel``, ``utterance`` or ``none``: the prosody a template's prompt shows (so its traces cite it)."""
     for variable, level in CUE_VARIABLES.items():
         if variable in template.variables:
@@ -229,22 +228,22 @@ class TraceReport:
 
 
 def teacher_traces(
-    rows: list[Annotation], backend: Backend, labels: LabelSet, config: PredictConfig,
-    sampling: Sampling = TEACHER_SAMPLING, groups=None,
+    rows: list[Annotation], backend: Backend, config: PromptConfig, sampling: Sampling = TEACHER_SAMPLING,
+    groups=None,
 ) -> tuple[dict[str, str], TraceReport]:  # fmt: skip
     """id → teacher completion for rows whose trace agrees with the gold label; and what was dropped."""
-    template = load_template(config.template)
+    labels = config.labels
     groups = groups or dialogues(rows)
     report = TraceReport()
-    conversations = []
+    chats = []
     for row in rows:
         gold = labels.normalize(row.label or "")
-        messages = conversation_for(row, template, labels, config, groups)
+        messages = conversation(row, config, groups)
         messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n\n" +
                         TEACHER_INSTRUCTION.format(label=gold)}  # fmt: skip
-        conversations.append(messages)
+        chats.append(messages)
     try:
-        texts = backend.generate(conversations, sampling)
+        texts = backend.generate(chats, sampling)
     except BackendError:
         report.failed = len(rows)
         return {}, report
@@ -272,14 +271,13 @@ def build_rows(
     """
     if kind not in ("sft", "grpo"):
         raise ConfigError(f"dataset kind must be sft or grpo, got {kind!r}")
-    labels = get_label_set(config.prompt.labels)
-    template = load_template(config.prompt.template)
-    cues = cue_level(template)
+    labels = config.prompt.labels
+    cues = cue_level(config.prompt.template)
     groups = dialogues(rows)
     out = []
     for row in select(rows, labels, config):
         gold = labels.normalize(row.label)
-        prompt = conversation_for(row, template, labels, config.prompt, groups)
+        prompt = conversation(row, config.prompt, groups)
         item = {"id": row.id, "prompt": prompt, "label": gold}
         if kind == "sft":
             if traces is not None and row.id not in traces:

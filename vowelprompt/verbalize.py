@@ -123,6 +123,8 @@ def compact(annotation: Annotation) -> str:
 
 
 STYLES: dict[str, Callable[[Annotation], str]] = {"paper": paper, "speechcue": speechcue, "compact": compact}
+#: The styles that describe each vowel (a prompt's ``vowel_style``); ``speechcue`` describes the utterance.
+VOWEL_STYLES = ("paper", "compact")
 
 
 def describe(annotation: Annotation, style: str = "paper") -> str:

@@ -10,9 +10,9 @@ from vowelprompt.errors import VowelPromptError
 
 
 def cmd_evaluate(args) -> int:
+    from vowelprompt.evaluation import evaluate
     from vowelprompt.io import check_outputs, read_rows, write_text_atomic
     from vowelprompt.metrics import plot_confusion
-    from vowelprompt.predict import evaluate
     from vowelprompt.records import Prediction
 
     out = Path(args.output or args.predictions.removesuffix(".jsonl") + ".scores.json")

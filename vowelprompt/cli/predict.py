@@ -53,9 +53,6 @@ def cmd_predict(args, argv: list[str]) -> int:
         batch_size=args.batch_size,
     )  # fmt: skip
     sampling = Sampling(args.temperature, args.top_p, args.max_new_tokens, args.seed)
-    from vowelprompt.prompts import load_template
-
-    load_template(config.template)  # fail fast on a bad template, before loading any model
     if args.resume and args.overwrite:
         raise ConfigError("--resume continues --output and --overwrite replaces it: choose one")
     inputs = read_inputs(args)
