@@ -31,6 +31,8 @@ class PredictConfig(PromptConfig):
     """Ask backends that support it (vLLM) to decode only well-formed answers with a label of the set."""
     batch_size: int = 16
     """Conversations per backend call (also the resume granularity)."""
+    record_prompt: bool = False
+    """Record the exact chat messages sent to the model with each prediction (its ``prompt``)."""
 
     def __post_init__(self):
         super().__post_init__()
@@ -87,21 +89,22 @@ def iter_predict(
         try:
             texts = backend.generate(chats, sampling, structure)
         except BackendError as exc:
-            for row in ready:
+            for row, chat in zip(ready, chats):
                 yield Prediction(
                     id=row.id,
                     status="backend_error",
                     gold=_gold(row, labels),
                     error=redact(str(exc)),
+                    prompt=chat if config.record_prompt else None,
                     **common,
                 )
             continue
-        for row, text in zip(ready, texts):
+        for row, chat, text in zip(ready, chats, texts):
             parsed = parse(text, labels, config.output_format)
             yield Prediction(
                 id=row.id, status=parsed.status, label=parsed.label, gold=_gold(row, labels),
                 reasoning=parsed.reasoning, evidence=parsed.evidence, raw=text,
-                note=parsed.note or None, **common,
+                note=parsed.note or None, prompt=chat if config.record_prompt else None, **common,
             )  # fmt: skip
 
 

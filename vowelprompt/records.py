@@ -229,7 +229,8 @@ class Prediction:
     ``status`` is ``ok`` (well-formed output, label in the set), ``repaired`` (a label was recovered from
     malformed output or through a synonym), ``invalid`` (no label; counts as wrong in evaluation) or the
     kind of error that prevented asking the model (``input_error``, ``backend_error``). ``raw`` is the
-    model's text, always kept.
+    model's text, always kept; ``prompt``, the chat messages sent to the model, only when asked for
+    (``predict --record-prompt``; the row has no ``prompt`` key otherwise).
     """
 
     id: str
@@ -247,9 +248,13 @@ class Prediction:
     model: str = ""
     backend: str = ""
     sampling: dict[str, Any] = field(default_factory=dict)
+    prompt: list[dict[str, str]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.prompt is None:
+            del data["prompt"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prediction:

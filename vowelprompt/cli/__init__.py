@@ -137,6 +137,9 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--overwrite", action="store_true", help="replace an --output that already has rows")
     out.add_argument("--batch-size", type=int, default=16)
     out.add_argument("--save-annotations", help="write the annotated rows here when annotating audio")
+    out.add_argument(
+        "--record-prompt", action="store_true", help="record the messages sent to the model in each row"
+    )
 
     ds = verbs.add_parser("build-dataset", help="SFT or GRPO training data (TRL formats) from annotated rows")
     ds.add_argument("annotations", help="annotate's JSONL output, with gold labels")

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from vowelprompt.cli.annotate import _annotations, _check_save, _progress, read_inputs
+from vowelprompt.cli.annotate import _annotations, _check_save, read_inputs
 from vowelprompt.errors import ConfigError
 
 
@@ -50,7 +50,7 @@ def cmd_predict(args, argv: list[str]) -> int:
     config = PredictConfig(
         template=args.template, labels=args.labels, output_format=args.output_format,
         context_window=args.context_window, vowel_style=args.vowel_style, constrained=not args.no_constrained,
-        batch_size=args.batch_size,
+        batch_size=args.batch_size, record_prompt=args.record_prompt,
     )  # fmt: skip
     sampling = Sampling(args.temperature, args.top_p, args.max_new_tokens, args.seed)
     if args.resume and args.overwrite:
@@ -78,8 +78,19 @@ def cmd_predict(args, argv: list[str]) -> int:
         backend = get_backend(args.backend, **options)
         manifest = run_manifest(config, backend, sampling, argv, options)
         write_text_atomic(args.output + ".run.json", redact(json.dumps(manifest, indent=1)))
+        from tqdm import tqdm
+
         counts: dict[str, int] = {}
-        with _progress(len(rows) - len(skip & set(ids)), args.quiet, "predict") as bar:
+        todo = len(rows) - len(skip & set(ids))
+        # One step per utterance predicted (a manifest holds many), as soon as its batch is answered.
+        with tqdm(
+            total=todo,
+            desc="predict",
+            unit="utterance",
+            disable=args.quiet or todo < 2,
+            file=sys.stderr,
+            leave=False,
+        ) as bar:
             for prediction in iter_predict(rows, backend, sampling, config, skip=skip, redact=redact):
                 writer.write(prediction.to_dict())
                 counts[prediction.status] = counts.get(prediction.status, 0) + 1
