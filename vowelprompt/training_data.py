@@ -26,11 +26,7 @@ from vowelprompt.labels import LabelSet
 from vowelprompt.parse import parse
 from vowelprompt.prompts import PromptConfig, Template, conversation, data_text, dialogues, neutralize
 from vowelprompt.records import Annotation, Vowel
-from vowelprompt.verbalize import DURATION_WORDS, speechcue
-
-#: Descriptor → how a trace names its bin.
-_NOUNS = {"pitch": "pitch", "energy": "intensity", "duration": "duration", "pitch_var": "pitch variation",
-          "energy_var": "intensity variation"}  # fmt: skip
+from vowelprompt.verbalize import DURATION_WORDS, NOUNS, SLOPE_STEPS, speechcue, vowel_summary
 
 
 @dataclass(frozen=True)
@@ -90,14 +86,14 @@ def select(rows: list[Annotation], labels: LabelSet, config: DatasetConfig) -> l
 def _salient(vowel: Vowel) -> list[tuple[float, str]]:
     """(|z|, phrase) for each binned descriptor of a vowel that is not medium."""
     out = []
-    for desc, noun in _NOUNS.items():
+    for desc, noun in NOUNS.items():
         level = vowel.bins.get(desc)
         if level is None or level == "medium" or desc not in vowel.z:
             continue
         word = DURATION_WORDS[level] if desc == "duration" else level
         out.append((abs(vowel.z[desc]), f"{word} {noun}"))
     slope = vowel.bins.get("pitch_slope", "flat")
-    if slope.startswith(("moderately", "steeply")):
+    if abs(SLOPE_STEPS.get(slope, 0)) >= 2:  # moderately or steeply
         out.append((abs(vowel.z.get("pitch_slope", 1.5)), f"a {slope} pitch"))
     return out
 
@@ -112,59 +108,6 @@ def cue_level(template: Template) -> str:
         if variable in template.variables:
             return level
     return "none"
-
-
-def _lean(values: list[str], up: str, down: str) -> str:
-    """``up``, ``down``, ``even`` (as many of each) or ``neither``: which kind of bin is more frequent."""
-    n_up, n_down = sum(up in b for b in values), sum(down in b for b in values)
-    if n_up == n_down:
-        return "neither" if n_up == 0 else "even"
-    return "up" if n_up > n_down else "down"
-
-
-LEAN_WORDS = {
-    "pitch_slope": {"up": "the pitch mostly rises", "down": "the pitch mostly falls",
-                    "even": "the pitch rises as often as it falls", "neither": "the pitch is mostly flat"},
-    "pitch": {"up": "it leans high", "down": "it leans low", "even": "it is as often high as low",
-              "neither": "it is mostly medium"},
-    "energy": {"up": "intensity leans high", "down": "intensity leans low",
-               "even": "intensity is as often high as low", "neither": "intensity is mostly medium"},
-    "duration": {"up": "vowels lean long", "down": "vowels lean short",
-                 "even": "vowels are as often long as short", "neither": "durations are mostly medium"},
-}  # fmt: skip
-"""How a trace words each lean (:func:`vowel_leans`) of each descriptor."""
-
-
-def vowel_leans(row: Annotation) -> dict[str, str]:
-    """For pitch slope, pitch, intensity and duration: ``up`` when more vowels are rising than falling
-    (high than low, long than short), ``down`` when fewer, ``even`` when as many, ``neither`` when none."""
-    leans = {}
-    for key in LEAN_WORDS:
-        up, down = ("rising", "falling") if key == "pitch_slope" else ("high", "low")  # "high" in "very high"
-        leans[key] = _lean([v.bins.get(key, "") for v in row.vowels], up, down)
-    return leans
-
-
-def vowel_summary(row: Annotation) -> str:
-    """Which way the vowels lean over the utterance: the pattern no single vowel shows, in words.
-
-    :func:`vowel_leans` in :data:`LEAN_WORDS`. Qualitative on purpose: a small model learns to judge a
-    majority far more easily than to count.
-
-    >>> from vowelprompt.records import VowelSpan, VowelFeatures
-    >>> f = VowelFeatures(100.0, 0.0, 1.0, 0.1, -20.0, 2.0, 0.1, 10)
-    >>> v = lambda bins: Vowel(VowelSpan("AE", "æ", 1, 0.1, 0.2, "cat", 0), f, {}, bins)
-    >>> rising = v({"pitch": "high", "pitch_slope": "steeply rising"})
-    >>> falling = v({"pitch": "very high", "pitch_slope": "slightly falling", "duration": "very low"})
-    >>> vowel_summary(Annotation("a", "a.wav", "ok", vowels=(rising, falling)))
-    'Across the vowels, the pitch rises as often as it falls and it leans high; intensity is mostly medium; \
-vowels lean short.'
-    """
-    words = {key: LEAN_WORDS[key][lean] for key, lean in vowel_leans(row).items()}
-    return (
-        f"Across the vowels, {words['pitch_slope']} and {words['pitch']}; "
-        f"{words['energy']}; {words['duration']}."
-    )
 
 
 def deterministic_trace(row: Annotation, gold: str, top: int = 1, cues: str = "vowel") -> str:
