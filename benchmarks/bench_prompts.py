@@ -15,13 +15,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from vowelprompt.corpora.synth import DEFAULT_SENTENCES, write_corpus
 from vowelprompt.io import read_manifest
 from vowelprompt.labels import get_label_set
 from vowelprompt.models import resolve_model
 from vowelprompt.pipeline import iter_annotate
 from vowelprompt.predict import PredictConfig, conversation_for, dialogues
 from vowelprompt.prompts import builtin_templates, load_template
-from vowelprompt.synth import DEFAULT_SENTENCES, write_corpus
 
 
 def main(argv: list[str] | None = None) -> dict:
