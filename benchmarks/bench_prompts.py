@@ -15,11 +15,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from vowelprompt.corpora.synth import DEFAULT_SENTENCES, write_corpus
 from vowelprompt.io import read_manifest
 from vowelprompt.models import resolve_model
 from vowelprompt.pipeline import iter_annotate
 from vowelprompt.prompts import PromptConfig, builtin_templates, conversation, dialogues
-from vowelprompt.synth import DEFAULT_SENTENCES, write_corpus
 
 
 def main(argv: list[str] | None = None) -> dict:

