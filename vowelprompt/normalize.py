@@ -35,6 +35,16 @@ from vowelprompt.records import (
 )
 
 LEVELS = ("very low", "low", "medium", "high", "very high")
+#: The classes :func:`slope_level` gives, from steeply falling to steeply rising.
+SLOPE_LEVELS = (
+    "steeply falling",
+    "moderately falling",
+    "slightly falling",
+    "flat",
+    "slightly rising",
+    "moderately rising",
+    "steeply rising",
+)
 #: Standard-normal 10/25/75/90th percentiles: the bin edges when z-scores are not fitted.
 NORMAL_EDGES = (-1.2816, -0.6745, 0.6745, 1.2816)
 STATS_VERSION = 1
