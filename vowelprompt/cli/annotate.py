@@ -169,7 +169,7 @@ def cmd_fit_stats(args) -> int:
         write_jsonl_atomic(args.save_annotations, (renormalize(row, stats, config).to_dict() for row in rows))
     failed = sum(not r.ok for r in rows)
     print(
-        f"fitted statistics on {stats.n_utterances} utterances ({len(stats.speakers)} speakers, "
+        f"fitted statistics on {stats.n_utterances} utterances ({len(stats.vowel.speakers)} speakers, "
         f"{len(stats.vowel_types)} vowel types; {failed} inputs failed) -> {args.output}",
         file=sys.stderr,
     )
