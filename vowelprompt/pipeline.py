@@ -129,7 +129,7 @@ class Annotator:
 
     def words(self, utt: Utterance, audio: Audio, text: str) -> tuple[list[Word], str]:
         if utt.alignment:
-            from vowelprompt.textgrids import read_alignment
+            from vowelprompt.align.textgrid import read_alignment
 
             return read_alignment(utt.alignment, speaker=utt.speaker), "textgrid"
         aligner = self.aligner_instance()

@@ -4,7 +4,7 @@ MFA is the aligner most phonetics work trusts, but it installs only through cond
 are not on PyPI), so vowelprompt never installs it: it runs the ``mfa`` found on PATH the way its users
 do, ``mfa align CORPUS DICTIONARY ACOUSTIC_MODEL OUTPUT``, on a corpus written to a temporary folder
 (one folder per speaker, so MFA's speaker adaptation sees one voice per folder), and reads the TextGrids
-back with :func:`vowelprompt.textgrids.read_alignment`. Starting MFA costs seconds to minutes, so the
+back with :func:`vowelprompt.align.textgrid.read_alignment`. Starting MFA costs seconds to minutes, so the
 pipeline hands it a whole batch through :meth:`MFAAligner.align_corpus`.
 
 MFA does not fail a run for a file it cannot align (too short, only out-of-dictionary words, beam too
@@ -28,9 +28,9 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from vowelprompt.align.textgrid import read_alignment
 from vowelprompt.errors import AlignmentError, ConfigError
 from vowelprompt.records import Word
-from vowelprompt.textgrids import read_alignment
 
 #: MFA's pretrained models are trained on 16 kHz audio; giving it 16 kHz mono 16-bit PCM spares it a
 #: resampling step of its own.
