@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from vowelprompt.align import get_aligner
+from vowelprompt.align import BatchAligner, BatchItem, get_aligner
 from vowelprompt.align.mfa import NOT_FOUND, MFAAligner
 from vowelprompt.align.vowels import vowel_info
 from vowelprompt.errors import AlignmentError, ConfigError
@@ -138,11 +138,11 @@ def test_align_corpus_writes_the_corpus_and_collects_every_item(fake_mfa):
     int16 = (tone(1.0, 16_000) * 32767).astype(np.int16)
     results = aligner.align_corpus(
         [
-            ("a/1", tone(1.2, 22_050), 22_050, "hello  world\n", "alice"),
-            ("b", int16, 16_000, "good morning zzquux", "alice"),
-            ("c", tone(0.8, 16_000), 16_000, "skipme please", None),
-            ("d", tone(0.5, 16_000), 16_000, "   ", None),
-            ("e", tone(0.9, 44_100), 44_100, "fine", None),
+            BatchItem("a/1", tone(1.2, 22_050), 22_050, "hello  world\n", "alice"),
+            BatchItem("b", int16, 16_000, "good morning zzquux", "alice"),
+            BatchItem("c", tone(0.8, 16_000), 16_000, "skipme please", None),
+            BatchItem("d", tone(0.5, 16_000), 16_000, "   ", None),
+            BatchItem("e", tone(0.9, 44_100), 44_100, "fine", None),
         ]
     )
     assert list(results) == ["a/1", "b", "c", "d", "e"]
@@ -193,6 +193,12 @@ def test_align_corpus_writes_the_corpus_and_collects_every_item(fake_mfa):
     assert folders[0] == folders[1] and len(set(folders)) == 3
 
 
+def test_mfa_is_the_batch_aligner_and_pocketsphinx_is_not(fake_mfa):
+    # The pipeline hands a whole batch to an aligner that is a BatchAligner, item by item to the others.
+    assert isinstance(MFAAligner(), BatchAligner)
+    assert not isinstance(get_aligner("pocketsphinx"), BatchAligner)
+
+
 def test_align_one_returns_words_or_raises(fake_mfa):
     aligner = MFAAligner()
     words = aligner.align(tone(1.0, 16_000), 16_000, "one two three")
@@ -206,7 +212,7 @@ def test_align_one_returns_words_or_raises(fake_mfa):
 
 def test_mfa_failure_raises_with_the_end_of_its_error_output(fake_mfa):
     with pytest.raises(AlignmentError) as info:
-        MFAAligner().align_corpus([("x", tone(1.0, 16_000), 16_000, "failall now", "s")])
+        MFAAligner().align_corpus([BatchItem("x", tone(1.0, 16_000), 16_000, "failall now", "s")])
     message = str(info.value)
     assert message.startswith("mfa align failed (exit status 1): ")
     assert message.endswith("montreal_forced_aligner.exceptions.KaldiProcessingError: boom")
@@ -215,15 +221,15 @@ def test_mfa_failure_raises_with_the_end_of_its_error_output(fake_mfa):
 
 def test_a_hanging_mfa_is_stopped_by_the_timeout(fake_mfa):
     with pytest.raises(AlignmentError, match=r"did not finish within 1 s"):
-        MFAAligner(timeout_s=1).align_corpus([("x", tone(0.5, 16_000), 16_000, "sleepy", None)])
+        MFAAligner(timeout_s=1).align_corpus([BatchItem("x", tone(0.5, 16_000), 16_000, "sleepy", None)])
 
 
 def test_duplicate_ids_and_stereo_samples_are_caller_errors(fake_mfa):
     aligner = MFAAligner()
     with pytest.raises(ValueError, match="unique"):
-        aligner.align_corpus([("x", tone(0.5, 16_000), 16_000, "a", None)] * 2)
+        aligner.align_corpus([BatchItem("x", tone(0.5, 16_000), 16_000, "a", None)] * 2)
     with pytest.raises(ValueError, match="mono"):
-        aligner.align_corpus([("x", np.zeros((800, 2)), 16_000, "a", None)])
+        aligner.align_corpus([BatchItem("x", np.zeros((800, 2)), 16_000, "a", None)])
 
 
 @pytest.mark.needs_mfa

@@ -25,9 +25,8 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
-from vowelprompt.align import Aligner, get_aligner
+from vowelprompt.align import Aligner, BatchAligner, BatchItem, get_aligner
 from vowelprompt.align.vowels import vowel_spans
 from vowelprompt.audio import Audio, AudioConfig, load_audio
 from vowelprompt.errors import (
@@ -44,13 +43,6 @@ from vowelprompt.records import Annotation, Utterance, Vowel, Word
 from vowelprompt.verbalize import STYLES, describe
 
 TRANSCRIPT_SUFFIXES = (".txt", ".lab")  # MFA's sidecar convention: a.wav + a.lab (or a.txt)
-
-
-@runtime_checkable
-class CorpusAligner(Protocol):
-    """An aligner that is cheaper run once over a batch (MFA)."""
-
-    def align_corpus(self, items) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -315,7 +307,7 @@ def iter_annotate(
     """
     items = list(items)
     annotator = Annotator(config, stats)
-    if isinstance(annotator.aligner_instance(), CorpusAligner):
+    if isinstance(annotator.aligner_instance(), BatchAligner):
         yield from _annotate_corpus(annotator, items)
         return
     if jobs <= 1 or len(items) <= 1:
@@ -487,14 +479,17 @@ def _exit_cause(codes: list[int]) -> str:
 def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[Annotation]:
     """Batch path for corpus aligners: prepare everything, align once, then measure each item."""
     prepared: dict[str, tuple[Audio, str]] = {}
+    batch: list[BatchItem] = []
     for utt in items:
         try:
-            prepared[utt.id] = annotator.prepare(utt)
+            prepared[utt.id] = audio, text = annotator.prepare(utt)
         except VowelPromptError as exc:
             yield failed(utt, exc.kind, str(exc))
-    batch = [(u.id, *prepared[u.id], u.speaker) for u in items if u.id in prepared and not u.alignment]
+            continue
+        if not utt.alignment:
+            batch.append(BatchItem(utt.id, audio.samples, audio.sr, text, utt.speaker))
     aligner = annotator.aligner_instance()
-    results = aligner.align_corpus([(i, a.samples, a.sr, t, s) for i, a, t, s in batch]) if batch else {}
+    results = aligner.align_corpus(batch) if batch else {}
     for utt in items:
         if utt.id not in prepared:
             continue

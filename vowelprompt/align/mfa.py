@@ -28,6 +28,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from vowelprompt.align import BatchItem
 from vowelprompt.align.textgrid import read_alignment
 from vowelprompt.errors import AlignmentError, ConfigError
 from vowelprompt.records import Word
@@ -42,8 +43,6 @@ NOT_FOUND = (
     "Montreal Forced Aligner not found: install it with conda install -c conda-forge "
     "montreal-forced-aligner, or pass --alignment FILE.TextGrid"
 )
-
-Item = tuple[str, np.ndarray, int, str, str | None]
 
 
 class MFAAligner:
@@ -97,13 +96,13 @@ class MFAAligner:
 
     def align(self, samples: np.ndarray, sr: int, transcript: str) -> list[Word]:
         """Align one utterance (one whole ``mfa align`` run: prefer :meth:`align_corpus` for many)."""
-        result = self.align_corpus([("utterance", samples, sr, transcript, None)])["utterance"]
+        result = self.align_corpus([BatchItem("utterance", samples, sr, transcript)])["utterance"]
         if isinstance(result, AlignmentError):
             raise result
         return result
 
-    def align_corpus(self, items: Iterable[Item]) -> dict[str, list[Word] | AlignmentError]:
-        """Align a batch of ``(id, samples, sr, transcript, speaker)`` in one ``mfa align`` run.
+    def align_corpus(self, items: Iterable[BatchItem]) -> dict[str, list[Word] | AlignmentError]:
+        """Align a batch of :class:`~vowelprompt.align.BatchItem` in one ``mfa align`` run.
 
         Returns every id, mapped to its words or to the :class:`~vowelprompt.errors.AlignmentError`
         that says why MFA gave none. Items without a speaker get a speaker folder each (MFA adapts to
@@ -111,7 +110,7 @@ class MFAAligner:
         MFA itself fails or times out, and ``ValueError`` for duplicate ids or non-mono samples.
         """
         items = list(items)
-        ids = [item[0] for item in items]
+        ids = [item.id for item in items]
         if len(set(ids)) != len(ids):
             raise ValueError("align_corpus: item ids must be unique")
         results: dict[str, list[Word] | AlignmentError] = {}
@@ -186,7 +185,7 @@ class MFAAligner:
 
 
 def _write_corpus(
-    corpus: Path, items: list[Item], results: dict[str, list[Word] | AlignmentError]
+    corpus: Path, items: list[BatchItem], results: dict[str, list[Word] | AlignmentError]
 ) -> dict[str, str]:
     """Write ``<speaker>/<name>.wav`` + ``.lab`` per item; return id → file name for those written.
 
@@ -195,18 +194,18 @@ def _write_corpus(
     """
     names: dict[str, str] = {}
     folders: dict[str, str] = {}
-    for index, (item_id, samples, sr, transcript, speaker) in enumerate(items):
-        text = " ".join(transcript.split())
+    for index, item in enumerate(items):
+        text = " ".join(item.text.split())
         if not text:
-            results[item_id] = AlignmentError(f"empty transcript for {item_id!r}: nothing to align")
+            results[item.id] = AlignmentError(f"empty transcript for {item.id!r}: nothing to align")
             continue
-        key = speaker if speaker is not None else f"\0{index}"  # no speaker: a folder of its own
+        key = item.speaker if item.speaker is not None else f"\0{index}"  # no speaker: a folder of its own
         folder = corpus / folders.setdefault(key, f"s{len(folders) + 1:04d}")
         folder.mkdir(parents=True, exist_ok=True)
         name = f"u{index + 1:06d}"
-        sf.write(folder / f"{name}.wav", _to_16k(samples, sr), MFA_SAMPLE_RATE, subtype="PCM_16")
+        sf.write(folder / f"{name}.wav", _to_16k(item.samples, item.sr), MFA_SAMPLE_RATE, subtype="PCM_16")
         (folder / f"{name}.lab").write_text(text + "\n", encoding="utf-8")
-        names[item_id] = name
+        names[item.id] = name
     return names
 
 
