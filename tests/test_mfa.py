@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from vowelprompt.align import BatchAligner, BatchItem, get_aligner
 from vowelprompt.align.mfa import NOT_FOUND, MFAAligner
 from vowelprompt.align.vowels import vowel_info
+from vowelprompt.audio import load_audio
 from vowelprompt.errors import AlignmentError, ConfigError
 
 # A stand-in for `mfa align CORPUS DICTIONARY ACOUSTIC_MODEL OUTPUT [options]`. Like MFA it mirrors the
@@ -138,11 +138,11 @@ def test_align_corpus_writes_the_corpus_and_collects_every_item(fake_mfa):
     int16 = (tone(1.0, 16_000) * 32767).astype(np.int16)
     results = aligner.align_corpus(
         [
-            BatchItem("a/1", tone(1.2, 22_050), 22_050, "hello  world\n", "alice"),
+            BatchItem("a/1", tone(1.2, 16_000), 16_000, "hello  world\n", "alice"),
             BatchItem("b", int16, 16_000, "good morning zzquux", "alice"),
             BatchItem("c", tone(0.8, 16_000), 16_000, "skipme please", None),
             BatchItem("d", tone(0.5, 16_000), 16_000, "   ", None),
-            BatchItem("e", tone(0.9, 44_100), 44_100, "fine", None),
+            BatchItem("e", tone(0.9, 16_000), 16_000, "fine", None),
         ]
     )
     assert list(results) == ["a/1", "b", "c", "d", "e"]
@@ -232,6 +232,15 @@ def test_duplicate_ids_and_stereo_samples_are_caller_errors(fake_mfa):
         aligner.align_corpus([BatchItem("x", np.zeros((800, 2)), 16_000, "a", None)])
 
 
+def test_audio_at_another_rate_is_refused_not_resampled(fake_mfa):
+    # Audio reaches aligners at the analysis rate (load_audio resamples, once): another rate is refused
+    # before MFA runs.
+    items = [BatchItem("ok", tone(0.5, 16_000), 16_000, "a"), BatchItem("x", tone(0.5, 22_050), 22_050, "a")]
+    with pytest.raises(AlignmentError, match=r"MFA takes audio at 16000 Hz .*got 22050 Hz"):
+        MFAAligner().align_corpus(items)
+    assert not (fake_mfa / "calls.json").exists()
+
+
 @pytest.mark.needs_mfa
 @pytest.mark.skipif(
     shutil.which("mfa") is None,
@@ -242,8 +251,8 @@ def test_real_mfa_aligns_espeak_speech(tmp_path):
         pytest.skip("espeak-ng not installed (apt-get install espeak-ng)")
     wav = tmp_path / "hello.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(wav), "hello world, this is a test"], check=True)
-    samples, sr = sf.read(wav, dtype="float32")
-    words = MFAAligner().align(samples, sr, "hello world this is a test")
+    audio = load_audio(wav)  # espeak-ng writes 22.05 kHz: loading brings it to the analysis rate
+    words = MFAAligner().align(audio.samples, audio.sr, "hello world this is a test")
     assert [w.text for w in words] == ["hello", "world", "this", "is", "a", "test"]
     vowels = [p.label for w in words for p in w.phones if vowel_info(p.label)]
     assert len(vowels) >= 6 and all(label[-1] in "012" for label in vowels)  # english_us_arpa: stress digits

@@ -26,16 +26,12 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 
-from vowelprompt.align import BatchItem
+from vowelprompt.align import BatchItem, require_analysis_rate
 from vowelprompt.align.textgrid import read_alignment
 from vowelprompt.errors import AlignmentError, ConfigError
 from vowelprompt.records import Word
 
-#: MFA's pretrained models are trained on 16 kHz audio; giving it 16 kHz mono 16-bit PCM spares it a
-#: resampling step of its own.
-MFA_SAMPLE_RATE = 16_000
 #: Lines of MFA's error output quoted in an error message: enough for its exception, short enough to read.
 _ERROR_LINES = 5
 
@@ -107,12 +103,15 @@ class MFAAligner:
         Returns every id, mapped to its words or to the :class:`~vowelprompt.errors.AlignmentError`
         that says why MFA gave none. Items without a speaker get a speaker folder each (MFA adapts to
         each folder's voice, and unknown voices must not be pooled). Raises ``AlignmentError`` when
-        MFA itself fails or times out, and ``ValueError`` for duplicate ids or non-mono samples.
+        MFA itself fails or times out, or an item's rate is not :data:`~vowelprompt.audio.ANALYSIS_SR` (before
+        anything runs), and ``ValueError`` for duplicate ids or non-mono samples.
         """
         items = list(items)
         ids = [item.id for item in items]
         if len(set(ids)) != len(ids):
             raise ValueError("align_corpus: item ids must be unique")
+        for item in items:
+            require_analysis_rate(item.sr, "MFA")
         results: dict[str, list[Word] | AlignmentError] = {}
         with tempfile.TemporaryDirectory(prefix="vowelprompt-mfa-") as tmp:
             # MFA names its working directory after the corpus folder: a name unique to this process
@@ -203,19 +202,20 @@ def _write_corpus(
         folder = corpus / folders.setdefault(key, f"s{len(folders) + 1:04d}")
         folder.mkdir(parents=True, exist_ok=True)
         name = f"u{index + 1:06d}"
-        sf.write(folder / f"{name}.wav", _to_16k(item.samples, item.sr), MFA_SAMPLE_RATE, subtype="PCM_16")
+        # 16 kHz (the analysis rate, checked above) is the rate MFA's pretrained models are trained at: the
+        # corpus is written as it comes, and MFA has nothing to resample.
+        sf.write(folder / f"{name}.wav", _pcm(item.samples), item.sr, subtype="PCM_16")
         (folder / f"{name}.lab").write_text(text + "\n", encoding="utf-8")
         names[item.id] = name
     return names
 
 
-def _to_16k(samples: np.ndarray, sr: int) -> np.ndarray:
+def _pcm(samples: np.ndarray) -> np.ndarray:
+    """Mono samples as float32 in [-1, 1] (signed integer PCM scaled to full scale)."""
     samples = np.asarray(samples)
     if samples.ndim != 1:
         raise ValueError(f"expected mono samples, got an array of shape {samples.shape}")
     audio = samples.astype(np.float32)
     if samples.dtype.kind == "i":
         audio /= np.iinfo(samples.dtype).max + 1  # signed integer PCM: full scale → 1.0
-    if sr != MFA_SAMPLE_RATE:
-        audio = soxr.resample(audio, sr, MFA_SAMPLE_RATE)
     return np.clip(audio, -1.0, 1.0)  # PCM_16 cannot hold more than full scale
