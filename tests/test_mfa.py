@@ -287,3 +287,55 @@ def test_pipeline_runs_mfa_once_per_batch_and_keeps_every_row(fake_mfa, tmp_path
     assert log["args"][2:4] == ["my_dict.dict", "my_model.zip"]
     assert len(log["files"]) == 2  # one MFA run for the batch; the unreadable file never reached it
     assert "skipped: alignment_error: " in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def example_textgrid(tmp_path_factory) -> Path:
+    """The shipped example's alignment as a TextGrid (aligned here with pocketsphinx)."""
+    from conftest import EXAMPLE
+
+    from vowelprompt.align.textgrid import write_alignment
+    from vowelprompt.pipeline import annotate
+
+    row = annotate(EXAMPLE)
+    assert row.ok, row.error
+    target = tmp_path_factory.mktemp("alignment") / "happy_day.TextGrid"
+    write_alignment(target, row)
+    return target
+
+
+def test_a_given_alignment_needs_no_mfa(example_textgrid, tmp_path, monkeypatch, capsys):
+    # `annotate x.wav --alignment x.TextGrid --aligner mfa` used to fail with "Montreal Forced Aligner not
+    # found": the aligner is built only when some item needs it.
+    from conftest import EXAMPLE
+
+    from vowelprompt.cli import main
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without mfa
+    out = tmp_path / "out.jsonl"
+    argv = ["annotate", str(EXAMPLE), "--alignment", str(example_textgrid), "--aligner", "mfa"]
+    assert main([*argv, "-o", str(out), "-q"]) == 0, capsys.readouterr().err
+    [row] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row["status"] == "ok" and row["aligner"] == "textgrid" and row["vowels"]
+    assert "not found" not in capsys.readouterr().err
+
+
+def test_items_that_need_a_missing_mfa_still_say_it_is_not_found(
+    example_textgrid, tmp_path, monkeypatch, capsys
+):
+    # A manifest mixing an item with its TextGrid and one to align: MFA is needed, so its absence is the
+    # one-line error it always was (exit status 2, before any audio is read).
+    from conftest import EXAMPLE
+
+    from vowelprompt.cli import main
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    manifest = tmp_path / "items.jsonl"
+    items = [
+        {"id": "given", "audio": str(EXAMPLE), "alignment": str(example_textgrid)},
+        {"id": "to_align", "audio": str(EXAMPLE), "text": EXAMPLE.with_suffix(".txt").read_text()},
+    ]
+    manifest.write_text("".join(json.dumps(item) + "\n" for item in items))
+    assert main(["annotate", str(manifest), "--aligner", "mfa", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"vowelprompt: error: {NOT_FOUND}\n"

@@ -307,7 +307,10 @@ def iter_annotate(
     """
     items = list(items)
     annotator = Annotator(config, stats)
-    if isinstance(annotator.aligner_instance(), BatchAligner):
+    # The aligner is built only when some item needs one: items given with their TextGrid (or refused as
+    # given) need none, and an aligner that cannot be built (MFA not installed) must not stop them.
+    needs_aligner = any(not (utt.alignment or utt.error) for utt in items)
+    if needs_aligner and isinstance(annotator.aligner_instance(), BatchAligner):
         yield from _annotate_corpus(annotator, items)
         return
     if jobs <= 1 or len(items) <= 1:
