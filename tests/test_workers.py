@@ -26,6 +26,7 @@ from conftest import REPO, SENTENCES
 from vowelprompt import pipeline
 from vowelprompt.errors import RETRY_STATUSES, WorkerError
 from vowelprompt.records import Utterance
+from vowelprompt.workers import MAX_BARREN_POOLS
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers through /proc")
 
@@ -222,7 +223,7 @@ def test_workers_that_keep_dying_give_worker_error_rows(slow_corpus, tmp_path):
     # A pool of two, then one-worker pools for the suspects (each blamed on its item), until
     # MAX_BARREN_POOLS pools in a row had died without a row: the rest are given up.
     twice = [r for r in got if "died on this item twice" in r["error"]]
-    assert len(twice) == pipeline.MAX_BARREN_POOLS - 1 and len(killed) >= pipeline.MAX_BARREN_POOLS
+    assert len(twice) == MAX_BARREN_POOLS - 1 and len(killed) >= MAX_BARREN_POOLS
     assert all("pools in a row died" in r["error"] for r in got if r not in twice)
     assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
 
