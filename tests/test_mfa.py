@@ -339,3 +339,22 @@ def test_items_that_need_a_missing_mfa_still_say_it_is_not_found(
     assert main(["annotate", str(manifest), "--aligner", "mfa", "-q"]) == 2
     err = capsys.readouterr().err
     assert err == f"vowelprompt: error: {NOT_FOUND}\n"
+
+
+def test_the_mfa_batch_keeps_the_input_order(fake_mfa, tmp_path):
+    # An item refused before alignment (unreadable audio) is not reported ahead of those before it.
+    from conftest import EXAMPLE
+
+    from vowelprompt.pipeline import AnnotateConfig, iter_annotate
+    from vowelprompt.records import Utterance
+
+    (tmp_path / "broken.wav").write_bytes(b"not audio")
+    text = EXAMPLE.with_suffix(".txt").read_text()
+    items = [
+        Utterance(id="first", audio=str(EXAMPLE), text=text),
+        Utterance(id="broken", audio=str(tmp_path / "broken.wav"), text="hello"),
+        Utterance(id="last", audio=str(EXAMPLE), text="skipme please"),
+    ]
+    rows = list(iter_annotate(items, AnnotateConfig(aligner="mfa")))
+    statuses = [(r.id, r.status) for r in rows]
+    assert statuses == [("first", "ok"), ("broken", "audio_error"), ("last", "alignment_error")]

@@ -200,7 +200,7 @@ def iter_annotate(
     stats: Stats | None = None,
     jobs: int = 1,
 ) -> Iterator[Annotation]:
-    """Annotate items, yielding one row per item (in completion order when ``jobs > 1``).
+    """Annotate items, yielding one row per item, in the order of ``items`` (whatever ``jobs``).
 
     With ``jobs > 1`` the items are annotated in worker processes, which a dead worker, a dead parent or an
     early stop cannot cost a row or leave behind (:func:`vowelprompt.workers.map_in_workers`).
@@ -228,19 +228,21 @@ def _annotator(config: AnnotateConfig, stats: Stats | None):
 def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[Annotation]:
     """Batch path for corpus aligners: prepare everything, align once, then measure each item."""
     prepared: dict[str, tuple[Audio, str]] = {}
+    refused: dict[str, Annotation] = {}  # yielded in their place, below
     batch: list[BatchItem] = []
     for utt in items:
         try:
             prepared[utt.id] = audio, text = annotator.prepare(utt)
         except VowelPromptError as exc:
-            yield failed(utt, exc.kind, str(exc))
+            refused[utt.id] = failed(utt, exc.kind, str(exc))
             continue
         if not utt.alignment:
             batch.append(BatchItem(utt.id, audio.samples, audio.sr, text, utt.speaker))
     aligner = annotator.aligner_instance()
     results = aligner.align_corpus(batch) if batch else {}
     for utt in items:
-        if utt.id not in prepared:
+        if utt.id in refused:
+            yield refused[utt.id]
             continue
         audio, text = prepared[utt.id]
         try:

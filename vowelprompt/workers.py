@@ -140,7 +140,28 @@ def map_in_workers(
 
     ``annotate --resume`` redoes ``worker_error`` rows: a dead worker is rarely the item's fault (one that
     died on the item twice, the second time alone, may be; it is then tried twice again).
+
+    Rows come in the order of ``items``, as they would from one process: a row that finishes before an
+    earlier item's is held back until that one is yielded.
     """
+    waiting: dict[int, R] = {}  # finished, held back until every earlier item's row has been yielded
+    following = 0  # the index of the next row to yield
+    with contextlib.closing(_completed(items, make_worker, failed, jobs)) as rows:
+        for index, row in rows:
+            waiting[index] = row
+            while following in waiting:
+                yield waiting.pop(following)
+                following += 1
+    yield from (waiting[i] for i in sorted(waiting))  # none: every item has a row (kept, should one not)
+
+
+def _completed(
+    items: Sequence[T],
+    make_worker: Callable[[], Callable[[T], R]],
+    failed: Callable[[T, str, str], R],
+    jobs: int,
+) -> Iterator[tuple[int, R]]:
+    """``(index, row)`` for every item, as the rows finish (see :func:`map_in_workers`)."""
     pending = list(range(len(items)))  # not yet started by any pool that survived
     suspects: list[int] = []  # possibly in flight in a pool that died: redone one at a time
     barren = 0
@@ -158,7 +179,7 @@ def map_in_workers(
                     f"({result.cause}); it may crash the aligner or exhaust memory; rerun with --resume to "
                     "retry it"
                 )
-                yield failed(items[result.culprit], WorkerError.kind, message)
+                yield result.culprit, failed(items[result.culprit], WorkerError.kind, message)
         else:
             window = 2 * jobs + 1
             suspects, pending = result.unfinished[:window], result.unfinished[window:]
@@ -168,7 +189,7 @@ def map_in_workers(
                 "row died before finishing any item); rerun with --resume"
             )
             for i in suspects + pending:
-                yield failed(items[i], WorkerError.kind, message)
+                yield i, failed(items[i], WorkerError.kind, message)
             return
 
 
@@ -180,8 +201,9 @@ def _pool_round(
     workers: int,
     alone: bool,
     result: _Round,
-) -> Iterator[R]:
-    """Run ``batch`` in a new pool until it finishes or dies, yielding rows; ``result`` says how it went.
+) -> Iterator[tuple[int, R]]:
+    """Run ``batch`` in a new pool until it finishes or dies, yielding ``(index, row)``; ``result`` says how
+    it went.
 
     ``alone``: one item at a time, so that a worker's death is pinned on the item it held.
     """
@@ -205,7 +227,7 @@ def _pool_round(
                     result.culprit = i
                     break
                 done.add(i)
-                yield row
+                yield i, row
         else:
             futures = {}
             try:
@@ -218,7 +240,7 @@ def _pool_round(
                 row = _row(future, items[futures[future]], failed, result)
                 if row is not None:
                     done.add(futures[future])
-                    yield row
+                    yield futures[future], row
         finished = not result.died
     finally:
         result.returned = len(done)
