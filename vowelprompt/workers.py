@@ -142,7 +142,8 @@ def map_in_workers(
     died on the item twice, the second time alone, may be; it is then tried twice again).
 
     Rows come in the order of ``items``, as they would from one process: a row that finishes before an
-    earlier item's is held back until that one is yielded.
+    earlier item's is held back until that one is yielded (a run stopped early loses the rows it held back;
+    ``--resume`` does them again).
     """
     waiting: dict[int, R] = {}  # finished, held back until every earlier item's row has been yielded
     following = 0  # the index of the next row to yield
@@ -152,7 +153,8 @@ def map_in_workers(
             while following in waiting:
                 yield waiting.pop(following)
                 following += 1
-    yield from (waiting[i] for i in sorted(waiting))  # none: every item has a row (kept, should one not)
+    # Empty, since every item gets a row; should one ever be missing, the rows after it still come out.
+    yield from (waiting[i] for i in sorted(waiting))
 
 
 def _completed(
