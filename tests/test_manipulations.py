@@ -89,7 +89,7 @@ def test_plus_6_db_raises_that_vowels_energy(original, tmp_path):
 
 def test_whispered_vowel_keeps_its_other_descriptors(original, tmp_path):
     # Replace one vowel of real speech by noise of the same level (a whispered vowel), keep the alignment.
-    from vowelprompt.textgrids import write_alignment
+    from vowelprompt.align.textgrid import write_alignment
     from vowelprompt.verbalize import vowel_sentence
 
     utt, row = original
