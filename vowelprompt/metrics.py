@@ -1,4 +1,4 @@
-"""Scores the way SER papers report them (METHOD.md §4), computed with scikit-learn.
+"""Scores the way SER papers report them (docs/method.md §4), computed with scikit-learn.
 
 Weighted F1 (all VowelPrompt tables), unweighted accuracy (UA = mean per-class recall), accuracy (WA),
 macro F1, a per-class report, the confusion matrix, and the share of invalid outputs. An invalid output

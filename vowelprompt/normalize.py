@@ -1,4 +1,4 @@
-"""Normalisation and ordinal bins (METHOD.md §1.4–1.5): fitted on a corpus, saved as JSON, applied apart.
+"""Normalisation and ordinal bins (docs/method.md §1.4–1.5): fitted on a corpus, saved as JSON, applied apart.
 
 Per vowel, each descriptor is z-scored (a) against its speaker's mean and SD, then (b) against the mean
 and SD of that vowel type's speaker-z-scores across the corpus, so "high pitch" means high for this speaker

@@ -1,4 +1,4 @@
-"""Training data from annotated, labelled rows (METHOD.md §3): SFT and GRPO datasets in TRL's formats.
+"""Training data from annotated, labelled rows (docs/method.md §3): SFT and GRPO datasets in TRL's formats.
 
 - SFT rows are conversational prompt/completion pairs: ``{"prompt": [system, user], "completion":
   [assistant], "label", "id"}``; TRL's SFTTrainer computes the loss on the completion only.

@@ -1,4 +1,4 @@
-"""Turn binned descriptors into deterministic English text (METHOD.md §1.6–1.7). Always English.
+"""Turn binned descriptors into deterministic English text (docs/method.md §1.6–1.7). Always English.
 
 Styles (:data:`STYLES`):
 

@@ -1,6 +1,6 @@
 """The default aligner: pocketsphinx's bundled en-us acoustic model and CMU dictionary, no download.
 
-Alignment is two passes over the utterance (OFFLINE.md): a word-level pass with the transcript as a
+Alignment is two passes over the utterance (docs/offline.md): a word-level pass with the transcript as a
 finite-state grammar, then phone-level alignment. Words missing from the dictionary get a letter-to-sound
 pronunciation from gruut (``pron_source="g2p"``); words gruut cannot spell either are left out of the
 alignment and returned with ``pron_source="unaligned"``. When the first pass finds no path (fast or

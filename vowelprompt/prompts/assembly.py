@@ -84,7 +84,7 @@ class PromptConfig:
 
 
 def speaker_names(rows: list[Annotation]) -> dict[str | None, str]:
-    """``Speaker_0``, ``Speaker_1`` … in order of first appearance (METHOD.md §2)."""
+    """``Speaker_0``, ``Speaker_1`` … in order of first appearance (docs/method.md §2)."""
     names: dict[str | None, str] = {}
     for row in rows:
         names.setdefault(row.speaker, f"Speaker_{len(names)}")
