@@ -24,6 +24,7 @@ STAGES: dict[str, int] = {
     "vowelprompt.errors": 0,
     "vowelprompt.records": 0,
     "vowelprompt.registry": 0,
+    "vowelprompt.versions": 0,
     "vowelprompt.redact": 0,
     "vowelprompt.io": 0,
     "vowelprompt.labels": 0,

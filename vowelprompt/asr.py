@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import soxr
 
-from vowelprompt.errors import MissingExtraError, TranscriptError
+from vowelprompt.errors import MissingExtraError, TranscriptError, one_line
 from vowelprompt.io import atomic_write, cache_dir
 
 WHISPER_SR = 16_000  # Whisper's log-mel front end is defined at 16 kHz
@@ -95,7 +95,7 @@ def load_model(model: str | None = None):
         # loads in 0.35 s instead of 1.8 s (float32), decodes ~1.5x faster, and gives the same transcript.
         return WhisperModel(path, device="auto", compute_type="auto")
     except (OSError, RuntimeError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = one_line(exc)
         hint = ""
         if model is not None and not os.path.isdir(model):
             hint = (

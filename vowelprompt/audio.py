@@ -22,7 +22,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from vowelprompt.errors import AudioError, ConfigError
+from vowelprompt.errors import AudioError, ConfigError, one_line
 
 #: Extensions read as headerless PCM (with the ``raw_*`` fields of :class:`AudioConfig`).
 RAW_SUFFIXES = (".raw", ".pcm")
@@ -147,7 +147,9 @@ def load_audio(path: str | Path, config: AudioConfig = AudioConfig()) -> Audio:
     try:
         info = sf.info(source)
     except (sf.LibsndfileError, RuntimeError) as exc:
-        raise AudioError(f"{path}: not readable audio ({_short(exc)}){_raw_hint(path, exc)}") from None
+        raise AudioError(
+            f"{path}: not readable audio ({one_line(exc, last=True)}){_raw_hint(path, exc)}"
+        ) from None
     if info.frames <= 0 or info.samplerate <= 0:
         raise AudioError(f"{path}: contains no audio samples")
     _check_length(path, info.frames / info.samplerate, config)
@@ -156,7 +158,7 @@ def load_audio(path: str | Path, config: AudioConfig = AudioConfig()) -> Audio:
     try:
         data, sr = sf.read(source, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as exc:
-        raise AudioError(f"{path}: truncated or corrupt audio ({_short(exc)})") from None
+        raise AudioError(f"{path}: truncated or corrupt audio ({one_line(exc, last=True)})") from None
     return check_audio(data, sr, config, name=str(path))
 
 
@@ -180,7 +182,7 @@ def _load_raw(path: Path, config: AudioConfig) -> Audio:
             _check_length(path, frames / config.raw_sample_rate, config)
             data = fh.read(dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as exc:
-        raise AudioError(f"{path}: not readable as headerless {what} ({_short(exc)})") from None
+        raise AudioError(f"{path}: not readable as headerless {what} ({one_line(exc, last=True)})") from None
     audio = check_audio(data, config.raw_sample_rate, config, name=str(path))
     width = _SAMPLE_BYTES.get(config.raw_format)
     frame_bytes = width * config.raw_channels if width else 0
@@ -244,7 +246,3 @@ def check_audio(data: np.ndarray, sr: int, config: AudioConfig = AudioConfig(), 
             f"low sample rate {sr} Hz: upsampled to {ANALYSIS_SR} Hz, no content above {sr // 2} Hz"
         )
     return Audio(resample(mono, sr, ANALYSIS_SR), ANALYSIS_SR, sr, channels, tuple(warnings))
-
-
-def _short(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__

@@ -6,6 +6,8 @@ Each carries a short ``kind`` used as the per-item status in batch output, so a 
 
 from __future__ import annotations
 
+import re
+
 
 class VowelPromptError(Exception):
     """Base class: a problem with the user's input or configuration, reported in one line."""
@@ -90,3 +92,24 @@ class MissingExtraError(VowelPromptError):
         super().__init__(f"{module} is not installed; install it with: {command}")
         self.module = module
         self.extra = extra
+
+
+_PYDANTIC_COUNT = re.compile(r"\d+ validation errors? for ")
+
+
+def one_line(exc: BaseException, last: bool = False) -> str:
+    """One line of ``exc``'s message for a one-line error: its first non-empty line (``last``: its last, where
+    a library puts the cause at the end), skipping pydantic's "N validation errors for X" count; the
+    exception's type name when the message is empty.
+
+    >>> one_line(ValueError("2 validation errors for EngineArgs\\nmax_model_len\\n  too big"))
+    'max_model_len'
+    >>> one_line(OSError())
+    'OSError'
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if len(lines) > 1 and _PYDANTIC_COUNT.match(lines[0]):
+        lines = lines[1:]
+    if not lines:
+        return type(exc).__name__
+    return lines[-1] if last else lines[0]

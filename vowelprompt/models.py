@@ -32,7 +32,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from vowelprompt.errors import BackendError, ConfigError, MissingExtraError
+from vowelprompt.errors import BackendError, ConfigError, MissingExtraError, one_line
 from vowelprompt.io import cache_dir
 
 
@@ -112,7 +112,7 @@ def prepare_model(alias: str) -> Path:
                 raise
             # Another process moved its (identical) copy into place first; ours is removed below.
     except (OSError, ValueError, RuntimeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = one_line(exc)
         raise BackendError(f"could not convert {source.gguf_file} for model {alias!r}: {reason}") from exc
     finally:
         shutil.rmtree(building, ignore_errors=True)

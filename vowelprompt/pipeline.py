@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from vowelprompt.align import Aligner, BatchAligner, BatchItem, get_aligner
@@ -30,6 +29,7 @@ from vowelprompt.features import FeatureConfig, compute_tracks, measure_utteranc
 from vowelprompt.normalize import NormalizeConfig, Stats, normalize
 from vowelprompt.records import Annotation, Utterance, Vowel, Word
 from vowelprompt.verbalize import STYLES, describe
+from vowelprompt.versions import package_versions
 from vowelprompt.workers import map_in_workers
 
 TRANSCRIPT_SUFFIXES = (".txt", ".lab")  # MFA's sidecar convention: a.wav + a.lab (or a.txt)
@@ -56,13 +56,7 @@ class AnnotateConfig:
 @cache
 def versions() -> dict[str, str]:
     """Versions of vowelprompt and the libraries that shape its numbers (recorded in every row)."""
-    out = {}
-    for package in ("vowelprompt", "pocketsphinx", "praat-parselmouth", "numpy"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            out[package] = "unknown"
-    return out
+    return package_versions(("vowelprompt", "pocketsphinx", "praat-parselmouth", "numpy"), missing="unknown")
 
 
 def find_transcript(utt: Utterance) -> str | None:

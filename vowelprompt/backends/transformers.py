@@ -17,7 +17,7 @@ import copy
 import os
 
 from vowelprompt.backends import Conversation, Sampling, Structure
-from vowelprompt.errors import BackendError, ConfigError, MissingExtraError
+from vowelprompt.errors import BackendError, ConfigError, MissingExtraError, one_line
 from vowelprompt.models import quiet_transformers, resolve_model
 
 
@@ -71,7 +71,7 @@ class TransformersBackend:
             where = (
                 "" if os.path.isdir(path) else " (not a local folder, so looked up on the Hugging Face Hub)"
             )
-            raise BackendError(f"could not load model {model!r}{where}: {_first_line(exc)}") from None
+            raise BackendError(f"could not load model {model!r}{where}: {one_line(exc)}") from None
         # Models such as Llama ship no pad token; any token works, the attention mask hides the padding.
         if self._tokenizer.pad_token is None:
             self._tokenizer.pad_token = self._tokenizer.eos_token
@@ -128,8 +128,3 @@ class TransformersBackend:
                 for i, text in zip(rows, tokenizer.batch_decode(new, skip_special_tokens=True)):
                     outputs[i] = text
         return outputs
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

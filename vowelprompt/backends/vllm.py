@@ -26,11 +26,10 @@ should print. vllm is imported only when a backend is built.
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from vowelprompt.backends import Conversation, Sampling, Structure
-from vowelprompt.errors import BackendError, ConfigError, MissingExtraError
+from vowelprompt.errors import BackendError, ConfigError, MissingExtraError, one_line
 from vowelprompt.models import resolve_model
 
 #: KV cache on CPU when ``kv_cache_gib`` is not given. vLLM's CPU default reserves a fraction of all RAM
@@ -116,9 +115,9 @@ class VLLMBackend:
         try:
             self._llm = LLM(model=resolve_model(model), **self.options)
         except TypeError as exc:  # an unknown keyword in llm_kwargs
-            raise ConfigError(f"bad vLLM option: {_first_line(exc)}") from None
+            raise ConfigError(f"bad vLLM option: {one_line(exc)}") from None
         except (OSError, ValueError, RuntimeError, VLLMError) as exc:
-            raise BackendError(f"could not start vLLM with model {model!r}: {_first_line(exc)}") from None
+            raise BackendError(f"could not start vLLM with model {model!r}: {one_line(exc)}") from None
 
     def constrains(self, structure: Structure | None) -> bool:
         """vLLM's structured outputs decode within the regex or JSON schema."""
@@ -153,13 +152,5 @@ class VLLMBackend:
         try:
             outputs = self._llm.chat(conversations, params, use_tqdm=False)
         except (ValueError, RuntimeError, VLLMError) as exc:  # VLLMValidationError: e.g. a prompt too long
-            raise BackendError(f"vLLM could not generate: {_first_line(exc)}") from None
+            raise BackendError(f"vLLM could not generate: {one_line(exc)}") from None
         return [output.outputs[0].text for output in outputs]
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    # vLLM validates its configuration with pydantic, whose first line only counts the errors.
-    if len(lines) > 1 and re.match(r"\d+ validation errors? for ", lines[0]):
-        lines = lines[1:]
-    return lines[0] if lines else type(exc).__name__
