@@ -79,8 +79,10 @@ def main(argv: list[str] | None = None) -> dict:
         cell["n"] += score.matched
     elapsed = time.perf_counter() - started
 
-    print("| voice | wpm | boundary error (ms) | exact-truth error (ms) | midpoints inside | vowels | "
-          "failed at default beam | failed after retries |")  # fmt: skip
+    print(
+        "| voice | wpm | boundary error (ms) | exact-truth error (ms) | midpoints inside | vowels | "
+        "failed at default beam | failed after retries |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     total = defaultdict(list)
     for (voice, rate), c in sorted(cells.items()):

@@ -56,8 +56,11 @@ def cli(*args: str, timeout: float = 300, env: dict | None = None) -> subprocess
     quiet = ["-q"] if args[0] in ("annotate", "fit-stats", "predict") else []
     proc = subprocess.run(
         [sys.executable, "-m", "vowelprompt.cli", *args, *quiet],
-        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
     PRINTED.extend((proc.stdout, proc.stderr))
     return proc
 
@@ -127,8 +130,13 @@ def bad_audio(folder: Path) -> None:
     for path in inputs:
         row = got.get(path.stem)
         one_line = row is not None and (row["status"] == "ok" or "\n" not in (row.get("error") or "\n"))
-        record("bad audio", path.name, clean_exit(proc) and unchanged and one_line, int(row is None),
-               row["status"] if row else "no row")  # fmt: skip
+        record(
+            "bad audio",
+            path.name,
+            clean_exit(proc) and unchanged and one_line,
+            int(row is None),
+            row["status"] if row else "no row",
+        )
     raw = cli("annotate", str(folder / "headerless.raw"), "--sample-rate", str(sr), "--json")
     status = json.loads(raw.stdout)["status"] if raw.stdout.strip() else "no row"
     record("bad audio", "headerless.raw --sample-rate", clean_exit(raw) and status == "ok", 0, status)
@@ -138,16 +146,21 @@ def bad_manifest(folder: Path) -> None:
     folder.mkdir()
     good = str(EXAMPLE)
     named = {
-        '"audio": 42': {"audio": 42}, '"audio": null': {"audio": None, "id": "null_audio"},
-        "no audio": {"id": "no_audio"}, '"text": 12345': {"audio": good, "id": "numeric_text", "text": 12345},
+        '"audio": 42': {"audio": 42},
+        '"audio": null': {"audio": None, "id": "null_audio"},
+        "no audio": {"id": "no_audio"},
+        '"text": 12345': {"audio": good, "id": "numeric_text", "text": 12345},
         '"turn": "three"': {"audio": good, "id": "word_turn", "turn": "three", "dialogue": "d"},
         '"label": ["x"]': {"audio": good, "id": "list_label", "label": ["x"]},
-        '"turn": true': {"audio": good, "id": "bool_turn", "turn": True}, "not JSON": "{not json",
-        "a JSON array": "[1, 2, 3]", 'id "same"': {"audio": good, "id": "same"},
-        'id "same" again': {"audio": good, "id": "same"}, 'id "same#1"': {"audio": good, "id": "same#1"},
+        '"turn": true': {"audio": good, "id": "bool_turn", "turn": True},
+        "not JSON": "{not json",
+        "a JSON array": "[1, 2, 3]",
+        'id "same"': {"audio": good, "id": "same"},
+        'id "same" again': {"audio": good, "id": "same"},
+        'id "same#1"': {"audio": good, "id": "same#1"},
         'numeric "id" and "speaker"': {"audio": good, "id": 1024, "speaker": 7},
         "missing audio file": {"audio": "missing.wav", "id": "missing_file"},
-    }  # fmt: skip
+    }
     lines = [v if isinstance(v, str) else json.dumps(v) for v in named.values()]
     manifest = folder / "m.jsonl"
     manifest.write_text("\n".join(lines) + "\n")
@@ -161,8 +174,13 @@ def bad_manifest(folder: Path) -> None:
     for name, row in zip(named, got):
         detail = f"{row.get('id')}: {row.get('status', '?')}"
         record("bad manifest rows", name, clean_exit(proc) and ok_unchanged and "status" in row, 0, detail)
-    record("bad manifest rows", "every line one row, ids unique", len(ids) == len(set(ids)) == len(lines), lost,
-           f"{len(got)} rows for {len(lines)} lines")  # fmt: skip
+    record(
+        "bad manifest rows",
+        "every line one row, ids unique",
+        len(ids) == len(set(ids)) == len(lines),
+        lost,
+        f"{len(got)} rows for {len(lines)} lines",
+    )
     preds = folder / "p.jsonl"
     proc = cli("predict", str(out), "--backend", "fake", "-o", str(preds))
     n = len({r.get("id") for r in rows_of(preds)})
@@ -180,8 +198,12 @@ def bad_manifest(folder: Path) -> None:
     preds2 = folder / "p2.jsonl"
     proc = cli("predict", str(corrupt), "--backend", "fake", "-o", str(preds2))
     n = len({r.get("id") for r in rows_of(preds2)})
-    record("bad manifest rows", "corrupt annotation rows", clean_exit(proc) and n == len(annotated) + 1,
-           len(annotated) + 1 - n)  # fmt: skip
+    record(
+        "bad manifest rows",
+        "corrupt annotation rows",
+        clean_exit(proc) and n == len(annotated) + 1,
+        len(annotated) + 1 - n,
+    )
 
 
 # --- usage errors that must be one line and destroy nothing ------------------------------------------------
@@ -210,29 +232,50 @@ def usage_errors(folder: Path, annotated: Path) -> None:
     text = ("--text", TRANSCRIPT)
     cases = {  # name: (arguments, what the one-line error must say)
         "annotate -o = its audio": (("annotate", str(audio), *text, "-o", str(audio)), "one of the inputs"),
-        "predict -o = its annotations": (("predict", str(ann), "--backend", "fake", "-o", str(ann)),
-                                         "one of the inputs"),
+        "predict -o = its annotations": (
+            ("predict", str(ann), "--backend", "fake", "-o", str(ann)),
+            "one of the inputs",
+        ),
         "evaluate -o = its predictions": (("evaluate", str(preds), "-o", str(preds)), "one of the inputs"),
         "fit-stats -o = its audio": (("fit-stats", str(audio), *text, "-o", str(audio)), "one of the inputs"),
         "-o over rows, no --resume": (("annotate", str(audio), *text, "-o", str(existing)), "--overwrite"),
         "predict -o over rows": (("predict", str(ann), "--backend", "fake", "-o", str(existing)), "--resume"),
         "-o is a folder": (("annotate", str(audio), *text, "-o", str(a_dir)), "is a folder"),
         "-o under a file": (("annotate", str(audio), *text, "-o", str(audio / "x.jsonl")), "is not a folder"),
-        "--labels ','": (("predict", str(ann), "--backend", "fake", "--labels", ",", "-o", str(folder / "x1")),
-                         "names no labels"),
-        "misspelt --backend-option": (("predict", str(ann), "--backend", "openai", "--backend-option",
-                                       "concurency=2", "-o", str(folder / "x2.jsonl")), "did you mean"),
+        "--labels ','": (
+            ("predict", str(ann), "--backend", "fake", "--labels", ",", "-o", str(folder / "x1")),
+            "names no labels",
+        ),
+        "misspelt --backend-option": (
+            (
+                "predict",
+                str(ann),
+                "--backend",
+                "openai",
+                "--backend-option",
+                "concurency=2",
+                "-o",
+                str(folder / "x2.jsonl"),
+            ),
+            "did you mean",
+        ),
         "evaluate, no gold": (("evaluate", str(nogold)), "no gold label"),
         "evaluate, gold matches none": (("evaluate", str(preds), "--gold", str(gold)), "match"),
-        "build-dataset, no labels": (("build-dataset", str(unlabelled), "--kind", "sft", "-o", str(folder / "ds")),
-                                     "nothing to train on"),
-        "--resume with --overwrite": (("annotate", str(audio), *text, "-o", str(existing), "--resume",
-                                       "--overwrite"), "choose one"),
+        "build-dataset, no labels": (
+            ("build-dataset", str(unlabelled), "--kind", "sft", "-o", str(folder / "ds")),
+            "nothing to train on",
+        ),
+        "--resume with --overwrite": (
+            ("annotate", str(audio), *text, "-o", str(existing), "--resume", "--overwrite"),
+            "choose one",
+        ),
         "corrupt --stats": (("annotate", str(audio), *text, "--stats", str(bad_stats)), "stats.json"),
-        "unknown --template": (("predict", str(ann), "--backend", "fake", "--template", "nope", "-o",
-                                str(folder / "x3.jsonl")), "unknown template"),
+        "unknown --template": (
+            ("predict", str(ann), "--backend", "fake", "--template", "nope", "-o", str(folder / "x3.jsonl")),
+            "unknown template",
+        ),
         "bad --raw-format": (("annotate", str(audio), *text, "--raw-format", "PCM_17"), "unknown raw_format"),
-    }  # fmt: skip
+    }
     protected = [audio, ann, preds, existing, unlabelled, nogold, gold, bad_stats]
     for name, (args, says) in cases.items():
         before = digest(protected)
@@ -280,8 +323,18 @@ def kills(folder: Path, n: int) -> None:
         work.mkdir()
         ids = corpus(work / "audio", n)
         out = work / "out.jsonl"
-        cmd = [sys.executable, "-m", "vowelprompt.cli", "annotate", str(work / "audio"), "-o", str(out),
-               "--jobs", "2", "-q"]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "vowelprompt.cli",
+            "annotate",
+            str(work / "audio"),
+            "-o",
+            str(out),
+            "--jobs",
+            "2",
+            "-q",
+        ]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and len(rows_of(out)) < 1:
@@ -308,8 +361,13 @@ def kills(folder: Path, n: int) -> None:
         got = [r["id"] for r in final]
         lost = len(set(ids) - {r["id"] for r in final if r["status"] == "ok"})
         clean = "Traceback" not in err and clean_exit(resumed) and orphans_gone and len(got) == len(set(got))
-        record("kill, then --resume", f"annotate --jobs 2, kill {what}", clean, lost,
-               f"{len(first)} rows before resume, {len(final)} after; workers gone: {orphans_gone}")  # fmt: skip
+        record(
+            "kill, then --resume",
+            f"annotate --jobs 2, kill {what}",
+            clean,
+            lost,
+            f"{len(first)} rows before resume, {len(final)} after; workers gone: {orphans_gone}",
+        )
 
 
 # --- a misbehaving OpenAI-compatible server on loopback ----------------------------------------------------
@@ -389,11 +447,26 @@ def server_faults(folder: Path, annotated: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     n = len(rows_of(annotated))
-    base = ["--backend", "openai", "--model", "m", "--base-url",
-            f"http://user:{SECRETS[1]}@127.0.0.1:{port}/v1", "--backend-option", f"api_key={SECRETS[0]}",
-            "--backend-option", "timeout_s=2", "--backend-option", "max_retries=1",
-            "--backend-option", "backoff_s=0.1", "--backend-option", "max_response_bytes=1048576",
-            "--batch-size", "2"]  # fmt: skip
+    base = [
+        "--backend",
+        "openai",
+        "--model",
+        "m",
+        "--base-url",
+        f"http://user:{SECRETS[1]}@127.0.0.1:{port}/v1",
+        "--backend-option",
+        f"api_key={SECRETS[0]}",
+        "--backend-option",
+        "timeout_s=2",
+        "--backend-option",
+        "max_retries=1",
+        "--backend-option",
+        "backoff_s=0.1",
+        "--backend-option",
+        "max_response_bytes=1048576",
+        "--batch-size",
+        "2",
+    ]
     try:
         for mode in ("drip", "huge", "echo_headers_500", "echo_headers_401", "not_json", "reset"):
             out = folder / f"{mode}.jsonl"
@@ -407,8 +480,13 @@ def server_faults(folder: Path, annotated: Path) -> None:
             final = rows_of(out)
             lost = n - len({r["id"] for r in final if r.get("status") == "ok"})
             clean = clean_exit(proc) and statuses == {"backend_error"} and clean_exit(resumed)
-            record("misbehaving server", f"{mode}, then --resume against a good one", clean and seconds < 60, lost,
-                   f"{seconds:.1f} s until every row was backend_error")  # fmt: skip
+            record(
+                "misbehaving server",
+                f"{mode}, then --resume against a good one",
+                clean and seconds < 60,
+                lost,
+                f"{seconds:.1f} s until every row was backend_error",
+            )
         # The key from the environment, echoed back by the server.
         Misbehaving.mode = "echo_headers_500"
         out = folder / "env_key.jsonl"
@@ -417,8 +495,13 @@ def server_faults(folder: Path, annotated: Path) -> None:
         plain += [x for a in limits for x in ("--backend-option", a)]
         proc = cli("predict", str(annotated), *plain, "-o", str(out), env={"OPENAI_API_KEY": SECRETS[2]})
         statuses = {r.get("status") for r in rows_of(out)}
-        record("misbehaving server", "key from $OPENAI_API_KEY echoed in a 500", clean_exit(proc)
-               and statuses == {"backend_error"}, 0, f"rows: {', '.join(sorted(statuses))}")  # fmt: skip
+        record(
+            "misbehaving server",
+            "key from $OPENAI_API_KEY echoed in a 500",
+            clean_exit(proc) and statuses == {"backend_error"},
+            0,
+            f"rows: {', '.join(sorted(statuses))}",
+        )
         predict_killed(folder, annotated, base, n)
         injection(folder, port)
     finally:
@@ -429,8 +512,19 @@ def predict_killed(folder: Path, annotated: Path, base: list[str], n: int) -> No
     """predict killed mid-run (kill -9) with a torn last line, then --resume: every row once."""
     Misbehaving.mode = "slow"
     out = folder / "killed.jsonl"
-    cmd = [sys.executable, "-m", "vowelprompt.cli", "predict", str(annotated), *base, "--batch-size", "1",
-           "-o", str(out), "-q"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "vowelprompt.cli",
+        "predict",
+        str(annotated),
+        *base,
+        "--batch-size",
+        "1",
+        "-o",
+        str(out),
+        "-q",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(rows_of(out)) < 2:
@@ -445,8 +539,13 @@ def predict_killed(folder: Path, annotated: Path, base: list[str], n: int) -> No
     final = rows_of(out)
     ids = [r["id"] for r in final]
     lost = n - len({r["id"] for r in final if r.get("status") == "ok"})
-    record("kill, then --resume", "predict, kill -9 + torn last line", clean_exit(resumed) and len(ids) == len(set(ids)),
-           lost, f"{before} rows before resume, {len(final)} after")  # fmt: skip
+    record(
+        "kill, then --resume",
+        "predict, kill -9 + torn last line",
+        clean_exit(resumed) and len(ids) == len(set(ids)),
+        lost,
+        f"{before} rows before resume, {len(final)} after",
+    )
 
 
 def injection(folder: Path, port: int) -> None:
@@ -461,12 +560,27 @@ def injection(folder: Path, port: int) -> None:
     cli("annotate", str(EXAMPLE), "--alignment", str(evil_grid), "-o", str(ann))
     Misbehaving.mode, Misbehaving.bodies = "ok", []
     out = folder / "evil_preds.jsonl"
-    proc = cli("predict", str(ann), "--backend", "openai", "--model", "m", "--base-url",
-               f"http://127.0.0.1:{port}/v1", "-o", str(out))  # fmt: skip
+    proc = cli(
+        "predict",
+        str(ann),
+        "--backend",
+        "openai",
+        "--model",
+        "m",
+        "--base-url",
+        f"http://127.0.0.1:{port}/v1",
+        "-o",
+        str(out),
+    )
     prompt = " ".join(m["content"] for b in Misbehaving.bodies for m in b["messages"])
     planted = evil.replace("<", "‹").replace(">", "›") in prompt
-    record("injection", "TextGrid word with <answer>…</answer>", clean_exit(proc) and planted
-           and "<answer>angry" not in prompt, 0, "neutralised in the prompt" if planted else "word not found")  # fmt: skip
+    record(
+        "injection",
+        "TextGrid word with <answer>…</answer>",
+        clean_exit(proc) and planted and "<answer>angry" not in prompt,
+        0,
+        "neutralised in the prompt" if planted else "word not found",
+    )
 
 
 # --- the parser ----------------------------------------------------------------------------------------------
@@ -500,10 +614,12 @@ def main(argv: list[str]) -> dict:
     start = time.monotonic()
     try:
         manifest = root / "labelled.jsonl"
-        manifest.write_text("".join(
-            json.dumps({"audio": str(EXAMPLE), "id": f"u{i}", "text": TRANSCRIPT, "label": label}) + "\n"
-            for i, label in enumerate(["happy", "sad", "angry", "neutral", "sad"])
-        ))  # fmt: skip
+        manifest.write_text(
+            "".join(
+                json.dumps({"audio": str(EXAMPLE), "id": f"u{i}", "text": TRANSCRIPT, "label": label}) + "\n"
+                for i, label in enumerate(["happy", "sad", "angry", "neutral", "sad"])
+            )
+        )
         annotated = root / "annotated.jsonl"
         proc = cli("annotate", str(manifest), "-o", str(annotated))
         if proc.returncode or len(rows_of(annotated)) != 5:
@@ -540,5 +656,10 @@ def main(argv: list[str]) -> dict:
 
 if __name__ == "__main__":
     totals = main(sys.argv[1:])
-    sys.exit(0 if totals["handled cleanly"] == totals["cases tried"] and not totals["rows lost"]
-             and not totals["secrets found"] else 1)  # fmt: skip
+    sys.exit(
+        0
+        if totals["handled cleanly"] == totals["cases tried"]
+        and not totals["rows lost"]
+        and not totals["secrets found"]
+        else 1
+    )

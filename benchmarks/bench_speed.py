@@ -123,8 +123,10 @@ def main(argv: list[str] | None = None) -> dict:
     paper = [describe(r, "paper") for r in rows]
     compact = [describe(r, "compact") for r in rows]
     speechcue = [describe(r, "speechcue") for r in rows]
-    ntok = {name: float(np.mean([len(tok.encode(t).ids) for t in texts]))
-            for name, texts in (("paper", paper), ("compact", compact), ("speechcue", speechcue))}  # fmt: skip
+    ntok = {
+        name: float(np.mean([len(tok.encode(t).ids) for t in texts]))
+        for name, texts in (("paper", paper), ("compact", compact), ("speechcue", speechcue))
+    }
 
     fig = {
         "files": len(items),

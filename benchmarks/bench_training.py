@@ -37,8 +37,8 @@ from pathlib import Path
 
 import yaml
 
+from vowelprompt.bins import LEVELS
 from vowelprompt.labels import get_label_set
-from vowelprompt.normalize import LEVELS
 from vowelprompt.parse import parse
 from vowelprompt.verbalize import SLOPE_STEPS
 

@@ -72,8 +72,9 @@ class ZeroVarianceWarning(TrainerCallback):
             logger.warning(
                 "step %d: %.0f%% of groups have zero reward variance (no learning signal); consider a larger "
                 "num_generations, a higher temperature, or data the SFT model gets right only sometimes",
-                state.global_step, 100 * frac,
-            )  # fmt: skip
+                state.global_step,
+                100 * frac,
+            )
 
 
 def plain_checkpoint(path: str, output_dir: str, dtype: str | None) -> str:

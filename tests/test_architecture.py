@@ -36,6 +36,7 @@ STAGES: dict[str, int] = {
     "vowelprompt.corpora": 2,
     # 3 measurement
     "vowelprompt.features": 3,
+    "vowelprompt.bins": 3,
     "vowelprompt.normalize": 3,
     # 4 description
     "vowelprompt.verbalize": 4,

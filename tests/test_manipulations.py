@@ -9,8 +9,8 @@ import pytest
 from conftest import write_wav
 
 import vowelprompt
+from vowelprompt.bins import LEVELS
 from vowelprompt.corpora.psola import psola
-from vowelprompt.normalize import LEVELS
 
 TEXT = "Please put the blue folder on the table next to the window."
 

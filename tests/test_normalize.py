@@ -8,17 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vowelprompt.bins import LEVELS, NORMAL_EDGES, level, slope_level
 from vowelprompt.errors import ConfigError, StatsError
-from vowelprompt.normalize import (
-    LEVELS,
-    NORMAL_EDGES,
-    NormalizeConfig,
-    Stats,
-    fit_stats,
-    level,
-    normalize,
-    slope_level,
-)
+from vowelprompt.normalize import NormalizeConfig, Stats, fit_stats, normalize
 from vowelprompt.records import Annotation, UtteranceProsody, Vowel, VowelFeatures, VowelSpan
 
 

@@ -83,7 +83,7 @@ def test_compact_is_at_most_half_the_tokens_of_paper():
 def test_vowel_sentences_read_back_into_the_same_bins_and_cues():
     from itertools import product
 
-    from vowelprompt.normalize import LEVELS
+    from vowelprompt.bins import LEVELS
     from vowelprompt.verbalize import SLOPE_STEPS, cues, read_cues, read_vowels
 
     checked = 0

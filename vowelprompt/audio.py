@@ -35,8 +35,17 @@ RAW_ENDIANS = ("LITTLE", "BIG", "CPU", "FILE")
 _MAGIC = (b"RIFF", b"RIFX", b"RF64", b"FORM", b"fLaC", b"OggS", b"NIST", b".snd", b"caff")
 
 #: Bytes per sample of the fixed-width headerless subtypes (to warn about a size that is not whole frames).
-_SAMPLE_BYTES = {"PCM_S8": 1, "PCM_U8": 1, "ULAW": 1, "ALAW": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4,
-                 "FLOAT": 4, "DOUBLE": 8}  # fmt: skip
+_SAMPLE_BYTES = {
+    "PCM_S8": 1,
+    "PCM_U8": 1,
+    "ULAW": 1,
+    "ALAW": 1,
+    "PCM_16": 2,
+    "PCM_24": 3,
+    "PCM_32": 4,
+    "FLOAT": 4,
+    "DOUBLE": 8,
+}
 
 #: The rate every stage works at: pocketsphinx's en-us model and MFA's pretrained models are 16 kHz models,
 #: and 16 kHz keeps everything up to 8 kHz, far above F0 (≤ 600 Hz) and the energy that matters for RMS.
@@ -170,9 +179,12 @@ def _load_raw(path: Path, config: AudioConfig) -> Audio:
             f"and --raw-format if it is not signed 16-bit (e.g. --raw-format PCM_S8, ULAW, FLOAT)"
         )
     options = dict(
-        format="RAW", samplerate=config.raw_sample_rate, subtype=config.raw_format,
-        channels=config.raw_channels, endian=config.raw_endian,
-    )  # fmt: skip
+        format="RAW",
+        samplerate=config.raw_sample_rate,
+        subtype=config.raw_format,
+        channels=config.raw_channels,
+        endian=config.raw_endian,
+    )
     what = f"{config.raw_format}, {config.raw_channels} channel(s) at {config.raw_sample_rate} Hz"
     try:
         with sf.SoundFile(str(path), **options) as fh:
@@ -187,11 +199,12 @@ def _load_raw(path: Path, config: AudioConfig) -> Audio:
     width = _SAMPLE_BYTES.get(config.raw_format)
     frame_bytes = width * config.raw_channels if width else 0
     if frame_bytes and path.stat().st_size % frame_bytes:
-        audio = replace(audio, warnings=(
-            *audio.warnings,
-            f"file size is not a whole number of {frame_bytes}-byte frames ({what}): the last "
-            f"{path.stat().st_size % frame_bytes} byte(s) were dropped; check --raw-format and the channels",
-        ))  # fmt: skip
+        dropped = path.stat().st_size % frame_bytes
+        warning = (
+            f"file size is not a whole number of {frame_bytes}-byte frames ({what}): the last {dropped} "
+            "byte(s) were dropped; check --raw-format and the channels"
+        )
+        audio = replace(audio, warnings=(*audio.warnings, warning))
     return audio
 
 

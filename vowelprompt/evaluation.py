@@ -21,9 +21,11 @@ class Evaluation:
 
 
 def evaluate(
-    predictions: list[Prediction], gold: dict[str, str] | None = None, labels: str | None = None,
+    predictions: list[Prediction],
+    gold: dict[str, str] | None = None,
+    labels: str | None = None,
     map_from: str | None = None,
-) -> Evaluation:  # fmt: skip
+) -> Evaluation:
     """Score predictions. ``gold`` (id → label), when given, is the only source of gold labels (a prediction
     whose id it lacks is not scored, and counted in ``missing_gold``; a ``gold`` that matches no id at all
     is refused); otherwise the gold stored in the rows is used. ``labels`` names the scored set (default:

@@ -96,8 +96,11 @@ def manifest_item(row: dict[str, Any], base: Path, where: str) -> Utterance:
         turn = None
     audio, alignment = row.get("audio"), row.get("alignment")
     if not isinstance(audio, str) or not audio.strip():
-        problems.append("missing the required field 'audio'" if audio is None
-                        else f"'audio' must be a file path, got {_kind(audio)}")  # fmt: skip
+        problems.append(
+            "missing the required field 'audio'"
+            if audio is None
+            else f"'audio' must be a file path, got {_kind(audio)}"
+        )
         audio = ""
     if alignment is not None and (not isinstance(alignment, str) or not alignment.strip()):
         problems.append(f"'alignment' must be a file path, got {_kind(alignment)}")
@@ -109,10 +112,16 @@ def manifest_item(row: dict[str, Any], base: Path, where: str) -> Utterance:
         alignment = str(base / alignment)
     item_id = fields["id"] or (audio_path.stem if audio_path else where)
     return Utterance(
-        id=item_id, audio=str(audio_path) if audio_path else "", text=text,
-        speaker=fields["speaker"], label=label, alignment=alignment, dialogue=fields["dialogue"], turn=turn,
+        id=item_id,
+        audio=str(audio_path) if audio_path else "",
+        text=text,
+        speaker=fields["speaker"],
+        label=label,
+        alignment=alignment,
+        dialogue=fields["dialogue"],
+        turn=turn,
         error=f"{where}: {'; '.join(problems)}" if problems else None,
-    )  # fmt: skip
+    )
 
 
 def _kind(value: Any) -> str:
@@ -402,6 +411,8 @@ def _refusal(path: Path, ids: set[str], flag: str) -> str:
     ours = sum(i in ids for i in existing)
     what = f"{flag} {path} already holds {len(existing)} rows"
     if ours:
-        return (f"{what}, {ours} of them for these inputs: pass --resume to continue it "
-                "(or --overwrite to replace it)")  # fmt: skip
+        return (
+            f"{what}, {ours} of them for these inputs: pass --resume to continue it "
+            "(or --overwrite to replace it)"
+        )
     return f"{what} of other inputs: pass --overwrite to replace it (or choose another {flag})"

@@ -106,20 +106,31 @@ def _concepts(spec: str) -> dict[str, tuple[str, ...]]:
 
 
 _PRESETS: dict[str, tuple[str, str]] = {
-    "iemocap4": ("neutral happy=happiness+excitement angry=anger sad=sadness",
-                 "IEMOCAP 4-class, happy and excited merged (5,531 utterances)"),
-    "iemocap5": ("neutral happy=happiness excited=excitement angry=anger sad=sadness",
-                 "IEMOCAP 5-class (VowelPrompt Table 2)"),
-    "iemocap6": ("neutral happy=happiness excited=excitement angry=anger sad=sadness frustrated=frustration",
-                 "IEMOCAP 6-class (SpeechCueLLM)"),
+    "iemocap4": (
+        "neutral happy=happiness+excitement angry=anger sad=sadness",
+        "IEMOCAP 4-class, happy and excited merged (5,531 utterances)",
+    ),
+    "iemocap5": (
+        "neutral happy=happiness excited=excitement angry=anger sad=sadness",
+        "IEMOCAP 5-class (VowelPrompt Table 2)",
+    ),
+    "iemocap6": (
+        "neutral happy=happiness excited=excitement angry=anger sad=sadness frustrated=frustration",
+        "IEMOCAP 6-class (SpeechCueLLM)",
+    ),
     "meld7": ("neutral joy=happiness+excitement surprise anger sadness disgust fear", "MELD 7-class"),
     "cafe7": ("neutral happiness anger sadness fear disgust surprise", "CaFE (Canadian French), 7 classes"),
     "emodb7": ("neutral happiness anger sadness fear disgust boredom", "Berlin EmoDB, 7 classes"),
-    "asvp12": ("neutral happiness sadness anger fear disgust surprise boredom excitement pleasure pain "
-               "disappointment", "ASVP-ESD, 12 classes"),
-    "msp8": ("neutral happy=happiness sad=sadness angry=anger surprise fear disgust contempt",
-             "MSP-Podcast, 8 primary emotions"),
-}  # fmt: skip
+    "asvp12": (
+        "neutral happiness sadness anger fear disgust surprise boredom excitement pleasure pain "
+        "disappointment",
+        "ASVP-ESD, 12 classes",
+    ),
+    "msp8": (
+        "neutral happy=happiness sad=sadness angry=anger surprise fear disgust contempt",
+        "MSP-Podcast, 8 primary emotions",
+    ),
+}
 
 LABEL_SETS: dict[str, LabelSet] = {
     name: LabelSet(name, tuple(_concepts(spec)), _concepts(spec), description)

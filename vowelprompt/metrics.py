@@ -112,8 +112,15 @@ def plot_confusion(scores: Scores, path: str | Path, title: str = "") -> Path:
     ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     for i in range(len(scores.labels)):
         for j in range(len(columns)):
-            ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center",
-                    color="white" if shares[i, j] > 0.6 else "black", fontsize=9)  # fmt: skip
+            ax.text(
+                j,
+                i,
+                f"{int(counts[i, j])}",
+                ha="center",
+                va="center",
+                color="white" if shares[i, j] > 0.6 else "black",
+                fontsize=9,
+            )
     ax.set_xticks(range(len(columns)), columns, rotation=35, ha="right")
     ax.set_yticks(range(len(scores.labels)), scores.labels)
     ax.set_xlabel("predicted")

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from vowelprompt.bins import NORMAL_EDGES, level, slope_level
 from vowelprompt.errors import ConfigError, StatsError
 from vowelprompt.io import write_text_atomic
 from vowelprompt.records import (
@@ -34,19 +35,6 @@ from vowelprompt.records import (
     VowelFeatures,
 )
 
-LEVELS = ("very low", "low", "medium", "high", "very high")
-#: The classes :func:`slope_level` gives, from steeply falling to steeply rising.
-SLOPE_LEVELS = (
-    "steeply falling",
-    "moderately falling",
-    "slightly falling",
-    "flat",
-    "slightly rising",
-    "moderately rising",
-    "steeply rising",
-)
-#: Standard-normal 10/25/75/90th percentiles: the bin edges when z-scores are not fitted.
-NORMAL_EDGES = (-1.2816, -0.6745, 0.6745, 1.2816)
 STATS_VERSION = 1
 
 #: Utterance-level reference (mean, SD) used only when no statistics are fitted: typical values of our
@@ -327,28 +315,6 @@ def fit_stats(annotations: Iterable[Annotation], config: NormalizeConfig = Norma
 
 def _config_dict(config: NormalizeConfig) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in config.__dict__.items()}
-
-
-def level(z: float, edges: list[float] | tuple[float, ...]) -> str:
-    """The ordinal bin of ``z`` given 4 increasing edges.
-
-    >>> level(0.0, NORMAL_EDGES), level(1.5, NORMAL_EDGES), level(-0.7, NORMAL_EDGES)
-    ('medium', 'very high', 'low')
-    """
-    return LEVELS[int(np.searchsorted(np.asarray(edges), z, side="right"))]
-
-
-def slope_level(slope: float, flat: float, rising: list[float], falling: list[float]) -> str:
-    """Verbal slope class: ``flat`` or slightly/moderately/steeply rising/falling.
-
-    >>> slope_level(1.0, 3.0, [8, 20], [8, 20]), slope_level(-25.0, 3.0, [8, 20], [8, 20])
-    ('flat', 'steeply falling')
-    """
-    if abs(slope) < flat:
-        return "flat"
-    lo, hi = rising if slope > 0 else falling
-    degree = "slightly" if abs(slope) < lo else "moderately" if abs(slope) < hi else "steeply"
-    return f"{degree} {'rising' if slope > 0 else 'falling'}"
 
 
 def normalize(

@@ -183,9 +183,17 @@ def renormalize(
 def failed(utt: Utterance, kind: str, message: str) -> Annotation:
     """The row recorded for an item that could not be annotated."""
     return Annotation(
-        id=utt.id, audio=utt.audio, status=kind, text=utt.text, speaker=utt.speaker, label=utt.label,
-        dialogue=utt.dialogue, turn=utt.turn, error=message, versions=versions(),
-    )  # fmt: skip
+        id=utt.id,
+        audio=utt.audio,
+        status=kind,
+        text=utt.text,
+        speaker=utt.speaker,
+        label=utt.label,
+        dialogue=utt.dialogue,
+        turn=utt.turn,
+        error=message,
+        versions=versions(),
+    )
 
 
 def iter_annotate(
@@ -274,12 +282,17 @@ def annotate(
     raw = [audio] if single else list(audio)
     stems = [Path(x).stem for x in raw if not isinstance(x, Utterance)]
     items = [
-        x if isinstance(x, Utterance) else Utterance(
+        x
+        if isinstance(x, Utterance)
+        else Utterance(
             id=Path(x).stem if stems.count(Path(x).stem) == 1 else str(x),  # ids must be unique
-            audio=str(x), text=text if single else None, speaker=speaker, alignment=alignment,
+            audio=str(x),
+            text=text if single else None,
+            speaker=speaker,
+            alignment=alignment,
         )
         for x in raw
-    ]  # fmt: skip
+    ]
     if isinstance(stats, (str, os.PathLike)):
         stats = Stats.load(stats)
     rows = {}

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vowelprompt.audio import load_audio
+from vowelprompt.bins import LEVELS, SLOPE_LEVELS
 from vowelprompt.errors import MissingExtraError
 from vowelprompt.features import compute_tracks
-from vowelprompt.normalize import LEVELS, SLOPE_LEVELS
 from vowelprompt.records import DESCRIPTORS, Annotation
 
 if TYPE_CHECKING:

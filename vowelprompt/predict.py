@@ -48,9 +48,13 @@ def constrains(backend: Backend, structure: Structure | None) -> bool:
 
 
 def iter_predict(
-    rows: list[Annotation], backend: Backend, sampling: Sampling, config: PredictConfig = PredictConfig(),
-    skip: set[str] = frozenset(), redact: Callable[[str], str] = str,
-) -> Iterator[Prediction]:  # fmt: skip
+    rows: list[Annotation],
+    backend: Backend,
+    sampling: Sampling,
+    config: PredictConfig = PredictConfig(),
+    skip: set[str] = frozenset(),
+    redact: Callable[[str], str] = str,
+) -> Iterator[Prediction]:
     """Predict every row not in ``skip``, in batches; yields one :class:`Prediction` per row. ``redact``
     is applied to every error message before it is recorded (credentials never reach a row)."""
     labels = config.labels
@@ -73,15 +77,21 @@ def iter_predict(
                 # An annotation that failed for a reason outside the item (a dead worker) is redone on
                 # --resume, so its prediction keeps that status; the item's own faults are input_error.
                 status = row.status if row.status in RETRY_STATUSES else "input_error"
-                yield Prediction(id=row.id, status=status, gold=_gold(row, labels),
-                                 error=redact(f"{row.status}: {row.error}"), **common)  # fmt: skip
+                yield Prediction(
+                    id=row.id,
+                    status=status,
+                    gold=_gold(row, labels),
+                    error=redact(f"{row.status}: {row.error}"),
+                    **common,
+                )
                 continue
             try:
                 chats.append(conversation(row, config, groups))
             except (TypeError, ValueError, KeyError, AttributeError) as exc:  # a corrupt annotation row
                 problem = f"cannot build the prompt from this row ({type(exc).__name__}: {exc})"
-                yield Prediction(id=row.id, status="input_error", gold=_gold(row, labels), error=problem,
-                                 **common)  # fmt: skip
+                yield Prediction(
+                    id=row.id, status="input_error", gold=_gold(row, labels), error=problem, **common
+                )
                 continue
             ready.append(row)
         if not ready:
@@ -102,10 +112,17 @@ def iter_predict(
         for row, chat, text in zip(ready, chats, texts):
             parsed = parse(text, labels, config.output_format)
             yield Prediction(
-                id=row.id, status=parsed.status, label=parsed.label, gold=_gold(row, labels),
-                reasoning=parsed.reasoning, evidence=parsed.evidence, raw=text,
-                note=parsed.note or None, prompt=chat if config.record_prompt else None, **common,
-            )  # fmt: skip
+                id=row.id,
+                status=parsed.status,
+                label=parsed.label,
+                gold=_gold(row, labels),
+                reasoning=parsed.reasoning,
+                evidence=parsed.evidence,
+                raw=text,
+                note=parsed.note or None,
+                prompt=chat if config.record_prompt else None,
+                **common,
+            )
 
 
 def _gold(row: Annotation, labels: LabelSet) -> str | None:
@@ -120,9 +137,12 @@ RECORDED_PACKAGES = ("vowelprompt", "numpy", "torch", "transformers", "vllm", "v
 
 
 def run_manifest(
-    config: PredictConfig, backend: Backend, sampling: Sampling, argv: list[str],
+    config: PredictConfig,
+    backend: Backend,
+    sampling: Sampling,
+    argv: list[str],
     options: dict[str, Any] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """What a run needs to be reproduced: versions, configuration, template, model, sampling, command.
 
     Credentials never enter it: the command line and the backend ``options`` go through

@@ -30,10 +30,23 @@ MASK = "***"
 # Name segments (split at ``_``, ``-``, ``.``, spaces and camelCase humps) that mark a secret …
 _SECRET_WORDS = frozenset(
     {
-        "key", "apikey", "token", "secret", "password", "passwd", "pwd", "passphrase", "authorization",
-        "auth", "bearer", "credential", "credentials", "sig", "signature",
+        "key",
+        "apikey",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "authorization",
+        "auth",
+        "bearer",
+        "credential",
+        "credentials",
+        "sig",
+        "signature",
     }
-)  # fmt: skip
+)
 # … and what marks one anywhere in the name with its separators taken out (``openaiapikey``).
 _SECRET_PARTS = ("apikey", "password", "passwd", "secret", "credential", "accesstoken", "authtoken")
 

@@ -171,9 +171,12 @@ class TraceReport:
 
 
 def teacher_traces(
-    rows: list[Annotation], backend: Backend, config: PromptConfig, sampling: Sampling = TEACHER_SAMPLING,
+    rows: list[Annotation],
+    backend: Backend,
+    config: PromptConfig,
+    sampling: Sampling = TEACHER_SAMPLING,
     groups=None,
-) -> tuple[dict[str, str], TraceReport]:  # fmt: skip
+) -> tuple[dict[str, str], TraceReport]:
     """id → teacher completion for rows whose trace agrees with the gold label; and what was dropped."""
     labels = config.labels
     groups = groups or dialogues(rows)
@@ -182,8 +185,10 @@ def teacher_traces(
     for row in rows:
         gold = labels.normalize(row.label or "")
         messages = conversation(row, config, groups)
-        messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n\n" +
-                        TEACHER_INSTRUCTION.format(label=gold)}  # fmt: skip
+        messages[-1] = {
+            **messages[-1],
+            "content": messages[-1]["content"] + "\n\n" + TEACHER_INSTRUCTION.format(label=gold),
+        }
         chats.append(messages)
     try:
         texts = backend.generate(chats, sampling)
@@ -204,9 +209,11 @@ def teacher_traces(
 
 
 def build_rows(
-    rows: list[Annotation], kind: str, config: DatasetConfig = DatasetConfig(),
+    rows: list[Annotation],
+    kind: str,
+    config: DatasetConfig = DatasetConfig(),
     traces: dict[str, str] | None = None,
-) -> list[dict]:  # fmt: skip
+) -> list[dict]:
     """Dataset rows of ``kind`` ``sft`` or ``grpo`` for the selected rows (see the module docstring).
 
     For SFT, ``traces`` (id → completion, e.g. from :func:`teacher_traces`) are used where given; other rows

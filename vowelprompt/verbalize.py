@@ -20,11 +20,11 @@ import re
 from collections.abc import Callable
 from itertools import groupby
 
+from vowelprompt.bins import LEVELS, SLOPE_LEVELS
 from vowelprompt.errors import ConfigError
-from vowelprompt.normalize import LEVELS
 from vowelprompt.records import Annotation, Vowel
 
-#: Pitch, intensity and their variation are worded by their level (:data:`~vowelprompt.normalize.LEVELS`);
+#: Pitch, intensity and their variation are worded by their level (:data:`~vowelprompt.bins.LEVELS`);
 #: durations, speaking rates and utterance-level variation by these words.
 DURATION_WORDS = dict(zip(LEVELS, ("very short", "short", "medium", "long", "very long")))
 RATE_WORDS = dict(zip(LEVELS, ("very low", "low", "moderate", "high", "very high")))
@@ -39,17 +39,9 @@ NOUNS = {
     "energy_var": "intensity variation",
 }
 
-#: Pitch-slope classes (as :func:`vowelprompt.normalize.slope_level` names them), falling to rising, with
-#: their signed step (the compact style's code).
-SLOPE_STEPS = {
-    "steeply falling": -3,
-    "moderately falling": -2,
-    "slightly falling": -1,
-    "flat": 0,
-    "slightly rising": 1,
-    "moderately rising": 2,
-    "steeply rising": 3,
-}
+#: Pitch-slope classes (:data:`~vowelprompt.bins.SLOPE_LEVELS`), falling to rising, with their signed step
+#: (the compact style's code).
+SLOPE_STEPS = {name: step - 3 for step, name in enumerate(SLOPE_LEVELS)}
 
 
 def _join(parts: list[str]) -> str:
@@ -170,15 +162,31 @@ def _lean(values: list[str], up: str, down: str) -> str:
 
 
 LEAN_WORDS = {
-    "pitch_slope": {"up": "the pitch mostly rises", "down": "the pitch mostly falls",
-                    "even": "the pitch rises as often as it falls", "neither": "the pitch is mostly flat"},
-    "pitch": {"up": "it leans high", "down": "it leans low", "even": "it is as often high as low",
-              "neither": "it is mostly medium"},
-    "energy": {"up": "intensity leans high", "down": "intensity leans low",
-               "even": "intensity is as often high as low", "neither": "intensity is mostly medium"},
-    "duration": {"up": "vowels lean long", "down": "vowels lean short",
-                 "even": "vowels are as often long as short", "neither": "durations are mostly medium"},
-}  # fmt: skip
+    "pitch_slope": {
+        "up": "the pitch mostly rises",
+        "down": "the pitch mostly falls",
+        "even": "the pitch rises as often as it falls",
+        "neither": "the pitch is mostly flat",
+    },
+    "pitch": {
+        "up": "it leans high",
+        "down": "it leans low",
+        "even": "it is as often high as low",
+        "neither": "it is mostly medium",
+    },
+    "energy": {
+        "up": "intensity leans high",
+        "down": "intensity leans low",
+        "even": "intensity is as often high as low",
+        "neither": "intensity is mostly medium",
+    },
+    "duration": {
+        "up": "vowels lean long",
+        "down": "vowels lean short",
+        "even": "vowels are as often long as short",
+        "neither": "durations are mostly medium",
+    },
+}
 """How a trace words each lean (:func:`vowel_leans`) of each descriptor."""
 
 

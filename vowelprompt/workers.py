@@ -212,8 +212,12 @@ def _pool_round(
     context = multiprocessing.get_context()
     direct = context.get_start_method() in ("fork", "spawn")  # else a forkserver is the workers' parent
     pdeathsig = threading.current_thread() is threading.main_thread()  # the signal follows the forking thread
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                               initargs=(make_worker, os.getpid(), direct, pdeathsig))  # fmt: skip
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(make_worker, os.getpid(), direct, pdeathsig),
+    )
     done: set[int] = set()
     finished = False
     try:

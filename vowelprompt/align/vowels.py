@@ -24,9 +24,22 @@ from vowelprompt.records import VowelSpan, Word
 
 #: ARPAbet monophthongs and diphthongs → IPA. AH and ER are reduced (ə, ɚ) when unstressed.
 ARPABET_VOWELS: dict[str, str] = {
-    "AA": "ɑ", "AE": "æ", "AH": "ʌ", "AO": "ɔ", "AW": "aʊ", "AY": "aɪ", "EH": "ɛ", "ER": "ɝ",
-    "EY": "eɪ", "IH": "ɪ", "IY": "i", "OW": "oʊ", "OY": "ɔɪ", "UH": "ʊ", "UW": "u",
-}  # fmt: skip
+    "AA": "ɑ",
+    "AE": "æ",
+    "AH": "ʌ",
+    "AO": "ɔ",
+    "AW": "aʊ",
+    "AY": "aɪ",
+    "EH": "ɛ",
+    "ER": "ɝ",
+    "EY": "eɪ",
+    "IH": "ɪ",
+    "IY": "i",
+    "OW": "oʊ",
+    "OY": "ɔɪ",
+    "UH": "ʊ",
+    "UW": "u",
+}
 _UNSTRESSED_IPA = {"AH": "ə", "ER": "ɚ"}
 
 #: Vowel phones of MFA's pretrained IPA acoustic models (their phone sets, vowels only).

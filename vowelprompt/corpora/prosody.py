@@ -122,8 +122,13 @@ def speak(sentence: str, voice: str, emotion: str, rng: random.Random) -> tuple[
         word = utt.words[index]
         samples = psola(samples, utt.sr, 1.0, local.duration, 0.0, word.start_s, word.end_s, local.ramp_st)
     peak = float(np.max(np.abs(samples)))
-    info = dict(rate_wpm=rate, pitch=pitch, amplitude=amplitude, peak=round(peak, 3),
-                edited_words=[utt.words[i].text for i, _ in sorted(edits)])  # fmt: skip
+    info = dict(
+        rate_wpm=rate,
+        pitch=pitch,
+        amplitude=amplitude,
+        peak=round(peak, 3),
+        edited_words=[utt.words[i].text for i, _ in sorted(edits)],
+    )
     return samples, utt.sr, info
 
 
@@ -155,11 +160,14 @@ def write_corpus(
         uid = f"{voice.replace('+', '-')}_s{n:02d}_{emotion}"
         sf.write(out / f"{uid}.wav", np.clip(samples, -1.0, 1.0), sr, subtype="PCM_16")
         (out / f"{uid}.txt").write_text(sentence + "\n", encoding="utf-8")
-        rows.append(dict(id=uid, audio=f"{uid}.wav", text=sentence, speaker=voice, label=emotion, split=part)
-                    | info)  # fmt: skip
+        rows.append(
+            dict(id=uid, audio=f"{uid}.wav", text=sentence, speaker=voice, label=emotion, split=part) | info
+        )
     random.Random(seed).shuffle(rows)
-    lines = {part: [json.dumps(r, ensure_ascii=False) + "\n" for r in rows if r["split"] == part]
-             for part in ("train", "test")}  # fmt: skip
+    lines = {
+        part: [json.dumps(r, ensure_ascii=False) + "\n" for r in rows if r["split"] == part]
+        for part in ("train", "test")
+    }
     for part, part_lines in lines.items():
         (out / f"{part}.jsonl").write_text("".join(part_lines), encoding="utf-8")
     manifest = out / "manifest.jsonl"

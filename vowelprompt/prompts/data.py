@@ -35,10 +35,14 @@ def neutralize(row: Annotation) -> Annotation:
         for w in row.words
     )
     vowels = tuple(
-        replace(v, span=replace(v.span, word=data_text(v.span.word), phone=data_text(v.span.phone),
-                                ipa=data_text(v.span.ipa)))
+        replace(
+            v,
+            span=replace(
+                v.span, word=data_text(v.span.word), phone=data_text(v.span.phone), ipa=data_text(v.span.ipa)
+            ),
+        )
         for v in row.vowels
-    )  # fmt: skip
+    )
     return replace(
         row,
         text=None if row.text is None else data_text(row.text),
