@@ -11,7 +11,6 @@ import filecmp
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -52,23 +51,28 @@ def test_alias_resolves_to_a_plain_float32_checkpoint(smollm2):
     assert 530e6 < (smollm2 / "model.safetensors").stat().st_size < 545e6
 
 
-def test_second_call_does_not_rebuild(smollm2):
+def test_second_call_does_not_rebuild(smollm2, monkeypatch):
+    import vowelprompt.models
+
     before = [(p.name, p.stat().st_mtime_ns) for p in sorted(smollm2.iterdir())]
-    start = time.perf_counter()
+
+    def convert(*args):
+        raise AssertionError("the checkpoint was converted again")
+
+    monkeypatch.setattr(vowelprompt.models, "_convert", convert)  # a stat, not a conversion (~20 s)
     assert resolve_model("smollm2-135m") == str(smollm2)
-    assert time.perf_counter() - start < 0.5  # a stat, not a conversion (~20 s)
     assert [(p.name, p.stat().st_mtime_ns) for p in sorted(smollm2.iterdir())] == before
 
 
-def test_checkpoint_reloads_fast_and_chats(smollm2):
+def test_checkpoint_reloads_as_float32_and_chats(smollm2):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    start = time.perf_counter()
     model = AutoModelForCausalLM.from_pretrained(smollm2)
     tokenizer = AutoTokenizer.from_pretrained(smollm2)
-    # Measured 0.4 s on 2 CPUs (the GGUF takes ~15 s); the bound leaves room for a slow CI disk.
-    assert time.perf_counter() - start < 3
+    # Loaded from the float32 safetensors, not the GGUF (0.4 s against ~15 s on 2 CPUs; timed in
+    # benchmarks, not here): transformers records no GGUF quantization for it.
+    assert getattr(model.config, "quantization_config", None) is None
     assert model.dtype == torch.float32
     chat = [{"role": "user", "content": "What is the capital of France?"}]
     inputs = tokenizer.apply_chat_template(
