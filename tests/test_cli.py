@@ -14,14 +14,18 @@ from pathlib import Path
 import numpy as np
 import parselmouth
 import pytest
-from conftest import EXAMPLE, REPO, write_wav
+from conftest import EXAMPLE, HANG_GUARD_S, REPO, write_wav
 
 from vowelprompt.records import Annotation
 
 
 def run(*args: str, cwd: Path = REPO, check_rc: int | None = 0) -> subprocess.CompletedProcess:
     proc = subprocess.run(
-        [sys.executable, "-m", "vowelprompt.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "vowelprompt.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     if check_rc is not None:
@@ -132,8 +136,10 @@ def test_resume_after_a_crash_finishes_every_item_once(corpus, tmp_path):
     out = tmp_path / "out.jsonl"
     cmd = [sys.executable, "-m", "vowelprompt.cli", "annotate", str(corpus), "-o", str(out), "-q"]
     proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while time.time() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 3):
+    deadline = time.time() + HANG_GUARD_S
+    while time.time() < deadline and proc.poll() is None:
+        if out.exists() and len(out.read_text().splitlines()) >= 3:
+            break
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)  # a crash: no cleanup, possibly mid-line
     proc.wait()
@@ -252,6 +258,8 @@ def test_heavy_libraries_are_not_imported():
         f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {heavy}); "
         "print(heavy, file=sys.stderr); sys.exit(rc)"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=HANG_GUARD_S
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "[]"

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import LLM_INSTALL, LLM_MODULES, REPO, require, write_wav
+from conftest import HANG_GUARD_S, LLM_INSTALL, LLM_MODULES, REPO, require, write_wav
 
 require(LLM_MODULES, LLM_INSTALL, module_level=True)
 
@@ -22,7 +22,7 @@ LABELED = [
 
 def cli(*args: str, rc: int = 0) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, "-m", "vowelprompt.cli", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=600)  # fmt: skip
+                          text=True, timeout=HANG_GUARD_S)  # fmt: skip
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == rc, proc.stderr
     return proc

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import HANG_GUARD_S
+
 import vowelprompt
 
 HEAVY = (
@@ -32,7 +34,7 @@ def test_importing_every_module_loads_nothing_heavy():
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG_GUARD_S, check=True
     )
     assert out.stdout.strip() == "[]", out.stdout
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from conftest import REPO, SENTENCES
+from conftest import HANG_GUARD_S, REPO, SENTENCES
 
 from vowelprompt import pipeline
 from vowelprompt.errors import RETRY_STATUSES, WorkerError
@@ -124,7 +124,7 @@ def wait_for(predicate, timeout: float, interval: float = 0.05):
     return predicate()
 
 
-def wait_for_workers(pid: int, n: int = 2, cpu: float = 0.0, timeout: float = 30.0) -> set[int]:
+def wait_for_workers(pid: int, n: int = 2, cpu: float = 0.0, timeout: float = HANG_GUARD_S) -> set[int]:
     """Wait until ``pid`` has ``n`` workers that have used ``cpu`` s of CPU each (0.2: busy on items)."""
 
     def ready():
@@ -157,7 +157,7 @@ def rows(out: Path) -> list[dict]:
     return [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
 
 
-def finish(proc: subprocess.Popen, timeout: float = 60) -> int:
+def finish(proc: subprocess.Popen, timeout: float = HANG_GUARD_S) -> int:
     try:
         return proc.wait(timeout)
     except subprocess.TimeoutExpired:
@@ -176,7 +176,8 @@ def test_killed_worker_is_replaced_and_every_item_finishes(slow_corpus, tmp_path
     out = tmp_path / "w.jsonl"
     proc = annotate_cli(slow_corpus, out, tmp_path)
     try:
-        assert wait_for(lambda: rows(out), timeout=30)  # an item done: kill a worker in the middle of the run
+        # an item done: kill a worker in the middle of the run
+        assert wait_for(lambda: rows(out), timeout=HANG_GUARD_S)
         reap.update(busy := busy_workers(proc.pid))
         victim = min(busy)
         os.kill(victim, sig)
@@ -242,7 +243,7 @@ def test_workers_exit_when_the_parent_is_killed(slow_corpus, tmp_path, sig, reap
         reap.update(busy := busy_workers(proc.pid))
         os.kill(proc.pid, sig)
         gone = wait_for(lambda: not any(alive(w) for w in busy), timeout=2)
-        rc = finish(proc, timeout=10)
+        rc = finish(proc)
     finally:
         proc.kill()
     assert gone, f"workers {busy} still alive 2 s after {sig.name} to their parent"
@@ -261,7 +262,7 @@ def test_ctrl_c_stops_workers_without_their_tracebacks(slow_corpus, tmp_path, re
         reap.update(busy := busy_workers(proc.pid))
         os.killpg(proc.pid, signal.SIGINT)
         assert wait_for(lambda: not any(alive(w) for w in busy), timeout=2)
-        assert finish(proc, timeout=10) == 130
+        assert finish(proc) == 130
     finally:
         proc.kill()
     stderr = (tmp_path / "stderr.txt").read_text()
@@ -325,7 +326,7 @@ def test_workers_exit_with_their_owner_under_a_forkserver(slow_corpus, tmp_path,
             found = {w for server in servers for w in children(server)}
             return found if len(found) == 2 and all(cpu_s(w) > 0.2 for w in found) else None
 
-        busy = wait_for(busy_under_server, timeout=30)
+        busy = wait_for(busy_under_server, timeout=HANG_GUARD_S)
         assert busy, "no busy workers under a forkserver"
         reap.update(busy)
         proc.kill()
@@ -384,7 +385,7 @@ def test_stopping_early_ends_busy_workers_at_once(monkeypatch, how):
     monkeypatch.setattr(pipeline.Annotator, "annotate", annotate)
     rows_seen = pipeline.iter_annotate(fake_items(6), jobs=2)
     assert next(rows_seen).id == "item0"
-    busy = wait_for_workers(os.getpid(), timeout=10)
+    busy = wait_for_workers(os.getpid())
     start = time.monotonic()
     if how == "close":
         rows_seen.close()
