@@ -5,7 +5,7 @@
 Prints a markdown table: mean absolute vowel-boundary error (ms), share of aligned vowel midpoints inside
 the true vowel, vowels compared, files that failed at pocketsphinx's default beam, and files that still
 failed after the wider-beam retries. "exact" columns use only boundaries espeak itself gives (not the
-~20 % the truth estimates acoustically, see vowelprompt/synth.py).
+~20 % the truth estimates acoustically, see vowelprompt/corpora/synth.py).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from make_synth_corpus import RATES, VOICES
 from vowelprompt.align.pocketsphinx import BEAMS, PocketsphinxAligner
 from vowelprompt.align.score import TrueVowel, score_alignment
 from vowelprompt.audio import load_audio
+from vowelprompt.corpora.synth import DEFAULT_SENTENCES, write_corpus
 from vowelprompt.errors import AlignmentError
-from vowelprompt.synth import DEFAULT_SENTENCES, write_corpus
 
 
 def truth_vowels(path: Path) -> list[TrueVowel]:

@@ -15,13 +15,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from vowelprompt.corpora.synth import DEFAULT_SENTENCES, write_corpus
 from vowelprompt.io import read_manifest
-from vowelprompt.labels import get_label_set
 from vowelprompt.models import resolve_model
 from vowelprompt.pipeline import iter_annotate
-from vowelprompt.predict import PredictConfig, conversation_for, dialogues
-from vowelprompt.prompts import builtin_templates, load_template
-from vowelprompt.synth import DEFAULT_SENTENCES, write_corpus
+from vowelprompt.prompts import PromptConfig, builtin_templates, conversation, dialogues
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -41,16 +39,14 @@ def main(argv: list[str] | None = None) -> dict:
         numbered.append(replace(r, dialogue=r.speaker, turn=turns[r.speaker]))
         turns[r.speaker] += 1
     rows = numbered
-    labels = get_label_set("iemocap4")
     groups = dialogues(rows)
     table = {}
     for name in builtin_templates():
         for style in ("paper", "compact") if name.startswith("vowelprompt") else ("paper",):
-            config = PredictConfig(template=name, vowel_style=style)
-            template = load_template(name)
+            config = PromptConfig(template=name, vowel_style=style)
             counts = []
             for r in rows:
-                messages = conversation_for(r, template, labels, config, groups)
+                messages = conversation(r, config, groups)
                 encoded = tokenizer.apply_chat_template(
                     messages, add_generation_prompt=True, tokenize=True, return_dict=True
                 )

@@ -24,10 +24,10 @@ import soundfile as sf
 
 from vowelprompt.align.vowels import vowel_spans
 from vowelprompt.audio import load_audio
+from vowelprompt.corpora.synth import DEFAULT_SENTENCES, write_corpus
 from vowelprompt.features import compute_tracks, measure_utterance, measure_vowel
 from vowelprompt.io import read_manifest
 from vowelprompt.pipeline import AnnotateConfig, Annotator, iter_annotate
-from vowelprompt.synth import DEFAULT_SENTENCES, write_corpus
 from vowelprompt.verbalize import describe
 
 

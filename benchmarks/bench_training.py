@@ -7,7 +7,7 @@ Needs the ``train`` and ``eval`` extras (``pip install -c constraints.txt -e '.[
 bundled SmolLM2-135M-Instruct. Every step is the command a user would type, run as a subprocess and logged
 to ``OUT/logs/``; a step whose output exists is skipped, so a rerun after a crash resumes.
 
-1. ``vowelprompt.prosody_corpus.write_corpus``: the same neutral sentences in four emotions that differ only
+1. ``vowelprompt.corpora.prosody.write_corpus``: the same neutral sentences in four emotions that differ only
    in vowel-level pitch movements (see that module), six training voices, two unseen test voices.
 2. ``vowelprompt fit-stats`` on all of it (speaker statistics need no labels) with ``--save-annotations``.
 3. Linear probes (logistic regression) on the utterance-level and on the vowel-level descriptors: how much
@@ -40,6 +40,7 @@ import yaml
 from vowelprompt.labels import get_label_set
 from vowelprompt.normalize import LEVELS
 from vowelprompt.parse import parse
+from vowelprompt.verbalize import SLOPE_STEPS
 
 REPO = Path(__file__).resolve().parent.parent
 STYLES = ("transcript", "speechcue", "vowelprompt")
@@ -94,7 +95,7 @@ def step_minutes(out: Path) -> float:
 
 
 def make_corpus(out: Path, scale: dict) -> Path:
-    from vowelprompt.prosody_corpus import SENTENCES, TEST_VOICES, TRAIN_VOICES, write_corpus
+    from vowelprompt.corpora.prosody import SENTENCES, TEST_VOICES, TRAIN_VOICES, write_corpus
 
     manifest = out / "corpus" / "manifest.jsonl"
     if not manifest.is_file():
@@ -123,10 +124,6 @@ def split_annotations(annotations: Path, manifest: Path, out: Path, test_rows: i
     return paths
 
 
-_SLOPES = {"steeply falling": -3, "moderately falling": -2, "slightly falling": -1, "flat": 0,
-           "slightly rising": 1, "moderately rising": 2, "steeply rising": 3}  # fmt: skip
-
-
 def _utterance_features(row: dict) -> list[float]:
     bins = (row.get("utterance") or {}).get("bins", {})
     return [
@@ -140,7 +137,7 @@ def _vowel_features(row: dict) -> list[float]:
     out: list[float] = []
     for key in ("pitch", "pitch_var", "energy", "energy_var", "duration", "pitch_slope"):
         if key == "pitch_slope":
-            values = [_SLOPES.get(v["bins"].get(key, "flat"), 0) for v in row["vowels"]]
+            values = [SLOPE_STEPS.get(v["bins"].get(key, "flat"), 0) for v in row["vowels"]]
         else:
             values = [LEVELS.index(v["bins"][key]) if key in v["bins"] else 2 for v in row["vowels"]]
         high, low = max(values), min(values)
@@ -168,8 +165,8 @@ def probes(paths: dict[str, Path]) -> dict[str, float]:
 
 def _stated(text: str) -> tuple[str, str] | None:
     """(pitch slope, pitch) leans, ``up`` or ``down``, as a VowelPrompt trace words them (its
-    :func:`~vowelprompt.training_data.vowel_summary` sentence); None unless it states both."""
-    from vowelprompt.training_data import LEAN_WORDS
+    :func:`~vowelprompt.verbalize.vowel_summary` sentence); None unless it states both."""
+    from vowelprompt.verbalize import LEAN_WORDS
 
     if "Across the vowels," not in text:
         return None
@@ -183,8 +180,8 @@ def _stated(text: str) -> tuple[str, str] | None:
 
 def _design() -> dict[tuple[str, str], str]:
     """The emotion the corpus gives each (pitch slope, pitch) lean, from
-    :data:`vowelprompt.prosody_corpus.PROFILES`."""
-    from vowelprompt.prosody_corpus import PROFILES
+    :data:`vowelprompt.corpora.prosody.PROFILES`."""
+    from vowelprompt.corpora.prosody import PROFILES
 
     design = {}
     for emotion, profile in PROFILES.items():
@@ -197,12 +194,12 @@ def reads_cues(predictions: Path, test: Path) -> dict[str, float] | None:
     """Does a VowelPrompt model read the vowels, and does its answer follow what it read?
 
     ``stated_right``: share of test rows whose trace states the pitch direction and level that the vowels
-    really lean to (:func:`vowelprompt.training_data.vowel_leans` of the row). ``answer_follows``: share of
+    really lean to (:func:`vowelprompt.verbalize.vowel_leans` of the row). ``answer_follows``: share of
     rows stating both whose answer is the emotion the corpus gives that direction and level (from
-    :data:`vowelprompt.prosody_corpus.PROFILES`). None for prompts whose traces state no such summary.
+    :data:`vowelprompt.corpora.prosody.PROFILES`). None for prompts whose traces state no such summary.
     """
     from vowelprompt.records import Annotation
-    from vowelprompt.training_data import vowel_leans
+    from vowelprompt.verbalize import vowel_leans
 
     design = _design()
     truth = {}

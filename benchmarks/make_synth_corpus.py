@@ -13,7 +13,7 @@ import json
 
 import soundfile as sf
 
-from vowelprompt.synth import DEFAULT_SENTENCES, write_corpus
+from vowelprompt.corpora.synth import DEFAULT_SENTENCES, write_corpus
 
 VOICES = ("en-us+m1", "en-us+f3", "en-gb+m3", "en-gb+f2")
 RATES = (120, 175, 220, 260)

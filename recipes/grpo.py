@@ -1,4 +1,4 @@
-"""Stage 2 of VowelPrompt training (METHOD.md §3): GRPO, verifiable rewards, KL penalty to the SFT policy.
+"""Stage 2 of VowelPrompt training (docs/method.md §3): GRPO: verifiable rewards, KL to the SFT policy.
 
 Input is a folder written by ``vowelprompt build-dataset --kind grpo``: rows ``{"id", "prompt", "label"}``;
 the ``label`` column reaches the reward functions as a keyword argument. Rewards come from
@@ -10,7 +10,7 @@ Starting point (``model_name_or_path``): a plain checkpoint (alias, folder, Hub 
 ``recipes/sft.py`` wrote. An adapter is merged into its base once and saved in ``OUTPUT_DIR/sft-merged``
 (reused on a rerun or resume), and GRPO then trains a *fresh* LoRA on top of that merged model. This is what
 makes the KL term right: with PEFT, TRL's reference model is the policy with its adapter disabled, so the
-reference is the SFT model, as METHOD.md asks, not the pre-SFT base. The saved GRPO adapter points at
+reference is the SFT model, as docs/method.md asks, not the pre-SFT base. The saved GRPO adapter points at
 ``OUTPUT_DIR/sft-merged`` and loads with ``vowelprompt predict --model OUTPUT_DIR``.
 
 Generation: on CPU through transformers (``use_vllm: false``; TRL's vLLM weight sync fails on CPU). On GPUs

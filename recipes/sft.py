@@ -1,4 +1,4 @@
-"""Stage 1 of VowelPrompt training (METHOD.md §3): supervised fine-tuning on reasoning traces, with LoRA.
+"""Stage 1 of VowelPrompt training (docs/method.md §3): supervised fine-tuning on reasoning traces, with LoRA.
 
 Input is a folder written by ``vowelprompt build-dataset --kind sft``: ``train.jsonl`` (and ``eval.jsonl`` if
 an eval split was held out), rows ``{"id", "prompt": [system, user], "completion": [assistant], "label"}``.

@@ -45,7 +45,7 @@ def require(modules: tuple[str, ...], install: str, module_level: bool = False) 
 
 
 def need_espeak() -> None:
-    from vowelprompt.synth import espeak_available
+    from vowelprompt.corpora.espeak import espeak_available
 
     if not espeak_available():
         skip_or_fail("espeak-ng (libespeak-ng1) is not installed: sudo apt-get install espeak-ng")
@@ -85,7 +85,7 @@ def assert_seed_honoured(generate) -> None:
 @pytest.fixture(scope="session")
 def synth():
     need_espeak()
-    from vowelprompt import synth as module
+    from vowelprompt.corpora import synth as module
 
     return module
 

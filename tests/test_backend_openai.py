@@ -39,7 +39,8 @@ import pytest
 from conftest import VLLM_INSTALL, VLLM_MODULES, assert_seed_honoured, require
 
 from vowelprompt.backends import Sampling, Structure, get_backend
-from vowelprompt.backends.openai import OpenAIBackend, _retry_after
+from vowelprompt.backends.http import retry_after
+from vowelprompt.backends.openai import OpenAIBackend
 from vowelprompt.errors import BackendError, ConfigError
 from vowelprompt.redact import MASK
 
@@ -208,12 +209,12 @@ def test_rate_limits_wait_as_long_as_retry_after_says():
 
 
 def test_retry_after_forms():
-    assert _retry_after({"Retry-After": "2"}) == 2.0
-    assert _retry_after({"retry-after-ms": "1500", "Retry-After": "9"}) == 1.5
+    assert retry_after({"Retry-After": "2"}) == 2.0
+    assert retry_after({"retry-after-ms": "1500", "Retry-After": "9"}) == 1.5
     date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 30))
-    assert 25 < _retry_after({"Retry-After": date}) <= 30
-    assert _retry_after({"Retry-After": "soon"}) is None
-    assert _retry_after({}) is None
+    assert 25 < retry_after({"Retry-After": date}) <= 30
+    assert retry_after({"Retry-After": "soon"}) is None
+    assert retry_after({}) is None
 
 
 def test_giving_up_is_a_one_line_error_with_the_last_reason():

@@ -375,6 +375,12 @@ def test_predict_without_output_prints_the_label_and_the_explanation(tmp_path):
         "Label: none (the answer names no label of the set)",
         "Answer: I cannot tell.",
     ]
+    # --record-prompt shows what the model saw before its answer.
+    proc = run(
+        "predict", str(wav), "--text", HAPPY_TEXT, "--backend", "fake", "--record-prompt", cwd=tmp_path
+    )
+    shown = proc.stdout.split("\nLabel: ")[0]
+    assert "[user]\n<utterance>It's a beautiful day" in shown and 'The vowel /eɪ/ in "day"' in shown
     proc = run("predict", str(wav), "--text", HAPPY_TEXT, "--backend", "fake", "--resume", check_rc=2)
     assert proc.stderr.strip() == "vowelprompt: error: --resume needs --output (the file to resume)"
 

@@ -1,4 +1,4 @@
-"""Heavy imports are fenced (DESIGN.md rule 3): importing any vowelprompt module pulls in no torch,
+"""Heavy imports are fenced (docs/architecture.md rule 3): importing any vowelprompt module pulls in no torch,
 transformers, trl, peft, accelerate or vllm; those load only inside the functions that need them, and
 trl/peft/accelerate only under recipes/."""
 

@@ -9,6 +9,7 @@ import pytest
 from conftest import write_wav
 
 import vowelprompt
+from vowelprompt.corpora.psola import psola
 from vowelprompt.normalize import LEVELS
 
 TEXT = "Please put the blue folder on the table next to the window."
@@ -26,10 +27,10 @@ def target(row, word: str):
     return next((i, v) for i, v in enumerate(row.vowels) if v.span.word == word)
 
 
-def manipulated(synth, original, tmp_path, word: str, **change):
+def manipulated(original, tmp_path, word: str, **change):
     utt, row = original
     _, v = target(row, word)
-    samples = synth.psola(utt.samples, utt.sr, start_s=v.span.start_s, end_s=v.span.end_s, **change)
+    samples = psola(utt.samples, utt.sr, start_s=v.span.start_s, end_s=v.span.end_s, **change)
     new = vowelprompt.annotate(write_wav(tmp_path / "m.wav", samples, utt.sr, subtype="FLOAT"), text=TEXT)
     assert new.ok and len(new.vowels) == len(row.vowels)
     return row, new
@@ -44,8 +45,8 @@ def others(row, new, index: int, attr: str) -> np.ndarray:
     return np.array([(b - a) for a, b in pairs if a is not None and b is not None])
 
 
-def test_f0_up_30_percent_raises_that_vowels_pitch(synth, original, tmp_path):
-    row, new = manipulated(synth, original, tmp_path, "blue", f0_factor=1.3)
+def test_f0_up_30_percent_raises_that_vowels_pitch(original, tmp_path):
+    row, new = manipulated(original, tmp_path, "blue", f0_factor=1.3)
     i, before = target(row, "blue")
     _, after = target(new, "blue")
     assert after.features.f0_mean_hz / before.features.f0_mean_hz == pytest.approx(1.3, rel=0.04)
@@ -60,7 +61,7 @@ def test_f0_up_30_percent_raises_that_vowels_pitch(synth, original, tmp_path):
     assert np.median(np.abs(np.array(ratios) - 1)) < 0.02
 
 
-def test_duration_up_40_percent_lengthens_those_vowels(synth, original, tmp_path):
+def test_duration_up_40_percent_lengthens_those_vowels(original, tmp_path):
     # Single vowel boundaries from pocketsphinx move by a frame or more between near-identical renderings
     # (10 ms frames; /eɪ/ in "table" after a plosive varied 50–130 ms), so stretch three vowels and check
     # each got longer and their median ratio is ≈ 1.4.
@@ -69,9 +70,7 @@ def test_duration_up_40_percent_lengthens_those_vowels(synth, original, tmp_path
     samples = utt.samples
     for word in reversed(words):  # later spans first, so earlier spans keep their times
         _, v = target(row, word)
-        samples = synth.psola(
-            samples, utt.sr, duration_factor=1.4, start_s=v.span.start_s, end_s=v.span.end_s
-        )
+        samples = psola(samples, utt.sr, duration_factor=1.4, start_s=v.span.start_s, end_s=v.span.end_s)
     new = vowelprompt.annotate(write_wav(tmp_path / "long.wav", samples, utt.sr, subtype="FLOAT"), text=TEXT)
     ratios = [target(new, w)[1].features.duration_s / target(row, w)[1].features.duration_s for w in words]
     assert min(ratios) > 1.1, ratios
@@ -79,8 +78,8 @@ def test_duration_up_40_percent_lengthens_those_vowels(synth, original, tmp_path
     assert all(target(new, w)[1].z["duration"] > target(row, w)[1].z["duration"] for w in words)
 
 
-def test_plus_6_db_raises_that_vowels_energy(synth, original, tmp_path):
-    row, new = manipulated(synth, original, tmp_path, "put", gain_db=6.0)
+def test_plus_6_db_raises_that_vowels_energy(original, tmp_path):
+    row, new = manipulated(original, tmp_path, "put", gain_db=6.0)
     i, before = target(row, "put")
     _, after = target(new, "put")
     assert after.features.rms_mean_db - before.features.rms_mean_db == pytest.approx(6.0, abs=0.5)
@@ -90,7 +89,7 @@ def test_plus_6_db_raises_that_vowels_energy(synth, original, tmp_path):
 
 def test_whispered_vowel_keeps_its_other_descriptors(original, tmp_path):
     # Replace one vowel of real speech by noise of the same level (a whispered vowel), keep the alignment.
-    from vowelprompt.textgrids import write_alignment
+    from vowelprompt.align.textgrid import write_alignment
     from vowelprompt.verbalize import vowel_sentence
 
     utt, row = original

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
-from vowelprompt.align import get_aligner
+from vowelprompt.align import BatchAligner, BatchItem, get_aligner
 from vowelprompt.align.mfa import NOT_FOUND, MFAAligner
 from vowelprompt.align.vowels import vowel_info
+from vowelprompt.audio import load_audio
 from vowelprompt.errors import AlignmentError, ConfigError
 
 # A stand-in for `mfa align CORPUS DICTIONARY ACOUSTIC_MODEL OUTPUT [options]`. Like MFA it mirrors the
@@ -138,11 +138,11 @@ def test_align_corpus_writes_the_corpus_and_collects_every_item(fake_mfa):
     int16 = (tone(1.0, 16_000) * 32767).astype(np.int16)
     results = aligner.align_corpus(
         [
-            ("a/1", tone(1.2, 22_050), 22_050, "hello  world\n", "alice"),
-            ("b", int16, 16_000, "good morning zzquux", "alice"),
-            ("c", tone(0.8, 16_000), 16_000, "skipme please", None),
-            ("d", tone(0.5, 16_000), 16_000, "   ", None),
-            ("e", tone(0.9, 44_100), 44_100, "fine", None),
+            BatchItem("a/1", tone(1.2, 16_000), 16_000, "hello  world\n", "alice"),
+            BatchItem("b", int16, 16_000, "good morning zzquux", "alice"),
+            BatchItem("c", tone(0.8, 16_000), 16_000, "skipme please", None),
+            BatchItem("d", tone(0.5, 16_000), 16_000, "   ", None),
+            BatchItem("e", tone(0.9, 16_000), 16_000, "fine", None),
         ]
     )
     assert list(results) == ["a/1", "b", "c", "d", "e"]
@@ -193,6 +193,12 @@ def test_align_corpus_writes_the_corpus_and_collects_every_item(fake_mfa):
     assert folders[0] == folders[1] and len(set(folders)) == 3
 
 
+def test_mfa_is_the_batch_aligner_and_pocketsphinx_is_not(fake_mfa):
+    # The pipeline hands a whole batch to an aligner that is a BatchAligner, item by item to the others.
+    assert isinstance(MFAAligner(), BatchAligner)
+    assert not isinstance(get_aligner("pocketsphinx"), BatchAligner)
+
+
 def test_align_one_returns_words_or_raises(fake_mfa):
     aligner = MFAAligner()
     words = aligner.align(tone(1.0, 16_000), 16_000, "one two three")
@@ -206,7 +212,7 @@ def test_align_one_returns_words_or_raises(fake_mfa):
 
 def test_mfa_failure_raises_with_the_end_of_its_error_output(fake_mfa):
     with pytest.raises(AlignmentError) as info:
-        MFAAligner().align_corpus([("x", tone(1.0, 16_000), 16_000, "failall now", "s")])
+        MFAAligner().align_corpus([BatchItem("x", tone(1.0, 16_000), 16_000, "failall now", "s")])
     message = str(info.value)
     assert message.startswith("mfa align failed (exit status 1): ")
     assert message.endswith("montreal_forced_aligner.exceptions.KaldiProcessingError: boom")
@@ -215,15 +221,24 @@ def test_mfa_failure_raises_with_the_end_of_its_error_output(fake_mfa):
 
 def test_a_hanging_mfa_is_stopped_by_the_timeout(fake_mfa):
     with pytest.raises(AlignmentError, match=r"did not finish within 1 s"):
-        MFAAligner(timeout_s=1).align_corpus([("x", tone(0.5, 16_000), 16_000, "sleepy", None)])
+        MFAAligner(timeout_s=1).align_corpus([BatchItem("x", tone(0.5, 16_000), 16_000, "sleepy", None)])
 
 
 def test_duplicate_ids_and_stereo_samples_are_caller_errors(fake_mfa):
     aligner = MFAAligner()
     with pytest.raises(ValueError, match="unique"):
-        aligner.align_corpus([("x", tone(0.5, 16_000), 16_000, "a", None)] * 2)
+        aligner.align_corpus([BatchItem("x", tone(0.5, 16_000), 16_000, "a", None)] * 2)
     with pytest.raises(ValueError, match="mono"):
-        aligner.align_corpus([("x", np.zeros((800, 2)), 16_000, "a", None)])
+        aligner.align_corpus([BatchItem("x", np.zeros((800, 2)), 16_000, "a", None)])
+
+
+def test_audio_at_another_rate_is_refused_not_resampled(fake_mfa):
+    # Audio reaches aligners at the analysis rate (load_audio resamples, once): another rate is refused
+    # before MFA runs.
+    items = [BatchItem("ok", tone(0.5, 16_000), 16_000, "a"), BatchItem("x", tone(0.5, 22_050), 22_050, "a")]
+    with pytest.raises(AlignmentError, match=r"MFA takes audio at 16000 Hz .*got 22050 Hz"):
+        MFAAligner().align_corpus(items)
+    assert not (fake_mfa / "calls.json").exists()
 
 
 @pytest.mark.needs_mfa
@@ -236,8 +251,8 @@ def test_real_mfa_aligns_espeak_speech(tmp_path):
         pytest.skip("espeak-ng not installed (apt-get install espeak-ng)")
     wav = tmp_path / "hello.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(wav), "hello world, this is a test"], check=True)
-    samples, sr = sf.read(wav, dtype="float32")
-    words = MFAAligner().align(samples, sr, "hello world this is a test")
+    audio = load_audio(wav)  # espeak-ng writes 22.05 kHz: loading brings it to the analysis rate
+    words = MFAAligner().align(audio.samples, audio.sr, "hello world this is a test")
     assert [w.text for w in words] == ["hello", "world", "this", "is", "a", "test"]
     vowels = [p.label for w in words for p in w.phones if vowel_info(p.label)]
     assert len(vowels) >= 6 and all(label[-1] in "012" for label in vowels)  # english_us_arpa: stress digits
@@ -272,3 +287,74 @@ def test_pipeline_runs_mfa_once_per_batch_and_keeps_every_row(fake_mfa, tmp_path
     assert log["args"][2:4] == ["my_dict.dict", "my_model.zip"]
     assert len(log["files"]) == 2  # one MFA run for the batch; the unreadable file never reached it
     assert "skipped: alignment_error: " in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def example_textgrid(tmp_path_factory) -> Path:
+    """The shipped example's alignment as a TextGrid (aligned here with pocketsphinx)."""
+    from conftest import EXAMPLE
+
+    from vowelprompt.align.textgrid import write_alignment
+    from vowelprompt.pipeline import annotate
+
+    row = annotate(EXAMPLE)
+    assert row.ok, row.error
+    target = tmp_path_factory.mktemp("alignment") / "happy_day.TextGrid"
+    write_alignment(target, row)
+    return target
+
+
+def test_a_given_alignment_needs_no_mfa(example_textgrid, tmp_path, monkeypatch, capsys):
+    # `annotate x.wav --alignment x.TextGrid --aligner mfa` used to fail with "Montreal Forced Aligner not
+    # found": the aligner is built only when some item needs it.
+    from conftest import EXAMPLE
+
+    from vowelprompt.cli import main
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without mfa
+    out = tmp_path / "out.jsonl"
+    argv = ["annotate", str(EXAMPLE), "--alignment", str(example_textgrid), "--aligner", "mfa"]
+    assert main([*argv, "-o", str(out), "-q"]) == 0, capsys.readouterr().err
+    [row] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row["status"] == "ok" and row["aligner"] == "textgrid" and row["vowels"]
+    assert "not found" not in capsys.readouterr().err
+
+
+def test_items_that_need_a_missing_mfa_still_say_it_is_not_found(
+    example_textgrid, tmp_path, monkeypatch, capsys
+):
+    # A manifest mixing an item with its TextGrid and one to align: MFA is needed, so its absence is the
+    # one-line error it always was (exit status 2, before any audio is read).
+    from conftest import EXAMPLE
+
+    from vowelprompt.cli import main
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    manifest = tmp_path / "items.jsonl"
+    items = [
+        {"id": "given", "audio": str(EXAMPLE), "alignment": str(example_textgrid)},
+        {"id": "to_align", "audio": str(EXAMPLE), "text": EXAMPLE.with_suffix(".txt").read_text()},
+    ]
+    manifest.write_text("".join(json.dumps(item) + "\n" for item in items))
+    assert main(["annotate", str(manifest), "--aligner", "mfa", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"vowelprompt: error: {NOT_FOUND}\n"
+
+
+def test_the_mfa_batch_keeps_the_input_order(fake_mfa, tmp_path):
+    # An item refused before alignment (unreadable audio) is not reported ahead of those before it.
+    from conftest import EXAMPLE
+
+    from vowelprompt.pipeline import AnnotateConfig, iter_annotate
+    from vowelprompt.records import Utterance
+
+    (tmp_path / "broken.wav").write_bytes(b"not audio")
+    text = EXAMPLE.with_suffix(".txt").read_text()
+    items = [
+        Utterance(id="first", audio=str(EXAMPLE), text=text),
+        Utterance(id="broken", audio=str(tmp_path / "broken.wav"), text="hello"),
+        Utterance(id="last", audio=str(EXAMPLE), text="skipme please"),
+    ]
+    rows = list(iter_annotate(items, AnnotateConfig(aligner="mfa")))
+    statuses = [(r.id, r.status) for r in rows]
+    assert statuses == [("first", "ok"), ("broken", "audio_error"), ("last", "alignment_error")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -46,9 +47,8 @@ def corpus() -> list[Annotation]:
 
 def test_speaker_normalisation_removes_speaker_offset():
     stats = fit_stats(corpus())
-    assert stats.speakers["high"]["pitch"]["mean"] - stats.speakers["low"]["pitch"]["mean"] == pytest.approx(
-        12, abs=0.5
-    )
+    speakers = stats.vowel.speakers
+    assert speakers["high"]["pitch"].mean - speakers["low"]["pitch"].mean == pytest.approx(12, abs=0.5)
     # The same relative position yields the same z for both speakers.
     low = normalize(row("x", "low", [vowel("a", 0.0)]), stats).vowels[0].z["pitch"]
     high = normalize(row("y", "high", [vowel("a", 12.0)]), stats).vowels[0].z["pitch"]
@@ -68,7 +68,7 @@ def test_vowel_type_normalisation_removes_intrinsic_pitch():
 def test_bins_follow_fitted_quantiles():
     rows = corpus()
     stats = fit_stats(rows)
-    edges = stats.edges["pitch"]
+    edges = stats.vowel.edges["pitch"]
     assert edges == sorted(edges) and len(edges) == 4
     # On the training data itself the bins split 10 / 15 / 50 / 15 / 10 %.
     bins = [v.bins["pitch"] for r in rows for v in normalize(r, stats).vowels]
@@ -136,7 +136,7 @@ def test_stats_round_trip_and_bad_files(tmp_path):
     path = tmp_path / "stats.json"
     stats.save(path)
     loaded = Stats.load(path)
-    assert loaded.edges == stats.edges and loaded.speakers == stats.speakers
+    assert loaded.vowel.edges == stats.vowel.edges and loaded.vowel.speakers == stats.vowel.speakers
     probe = row("x", "high", [vowel("i", 13.0)])
     assert normalize(probe, loaded).vowels[0].z == normalize(probe, stats).vowels[0].z
     with pytest.raises(StatsError, match="no such statistics file"):
@@ -152,8 +152,8 @@ def test_stats_round_trip_and_bad_files(tmp_path):
 def test_unknown_speaker_uses_global_stats():
     stats = fit_stats(corpus())
     out = normalize(row("x", "stranger", [vowel("a", 6.0)]), stats)
-    g, vt = stats.global_["pitch"], stats.vowel_types["a"]["pitch"]
-    expected = ((6.0 - g["mean"]) / g["sd"] - vt["mean"]) / vt["sd"]
+    g, vt = stats.vowel.global_["pitch"], stats.vowel_types["a"]["pitch"]
+    expected = ((6.0 - g.mean) / g.sd - vt.mean) / vt.sd
     assert out.vowels[0].z["pitch"] == pytest.approx(expected)
 
 
@@ -165,3 +165,25 @@ def test_fit_needs_ok_rows():
 def test_config_validation():
     with pytest.raises(ConfigError):
         NormalizeConfig(quantiles=(50, 25, 75, 90))
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "stats"
+
+
+def test_statistics_file_of_version_1_still_reads_and_normalises_the_same():
+    """``stats_v1.json`` was written by ``Stats.save`` before the statistics became records; the expected
+    z-scores and bins next to it are what ``normalize`` gave with it then (see fixtures/stats/README.md)."""
+    path = FIXTURES / "stats_v1.json"
+    stats = Stats.load(path)
+    assert stats.to_dict() == json.loads(path.read_text(encoding="utf-8"))
+    assert stats.n_utterances == 17 and set(stats.vowel.speakers) == {"f1", "m1", "rare"}
+    cases = json.loads((FIXTURES / "stats_v1_expected.json").read_text(encoding="utf-8"))
+    for case in cases:
+        out = normalize(Annotation.from_dict(case["input"]), stats)
+        utt = out.utterance
+        got = {
+            "normalization": out.normalization,
+            "vowels": [{"z": v.z, "bins": v.bins} for v in out.vowels],
+            "utterance": None if utt is None else {"z": utt.z, "bins": utt.bins},
+        }
+        assert got == case["expected"], case["input"]["id"]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from vowelprompt.backends import Sampling, Structure
 from vowelprompt.errors import BackendError, ConfigError
-from vowelprompt.predict import PredictConfig, evaluate, iter_predict
+from vowelprompt.evaluation import evaluate
+from vowelprompt.predict import PredictConfig, iter_predict
 from vowelprompt.records import Annotation, Prediction, Vowel, VowelFeatures, VowelSpan
 
 
@@ -138,3 +141,61 @@ def test_config_validation():
         PredictConfig(output_format="xml")
     with pytest.raises(ConfigError):
         PredictConfig(vowel_style="speechcue")
+
+
+def test_the_prompt_is_recorded_on_request():
+    backend = Scripted(by_keyword)
+    plain = list(iter_predict(ROWS, backend, Sampling(), PredictConfig(batch_size=2)))
+    assert all(p.prompt is None and "prompt" not in p.to_dict() for p in plain)
+    recorded = list(iter_predict(ROWS, backend, Sampling(), PredictConfig(batch_size=2, record_prompt=True)))
+    sent = [chat for conversations, _ in backend.calls[-2:] for chat in conversations]
+    assert [p.prompt for p in recorded if p.status != "input_error"] == sent  # exactly what the model saw
+    assert [m["role"] for m in recorded[0].prompt] == ["system", "user"]
+    assert "words of angry" in recorded[0].prompt[-1]["content"]
+    assert next(p for p in recorded if p.id == "broken").prompt is None  # never asked
+    assert Prediction.from_dict(json.loads(json.dumps(recorded[0].to_dict()))) == recorded[0]
+    failing = Scripted(by_keyword, fail_batches={0})
+    failed = list(iter_predict(ROWS[:2], failing, Sampling(), PredictConfig(record_prompt=True)))
+    assert all(p.status == "backend_error" and p.prompt for p in failed)
+
+
+def test_cli_records_prompts_and_counts_progress_per_utterance(tmp_path, monkeypatch):
+    import tqdm
+
+    from vowelprompt.cli import main
+
+    bars = []
+
+    class Bar(tqdm.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "disable": True})
+            self.options, self.steps = kwargs, []
+            bars.append(self)
+
+        def update(self, n=1):
+            self.steps.append(n)
+
+    monkeypatch.setattr(tqdm, "tqdm", Bar)
+    annotations = tmp_path / "ann.jsonl"
+    annotations.write_text("".join(json.dumps(r.to_dict()) + "\n" for r in ROWS))
+    out = tmp_path / "p.jsonl"
+    main(
+        [
+            "predict",
+            str(annotations),
+            "--backend",
+            "fake",
+            "--batch-size",
+            "2",
+            "--record-prompt",
+            "-o",
+            str(out),
+        ]
+    )
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(r["prompt"][-1]["role"] == "user" for r in rows if r["status"] == "ok")
+    [bar] = [b for b in bars if b.options.get("desc") == "predict"]
+    assert bar.options["total"] == len(ROWS) and bar.options["unit"] == "utterance"
+    assert bar.steps == [1] * len(ROWS)  # one step per utterance, not one per batch of 2
+    main(["predict", str(annotations), "--backend", "fake", "-o", str(tmp_path / "q.jsonl"), "-q"])
+    assert all("prompt" not in json.loads(line) for line in (tmp_path / "q.jsonl").read_text().splitlines())

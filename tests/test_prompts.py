@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from vowelprompt.errors import TemplateError
-from vowelprompt.labels import LABEL_SETS
-from vowelprompt.prompts import builtin_templates, context_lines, data_text, load_template, prompt_variables
+from vowelprompt.errors import ConfigError, TemplateError
+from vowelprompt.labels import LABEL_SETS, LabelSet
+from vowelprompt.prompts import (
+    PromptConfig,
+    Template,
+    builtin_templates,
+    context_lines,
+    conversation,
+    conversations,
+    data_text,
+    load_template,
+    prompt_variables,
+)
 from vowelprompt.records import Annotation, Vowel, VowelFeatures, VowelSpan
 
 IEMOCAP = LABEL_SETS["iemocap4"]
@@ -81,3 +91,41 @@ def test_user_template_file_and_hash_changes(tmp_path):
 def test_json_output_instructions():
     variables = prompt_variables(DIALOGUE[1], IEMOCAP, "json")
     assert '"label"' in variables["output_instructions"] and "evidence" in variables["output_instructions"]
+
+
+def test_prompt_config_resolves_template_and_labels_once(monkeypatch):
+    import vowelprompt.prompts.assembly as assembly
+
+    loads = []
+    monkeypatch.setattr(assembly, "load_template", lambda name: loads.append(name) or load_template(name))
+    config = PromptConfig(template="transcript_context", labels="calm, tense", context_window=2)
+    assert isinstance(config.template, Template) and isinstance(config.labels, LabelSet)
+    chats = conversations(DIALOGUE[:6], config)
+    assert len(chats) == 6 and loads == ["transcript_context"]  # not once per row
+    given = {"template": "transcript_context", "labels": "calm,tense", "context_window": 2}
+    assert config.to_dict() == {**given, "output_format": "tags", "vowel_style": "paper"}
+    assert PromptConfig(**config.to_dict()) == config  # the names load the same objects again
+
+
+def test_conversations_take_context_from_every_row_given():
+    config = PromptConfig(template="transcript_context", context_window=1)
+    [alone] = conversations(DIALOGUE[5:6], config)
+    [in_context] = conversations(DIALOGUE[5:6], config, context=DIALOGUE)
+    assert "(no earlier turns)" in alone[-1]["content"] and '"turn 4"' in in_context[-1]["content"]
+    assert conversation(DIALOGUE[5], config) == alone
+    user = conversation(DIALOGUE[1], PromptConfig(labels="meld7", output_format="json"))[-1]["content"]
+    assert "anger" in user and '"label"' in user
+
+
+def test_prompt_config_validation():
+    bad_options = [
+        {"output_format": "xml"},
+        {"vowel_style": "speechcue"},
+        {"context_window": -1},
+        {"labels": "x"},
+    ]
+    for bad in bad_options:
+        with pytest.raises(ConfigError):
+            PromptConfig(**bad)
+    with pytest.raises(TemplateError):
+        PromptConfig(template="nope")

@@ -16,7 +16,7 @@ from conftest import need_espeak
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     need_espeak()
-    from vowelprompt.prosody_corpus import SENTENCES, TEST_VOICES, TRAIN_VOICES, write_corpus
+    from vowelprompt.corpora.prosody import SENTENCES, TEST_VOICES, TRAIN_VOICES, write_corpus
 
     out = tmp_path_factory.mktemp("prosody")
     manifest = write_corpus(out, SENTENCES[:3], TRAIN_VOICES[:1], TEST_VOICES[:1])
@@ -41,7 +41,7 @@ def test_words_carry_no_label_and_speakers_are_split(corpus):
 
 
 def test_overlapping_voices_are_refused(tmp_path):
-    from vowelprompt.prosody_corpus import write_corpus
+    from vowelprompt.corpora.prosody import write_corpus
 
     with pytest.raises(ValueError, match="overlap"):
         write_corpus(tmp_path, ["A short test."], ["en-us+m1"], ["en-us+m1"])
@@ -53,7 +53,7 @@ def test_the_corpus_is_reproducible(tmp_path):
     need_espeak()
     code = (
         "import sys\n"
-        "from vowelprompt.prosody_corpus import SENTENCES, TEST_VOICES, TRAIN_VOICES, write_corpus\n"
+        "from vowelprompt.corpora.prosody import SENTENCES, TEST_VOICES, TRAIN_VOICES, write_corpus\n"
         "write_corpus(sys.argv[1], SENTENCES[:1], TRAIN_VOICES[:1], TEST_VOICES[:1])"
     )
     for run in ("a", "b"):
@@ -65,7 +65,7 @@ def test_the_corpus_is_reproducible(tmp_path):
 
 
 def test_every_emotion_draws_from_the_same_global_settings(corpus):
-    from vowelprompt.prosody_corpus import PROFILES
+    from vowelprompt.corpora.prosody import PROFILES
 
     rows, _ = corpus
     assert len({(p.rate, p.pitch, p.amplitude, p.jitter) for p in PROFILES.values()}) == 1

@@ -8,8 +8,8 @@ from vowelprompt.rewards import (
     cited_pairs,
     format_reward,
     grounding_reward,
-    prompt_cues,
 )
+from vowelprompt.verbalize import read_cues
 
 PROMPT = [
     {"role": "system", "content": "You are an expert."},
@@ -48,7 +48,7 @@ def test_format_is_strict():
 
 
 def test_prompt_cues_read_the_vowel_sentences():
-    cues = prompt_cues(PROMPT[1]["content"])
+    cues = read_cues(PROMPT[1]["content"])
     assert cues["great"] == {"rising", "very high pitch", "high intensity", "very long duration"}
     assert cues["that"] == {"flat", "low pitch", "low intensity", "short duration"}
 

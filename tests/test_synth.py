@@ -13,7 +13,8 @@ import pytest
 import soundfile as sf
 from conftest import need_espeak
 
-from vowelprompt.synth import DEFAULT_SENTENCES, psola, synthesize, write_corpus
+from vowelprompt.corpora.psola import psola
+from vowelprompt.corpora.synth import DEFAULT_SENTENCES, synthesize, write_corpus
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,10 @@ import parselmouth
 import pytest
 from praatio import textgrid as tgio
 
+from vowelprompt.align.textgrid import read_alignment, write_alignment
 from vowelprompt.align.vowels import vowel_info
 from vowelprompt.errors import AlignmentError
 from vowelprompt.records import DESCRIPTORS, Annotation, Phone, Vowel, VowelFeatures, VowelSpan, Word
-from vowelprompt.textgrids import read_alignment, write_alignment
 
 FIXTURES = Path(__file__).parent / "fixtures" / "textgrids"
 READABLE = [

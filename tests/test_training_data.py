@@ -8,8 +8,7 @@ import pytest
 
 from vowelprompt.backends import Sampling
 from vowelprompt.errors import ConfigError
-from vowelprompt.labels import LABEL_SETS
-from vowelprompt.predict import PredictConfig
+from vowelprompt.prompts import PromptConfig
 from vowelprompt.records import Annotation, Vowel, VowelFeatures, VowelSpan
 from vowelprompt.rewards import accuracy_reward, format_reward, grounding_reward
 from vowelprompt.training_data import DatasetConfig, build_rows, deterministic_trace, split, teacher_traces
@@ -56,7 +55,7 @@ def test_traces_cite_only_what_their_prompt_shows():
 
     utt = UtteranceProsody(2.0, 1.0, -20.0, 3.0, 4.0, {}, {"volume": "high", "pitch": "low", "rate": "low"})
     r = replace(ROWS[0], utterance=utt)
-    by_template = {t: build_rows([r], "sft", DatasetConfig(prompt=PredictConfig(template=t)))[0]
+    by_template = {t: build_rows([r], "sft", DatasetConfig(prompt=PromptConfig(template=t)))[0]
                    for t in ("transcript", "speechcue", "vowelprompt")}  # fmt: skip
     text = {t: row["completion"][0]["content"] for t, row in by_template.items()}
     assert "vowel" in text["vowelprompt"] and "vowel" not in text["speechcue"] + text["transcript"]
@@ -141,7 +140,7 @@ def test_teacher_traces_drop_and_count_disagreements():
     rows = [Annotation(**{**r.to_dict(), "text": f"#{r.id}# that is great", "vowels": r.vowels})
             for r in ROWS[:4]]  # fmt: skip
     teacher = Teacher(disagree={"h1"}, garbage={"h2"})
-    traces, report = teacher_traces(rows, teacher, LABEL_SETS["iemocap4"], PredictConfig(), Sampling())
+    traces, report = teacher_traces(rows, teacher, PromptConfig(), Sampling())
     assert set(traces) == {"h0", "h3"}
     assert (report.kept, report.dropped_disagree, report.dropped_invalid) == (2, 1, 1)
     assert "The correct emotion label for this utterance is: happy." in teacher.seen[0]

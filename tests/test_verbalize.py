@@ -78,3 +78,27 @@ def test_compact_is_at_most_half_the_tokens_of_paper():
     paper_tokens = len(tok.encode(describe(row, "paper")).ids)
     compact_tokens = len(tok.encode(describe(row, "compact")).ids)
     assert compact_tokens <= 0.5 * paper_tokens, (compact_tokens, paper_tokens)
+
+
+def test_vowel_sentences_read_back_into_the_same_bins_and_cues():
+    from itertools import product
+
+    from vowelprompt.normalize import LEVELS
+    from vowelprompt.verbalize import SLOPE_STEPS, cues, read_cues, read_vowels
+
+    checked = 0
+    for slope, pitch, energy, duration in product(
+        [None, *SLOPE_STEPS], [None, *LEVELS], LEVELS, [None, *LEVELS]
+    ):
+        for var in (None, LEVELS[0], LEVELS[-1]):
+            given = dict(pitch_slope=slope, pitch=pitch, pitch_var=var, energy=energy, energy_var=var)
+            bins = {k: b for k, b in {**given, "duration": duration}.items() if b is not None}
+            sentence = vowel_sentence(v(bins=bins))
+            assert read_vowels(sentence) == [("ɪ", "it's", bins)], sentence
+            assert read_cues(sentence) == {"it's": cues(bins)}
+            checked += 1
+    assert checked == 8 * 6 * 5 * 6 * 3
+    # Variation without a level is read as variation, never as a level.
+    alone = {"pitch_var": "high", "energy_var": "very low"}
+    assert read_vowels(vowel_sentence(v(bins=alone)))[0][2] == alone and cues(alone) == set()
+    assert cues(FULL) == {"high pitch", "low intensity", "long duration", "rising"}

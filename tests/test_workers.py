@@ -26,6 +26,7 @@ from conftest import REPO, SENTENCES
 from vowelprompt import pipeline
 from vowelprompt.errors import RETRY_STATUSES, WorkerError
 from vowelprompt.records import Utterance
+from vowelprompt.workers import MAX_BARREN_POOLS
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers through /proc")
 
@@ -222,7 +223,7 @@ def test_workers_that_keep_dying_give_worker_error_rows(slow_corpus, tmp_path):
     # A pool of two, then one-worker pools for the suspects (each blamed on its item), until
     # MAX_BARREN_POOLS pools in a row had died without a row: the rest are given up.
     twice = [r for r in got if "died on this item twice" in r["error"]]
-    assert len(twice) == pipeline.MAX_BARREN_POOLS - 1 and len(killed) >= pipeline.MAX_BARREN_POOLS
+    assert len(twice) == MAX_BARREN_POOLS - 1 and len(killed) >= MAX_BARREN_POOLS
     assert all("pools in a row died" in r["error"] for r in got if r not in twice)
     assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
 
@@ -402,3 +403,48 @@ def test_stopping_early_ends_busy_workers_at_once(monkeypatch, how):
             signal.signal(signal.SIGALRM, previous)
     assert time.monotonic() - start < 5
     assert not any(alive(w) for w in busy)
+
+
+# --- the library and the CLI: rows in input order --------------------------------------------------------
+
+
+def slow_first(tmp_path: Path):
+    """A fake ``Annotator.annotate`` whose early items take longest, logging when each finished."""
+
+    def annotate(self, utt):
+        time.sleep({"item0": 1.2, "item1": 0.9, "item2": 0.6}.get(utt.id, 0.05))
+        (tmp_path / f"{utt.id}.done").write_text(str(time.monotonic()))
+        return pipeline.failed(utt, "fake_ok", "annotated")
+
+    return annotate
+
+
+def finish_order(tmp_path: Path) -> list[str]:
+    done = {p.stem: float(p.read_text()) for p in tmp_path.glob("*.done")}
+    return sorted(done, key=done.get)
+
+
+@fork_only
+def test_rows_come_in_input_order_whatever_order_they_finish_in(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline.Annotator, "annotate", slow_first(tmp_path))
+    items = fake_items(8)
+    got = [r.id for r in pipeline.iter_annotate(items, jobs=2)]
+    assert got == [u.id for u in items]
+    assert finish_order(tmp_path) != got  # they did finish out of order
+    assert not workers(os.getpid())
+
+
+@fork_only
+def test_annotate_jobs_writes_rows_in_the_manifests_order(tmp_path, monkeypatch):
+    from vowelprompt.cli import main
+
+    monkeypatch.setattr(pipeline.Annotator, "annotate", slow_first(tmp_path))
+    order = ["item5", "item0", "item3", "item1", "item7", "item2", "item6", "item4"]  # not sorted
+    for name in order:
+        (tmp_path / f"{name}.wav").write_bytes(b"RIFF")  # never read: annotate is the fake above
+    manifest = tmp_path / "items.jsonl"
+    manifest.write_text("".join(json.dumps({"id": n, "audio": f"{n}.wav"}) + "\n" for n in order))
+    out = tmp_path / "out.jsonl"
+    assert main(["annotate", str(manifest), "-o", str(out), "--jobs", "2", "-q"]) == 1  # fake_ok: not ok
+    assert [r["id"] for r in rows(out)] == order
+    assert finish_order(tmp_path) != order

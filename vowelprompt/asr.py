@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from functools import cache
 from importlib.resources import files
@@ -26,7 +25,7 @@ import numpy as np
 import soxr
 
 from vowelprompt.errors import MissingExtraError, TranscriptError
-from vowelprompt.io import cache_dir
+from vowelprompt.io import atomic_write, cache_dir
 
 WHISPER_SR = 16_000  # Whisper's log-mel front end is defined at 16 kHz
 
@@ -130,24 +129,18 @@ def bundled_model_dir() -> Path:
         return target
     target.mkdir(parents=True, exist_ok=True)
     for name in SIDE_FILES:
-        write_atomic(target / name, [data / name])
-    write_atomic(model_bin, halves)  # last: its size marks the folder as complete
+        join_files(target / name, [data / name])
+    join_files(model_bin, halves)  # last: its size marks the folder as complete
     return target
 
 
-def write_atomic(dest: Path, sources: Iterable[Path]) -> None:
-    """Write ``sources`` one after another into ``dest``, through a temporary file and a rename.
+def join_files(dest: Path, sources: Iterable[Path]) -> None:
+    """Write ``sources`` one after another into ``dest`` through :func:`vowelprompt.io.atomic_write`.
 
     A crash partway through leaves no partial ``dest``. Parallel workers that build the same file each
     write their own temporary file, and the last rename wins with a complete copy.
     """
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for source in sources:
-                with source.open("rb") as src:
-                    shutil.copyfileobj(src, out, 16 << 20)  # 16 MiB chunks: few syscalls, little memory
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(dest, "wb") as out:
+        for source in sources:
+            with source.open("rb") as src:
+                shutil.copyfileobj(src, out, 16 << 20)  # 16 MiB chunks: few syscalls, little memory

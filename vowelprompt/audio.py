@@ -38,8 +38,9 @@ _MAGIC = (b"RIFF", b"RIFX", b"RF64", b"FORM", b"fLaC", b"OggS", b"NIST", b".snd"
 _SAMPLE_BYTES = {"PCM_S8": 1, "PCM_U8": 1, "ULAW": 1, "ALAW": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4,
                  "FLOAT": 4, "DOUBLE": 8}  # fmt: skip
 
-#: The rate every stage works at: pocketsphinx's en-us model is a 16 kHz model, and 16 kHz keeps
-#: everything up to 8 kHz, far above F0 (≤ 600 Hz) and the energy that matters for RMS.
+#: The rate every stage works at: pocketsphinx's en-us model and MFA's pretrained models are 16 kHz models,
+#: and 16 kHz keeps everything up to 8 kHz, far above F0 (≤ 600 Hz) and the energy that matters for RMS.
+#: Loading (:func:`check_audio`) is the one place audio is resampled; the aligners only check the rate.
 ANALYSIS_SR = 16_000
 
 

@@ -1,4 +1,4 @@
-"""Per-vowel low-level descriptors (METHOD.md §1.3) and utterance-level prosody (§1.7).
+"""Per-vowel low-level descriptors (docs/method.md §1.3) and utterance-level prosody (§1.7).
 
 Pitch is Praat's autocorrelation F0 (parselmouth), computed once per utterance with a speaker-adaptive
 range: a first pass at 75–600 Hz, then a second pass with floor = 0.75 × q25 and ceiling = 1.5 × q75 of
@@ -20,7 +20,7 @@ from vowelprompt.records import UtteranceProsody, VowelFeatures, VowelSpan, Word
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """How descriptors are measured. Defaults are METHOD.md's documented standard."""
+    """How descriptors are measured. Defaults are docs/method.md's documented standard."""
 
     core_trim: float = 0.2
     """Share of the vowel trimmed from *each* edge for pitch and energy (0.2 → the middle 60 %)."""

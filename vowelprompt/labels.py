@@ -1,4 +1,4 @@
-"""Emotion label sets (METHOD.md §2) with synonyms, and explicit mappings between sets.
+"""Emotion label sets (docs/method.md §2) with synonyms, and explicit mappings between sets.
 
 Each label belongs to a *concept* (``happiness``, ``anger`` …); synonyms a model may answer with resolve to
 the set's own label (``joy`` → ``happy`` in IEMOCAP, ``happy`` → ``joy`` in MELD). Cross-corpus mappings go

@@ -1,4 +1,4 @@
-"""Scores the way SER papers report them (METHOD.md §4), computed with scikit-learn.
+"""Scores the way SER papers report them (docs/method.md §4), computed with scikit-learn.
 
 Weighted F1 (all VowelPrompt tables), unweighted accuracy (UA = mean per-class recall), accuracy (WA),
 macro F1, a per-class report, the confusion matrix, and the share of invalid outputs. An invalid output
@@ -99,14 +99,11 @@ def score(gold: Sequence[str], predicted: Sequence[str | None], labels: Sequence
 
 def plot_confusion(scores: Scores, path: str | Path, title: str = "") -> Path:
     """Row-normalised confusion matrix with counts, an extra column for invalid outputs."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingExtraError("matplotlib", "plot") from None
     import numpy as np
+
+    from vowelprompt.plot import pyplot
+
+    plt = pyplot()
 
     counts = np.asarray(scores.confusion, dtype=float)
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)

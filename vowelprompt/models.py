@@ -100,6 +100,8 @@ def prepare_model(alias: str) -> Path:
         return target
     gguf_path = _packaged_gguf(source)
     target.parent.mkdir(parents=True, exist_ok=True)
+    # A folder, not one file (io.atomic_write): save_pretrained writes several files, so the whole folder is
+    # built aside and renamed into place at once.
     building = Path(tempfile.mkdtemp(prefix=f".{source.folder}.", suffix=".tmp", dir=target.parent))
     try:
         _convert(gguf_path, building)

@@ -1,4 +1,4 @@
-"""Normalisation and ordinal bins (METHOD.md §1.4–1.5): fitted on a corpus, saved as JSON, applied apart.
+"""Normalisation and ordinal bins (docs/method.md §1.4–1.5): fitted on a corpus, saved as JSON, applied apart.
 
 Per vowel, each descriptor is z-scored (a) against its speaker's mean and SD, then (b) against the mean
 and SD of that vowel type's speaker-z-scores across the corpus, so "high pitch" means high for this speaker
@@ -25,9 +25,26 @@ import numpy as np
 
 from vowelprompt.errors import ConfigError, StatsError
 from vowelprompt.io import write_text_atomic
-from vowelprompt.records import DESCRIPTORS, UTTERANCE_DESCRIPTORS, Annotation, UtteranceProsody, Vowel
+from vowelprompt.records import (
+    DESCRIPTORS,
+    UTTERANCE_DESCRIPTORS,
+    Annotation,
+    UtteranceProsody,
+    Vowel,
+    VowelFeatures,
+)
 
 LEVELS = ("very low", "low", "medium", "high", "very high")
+#: The classes :func:`slope_level` gives, from steeply falling to steeply rising.
+SLOPE_LEVELS = (
+    "steeply falling",
+    "moderately falling",
+    "slightly falling",
+    "flat",
+    "slightly rising",
+    "moderately rising",
+    "steeply rising",
+)
 #: Standard-normal 10/25/75/90th percentiles: the bin edges when z-scores are not fitted.
 NORMAL_EDGES = (-1.2816, -0.6745, 0.6745, 1.2816)
 STATS_VERSION = 1
@@ -71,44 +88,145 @@ class NormalizeConfig:
             raise ConfigError("slope_flat_st_per_s must be ≥ 0")
 
 
-def _moments(values: list[float]) -> dict[str, float]:
-    arr = np.asarray(values, dtype=np.float64)
-    sd = float(np.std(arr)) if arr.size >= 2 else 0.0
-    return {"mean": float(np.mean(arr)), "sd": sd, "n": int(arr.size)}
+@dataclass(frozen=True)
+class Moments:
+    """Mean, standard deviation and count of one descriptor's values (saved as ``{"mean", "sd", "n"}``)."""
+
+    mean: float
+    sd: float
+    n: int
+
+    @classmethod
+    def of(cls, values: list[float]) -> Moments:
+        arr = np.asarray(values, dtype=np.float64)
+        return cls(float(np.mean(arr)), float(np.std(arr)) if arr.size >= 2 else 0.0, int(arr.size))
+
+    def z(self, value: float) -> float:
+        """``value`` as a z-score; 0 when the values did not vary."""
+        return (value - self.mean) / self.sd if self.sd > 1e-9 else 0.0
+
+    def to_dict(self) -> dict[str, float]:
+        return {"mean": self.mean, "sd": self.sd, "n": self.n}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Moments:
+        return cls(float(data["mean"]), float(data["sd"]), int(data.get("n", 0)))
 
 
-def _z(value: float, m: dict[str, float]) -> float:
-    return (value - m["mean"]) / m["sd"] if m["sd"] > 1e-9 else 0.0
+def _moments_by(groups: dict[str, dict[str, list[float]]], min_count: int) -> dict[str, dict[str, Moments]]:
+    """Moments per group (speaker, vowel type) and descriptor, for descriptors with ≥ ``min_count`` values."""
+    return {
+        key: {d: Moments.of(v) for d, v in descs.items() if len(v) >= min_count}
+        for key, descs in groups.items()
+    }
 
 
-@dataclass
+def _table(data: dict[str, dict[str, Any]]) -> dict[str, dict[str, Moments]]:
+    """A saved group → descriptor → moments table (speakers, vowel types) read back."""
+    return {key: {d: Moments.from_dict(m) for d, m in ms.items()} for key, ms in data.items()}
+
+
+def _table_dict(table: dict[str, dict[str, Moments]]) -> dict[str, dict[str, dict[str, float]]]:
+    return {key: {d: m.to_dict() for d, m in ms.items()} for key, ms in table.items()}
+
+
+def _edges(samples: dict[str, list[float]], quantiles: Iterable[float]) -> dict[str, list[float]]:
+    return {d: [float(q) for q in np.percentile(v, list(quantiles))] for d, v in samples.items()}
+
+
+def _values(measured: VowelFeatures | UtteranceProsody, descriptors: Iterable[str]) -> dict[str, float]:
+    """The descriptors that could be measured, with their raw values."""
+    return {d: v for d in descriptors if (v := measured.value(d)) is not None}
+
+
+@dataclass(frozen=True)
+class LevelStats:
+    """One level's statistics (vowels, or whole utterances): moments per speaker and descriptor, moments of
+    everyone's values (used for a speaker without enough values), and the bin edges of the z-scores."""
+
+    speakers: dict[str, dict[str, Moments]]
+    global_: dict[str, Moments]
+    edges: dict[str, list[float]] = field(default_factory=dict)
+
+    def moments(self, speaker: str, descriptor: str) -> Moments | None:
+        return self.speakers.get(speaker, {}).get(descriptor) or self.global_.get(descriptor)
+
+    def z(self, speaker: str, values: dict[str, float]) -> dict[str, float]:
+        """Speaker z-scores of ``values`` (descriptor → raw value), for the descriptors with moments."""
+        out = {}
+        for desc, value in values.items():
+            moments = self.moments(speaker, desc)
+            if moments is not None:
+                out[desc] = moments.z(value)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "speakers": _table_dict(self.speakers),
+            "global": {d: m.to_dict() for d, m in self.global_.items()},
+            "edges": self.edges,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LevelStats:
+        return cls(
+            speakers=_table(data["speakers"]),
+            global_={d: Moments.from_dict(m) for d, m in data["global"].items()},
+            edges={d: [float(e) for e in es] for d, es in data["edges"].items()},
+        )
+
+
+class _Samples:
+    """Raw values gathered per speaker and over everyone, in the order they come."""
+
+    def __init__(self):
+        self.by_speaker: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        self.overall: dict[str, list[float]] = defaultdict(list)
+
+    def add(self, speaker: str, values: dict[str, float]) -> None:
+        for desc, value in values.items():
+            self.by_speaker[speaker][desc].append(value)
+            self.overall[desc].append(value)
+
+    def fit(self, min_count: int) -> LevelStats:
+        """Moments (no edges yet); a speaker's descriptor needs ``min_count`` values."""
+        overall = {d: Moments.of(v) for d, v in self.overall.items()}
+        return LevelStats(_moments_by(self.by_speaker, min_count), overall)
+
+
+@dataclass(frozen=True)
 class Stats:
-    """Fitted statistics: per speaker and per vowel type, z-score quantile edges, slope edges.
+    """Fitted statistics: vowel level (per speaker, z-score quantile edges), per vowel type, slope edges,
+    utterance level.
 
-    Saved/loaded as JSON (:meth:`save`, :meth:`load`). ``vowel_types`` are keyed by IPA symbol.
+    Saved/loaded as JSON (:meth:`save`, :meth:`load`). ``vowel_types`` are keyed by IPA symbol and hold the
+    moments of speaker z-scores (step (b)). ``utterance`` is ``None`` in a file that has no utterance level.
     """
 
-    speakers: dict[str, dict[str, dict[str, float]]]
-    global_: dict[str, dict[str, float]]
-    vowel_types: dict[str, dict[str, dict[str, float]]]
-    edges: dict[str, list[float]]
+    vowel: LevelStats
+    vowel_types: dict[str, dict[str, Moments]]
     slope_edges: dict[str, list[float]]
-    utterance: dict[str, Any] = field(default_factory=dict)
+    utterance: LevelStats | None = None
     config: dict[str, Any] = field(default_factory=dict)
     n_utterances: int = 0
     source: str = ""
 
+    def vowel_z(self, vowel: Vowel, speaker: str) -> dict[str, float]:
+        """Speaker z-scores of ``vowel``, then z-scored against its vowel type where that type was fitted."""
+        return _type_z(vowel, self.vowel.z(speaker, _values(vowel.features, DESCRIPTORS)), self.vowel_types)
+
     def to_dict(self) -> dict[str, Any]:
+        vowel = self.vowel.to_dict()
         return {
             "version": STATS_VERSION,
             "n_utterances": self.n_utterances,
             "config": self.config,
-            "global": self.global_,
-            "speakers": self.speakers,
-            "vowel_types": self.vowel_types,
-            "edges": self.edges,
+            "global": vowel["global"],
+            "speakers": vowel["speakers"],
+            "vowel_types": _table_dict(self.vowel_types),
+            "edges": vowel["edges"],
             "slope_edges": self.slope_edges,
-            "utterance": self.utterance,
+            "utterance": self.utterance.to_dict() if self.utterance is not None else {},
         }
 
     def save(self, path: str | Path) -> None:
@@ -122,21 +240,26 @@ class Stats:
                 raise StatsError(
                     f"{path}: statistics version {data.get('version')}, expected {STATS_VERSION}"
                 )
+            utterance = data.get("utterance")
             return cls(
-                speakers=data["speakers"],
-                global_=data["global"],
-                vowel_types=data["vowel_types"],
-                edges=data["edges"],
-                slope_edges=data["slope_edges"],
-                utterance=data.get("utterance", {}),
+                vowel=LevelStats.from_dict(data),
+                vowel_types=_table(data["vowel_types"]),
+                slope_edges={k: [float(e) for e in es] for k, es in data["slope_edges"].items()},
+                utterance=LevelStats.from_dict(utterance) if utterance else None,
                 config=data.get("config", {}),
                 n_utterances=data.get("n_utterances", 0),
                 source=str(path),
             )
         except FileNotFoundError:
             raise StatsError(f"{path}: no such statistics file") from None
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError) as exc:
             raise StatsError(f"{path}: not a vowelprompt statistics file ({exc})") from None
+
+
+def _type_z(vowel: Vowel, z: dict[str, float], types: dict[str, dict[str, Moments]]) -> dict[str, float]:
+    """Step (b): speaker z-scores ``z`` against the moments of ``vowel``'s type, where fitted."""
+    vt = types.get(vowel.span.ipa, {})
+    return {d: vt[d].z(v) if d in vt else v for d, v in z.items()}
 
 
 def _speaker_key(annotation: Annotation) -> str:
@@ -151,100 +274,59 @@ def fit_stats(annotations: Iterable[Annotation], config: NormalizeConfig = Norma
     rows = [a for a in annotations if a.ok and a.vowels]
     if not rows:
         raise StatsError("no successfully annotated utterances to fit statistics on")
-    by_speaker: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    overall: dict[str, list[float]] = defaultdict(list)
-    utt_by_speaker: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    utt_overall: dict[str, list[float]] = defaultdict(list)
+    vowel_samples, utt_samples = _Samples(), _Samples()
     for row in rows:
         for vowel in row.vowels:
-            for desc in DESCRIPTORS:
-                value = vowel.features.value(desc)
-                if value is not None:
-                    by_speaker[_speaker_key(row)][desc].append(value)
-                    overall[desc].append(value)
+            vowel_samples.add(_speaker_key(row), _values(vowel.features, DESCRIPTORS))
         if row.utterance:
-            for desc in UTTERANCE_DESCRIPTORS:
-                value = row.utterance.value(desc)
-                if value is not None:
-                    utt_by_speaker[_speaker_key(row)][desc].append(value)
-                    utt_overall[desc].append(value)
-    global_ = {d: _moments(v) for d, v in overall.items()}
-    speakers = {
-        spk: {d: _moments(v) for d, v in descs.items() if len(v) >= config.min_count}
-        for spk, descs in by_speaker.items()
-    }
-    stats = Stats(speakers, global_, {}, {}, {}, config=_config_dict(config), n_utterances=len(rows))
+            utt_samples.add(_speaker_key(row), _values(row.utterance, UTTERANCE_DESCRIPTORS))
+    vowel_level = vowel_samples.fit(config.min_count)
     # Step (b): vowel-type moments of speaker z-scores.
+    speaker_z = [
+        (vowel, vowel_level.z(_speaker_key(row), _values(vowel.features, DESCRIPTORS)))
+        for row in rows
+        for vowel in row.vowels
+    ]
     by_type: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for row in rows:
-        for vowel in row.vowels:
-            for desc, z in _speaker_z(vowel, _speaker_key(row), stats).items():
-                by_type[vowel.span.ipa][desc].append(z)
-    if config.vowel_type_normalization:
-        stats.vowel_types = {
-            ipa: {d: _moments(v) for d, v in descs.items() if len(v) >= config.min_count}
-            for ipa, descs in by_type.items()
-        }
+    for vowel, z in speaker_z:
+        for desc, value in z.items():
+            by_type[vowel.span.ipa][desc].append(value)
+    vowel_types = _moments_by(by_type, config.min_count) if config.vowel_type_normalization else {}
     # Bin edges on the final z-scores; slope edges on raw slopes.
     finals: dict[str, list[float]] = defaultdict(list)
     rising, falling = [], []
-    for row in rows:
-        for vowel in row.vowels:
-            for desc, z in _final_z(vowel, _speaker_key(row), stats).items():
-                finals[desc].append(z)
-            slope = vowel.features.f0_slope_st_per_s
-            if slope is not None and abs(slope) >= config.slope_flat_st_per_s:
-                (rising if slope > 0 else falling).append(abs(slope))
-    stats.edges = {d: [float(q) for q in np.percentile(v, config.quantiles)] for d, v in finals.items()}
-    stats.slope_edges = {
+    for vowel, z in speaker_z:
+        for desc, value in _type_z(vowel, z, vowel_types).items():
+            finals[desc].append(value)
+        slope = vowel.features.f0_slope_st_per_s
+        if slope is not None and abs(slope) >= config.slope_flat_st_per_s:
+            (rising if slope > 0 else falling).append(abs(slope))
+    slope_edges = {
         name: [float(q) for q in np.percentile(v, config.slope_quantiles)]
         if len(v) >= config.min_count
         else list(config.default_slope_edges)
         for name, v in (("rising", rising), ("falling", falling))
     }
-    # Utterance level: speaker z-scores, edges on them.
-    utt_speakers = {
-        spk: {d: _moments(v) for d, v in descs.items() if len(v) >= 2}
-        for spk, descs in utt_by_speaker.items()
-    }
-    utt_global = {d: _moments(v) for d, v in utt_overall.items()}
+    # Utterance level: speaker z-scores (a speaker needs two utterances), edges on them.
+    utt_level = utt_samples.fit(2)
     utt_z: dict[str, list[float]] = defaultdict(list)
     for row in rows:
         if row.utterance:
-            for desc in UTTERANCE_DESCRIPTORS:
-                value = row.utterance.value(desc)
-                if value is not None:
-                    m = utt_speakers.get(_speaker_key(row), {}).get(desc) or utt_global[desc]
-                    utt_z[desc].append(_z(value, m))
-    stats.utterance = {
-        "speakers": utt_speakers,
-        "global": utt_global,
-        "edges": {d: [float(q) for q in np.percentile(v, config.quantiles)] for d, v in utt_z.items()},
-    }
-    return stats
+            values = _values(row.utterance, UTTERANCE_DESCRIPTORS)
+            for desc, value in utt_level.z(_speaker_key(row), values).items():
+                utt_z[desc].append(value)
+    return Stats(
+        vowel=replace(vowel_level, edges=_edges(finals, config.quantiles)),
+        vowel_types=vowel_types,
+        slope_edges=slope_edges,
+        utterance=replace(utt_level, edges=_edges(utt_z, config.quantiles)),
+        config=_config_dict(config),
+        n_utterances=len(rows),
+    )
 
 
 def _config_dict(config: NormalizeConfig) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in config.__dict__.items()}
-
-
-def _speaker_z(vowel: Vowel, speaker: str, stats: Stats) -> dict[str, float]:
-    out = {}
-    spk = stats.speakers.get(speaker, {})
-    for desc in DESCRIPTORS:
-        value = vowel.features.value(desc)
-        if value is None:
-            continue
-        moments = spk.get(desc) or stats.global_.get(desc)
-        if moments:
-            out[desc] = _z(value, moments)
-    return out
-
-
-def _final_z(vowel: Vowel, speaker: str, stats: Stats) -> dict[str, float]:
-    z = _speaker_z(vowel, speaker, stats)
-    vt = stats.vowel_types.get(vowel.span.ipa, {})
-    return {d: _z(v, vt[d]) if d in vt else v for d, v in z.items()}
 
 
 def level(z: float, edges: list[float] | tuple[float, ...]) -> str:
@@ -278,18 +360,11 @@ def normalize(
     speaker = _speaker_key(annotation)
     vowels = []
     for vowel in annotation.vowels:
-        z = _final_z(vowel, speaker, stats)
-        vowels.append(replace(vowel, z=z, bins=_bins(vowel, z, stats.edges, stats.slope_edges, config)))
+        z = stats.vowel_z(vowel, speaker)
+        vowels.append(replace(vowel, z=z, bins=_bins(vowel, z, stats.vowel.edges, stats.slope_edges, config)))
     utt = annotation.utterance
-    if utt is not None and stats.utterance:
-        spk = stats.utterance["speakers"].get(speaker, {})
-        uz = {}
-        for desc in UTTERANCE_DESCRIPTORS:
-            value = utt.value(desc)
-            m = spk.get(desc) or stats.utterance["global"].get(desc)
-            if value is not None and m:
-                uz[desc] = _z(value, m)
-        utt = _utt_bins(utt, uz, stats.utterance["edges"])
+    if utt is not None and stats.utterance is not None:
+        utt = _utt_bins(utt, speaker, stats.utterance)
     return replace(annotation, vowels=tuple(vowels), utterance=utt, normalization="fitted")
 
 
@@ -303,33 +378,26 @@ def _bins(vowel: Vowel, z: dict[str, float], edges, slope_edges, config: Normali
     return bins
 
 
-def _utt_bins(utt: UtteranceProsody, z: dict[str, float], edges) -> UtteranceProsody:
-    return replace(utt, z=z, bins={d: level(v, edges.get(d, NORMAL_EDGES)) for d, v in z.items()})
+def _utt_bins(utt: UtteranceProsody, speaker: str, stats: LevelStats) -> UtteranceProsody:
+    z = stats.z(speaker, _values(utt, UTTERANCE_DESCRIPTORS))
+    return replace(utt, z=z, bins={d: level(v, stats.edges.get(d, NORMAL_EDGES)) for d, v in z.items()})
+
+
+#: :data:`REFERENCE_UTTERANCE` as the utterance level of the fallback (no speakers, no fitted edges).
+_REFERENCE_LEVEL = LevelStats({}, {d: Moments(mean, sd, 0) for d, (mean, sd) in REFERENCE_UTTERANCE.items()})
 
 
 def _normalize_self(annotation: Annotation, config: NormalizeConfig) -> Annotation:
-    values: dict[str, list[float]] = defaultdict(list)
+    samples = _Samples()
     for vowel in annotation.vowels:
-        for desc in DESCRIPTORS:
-            v = vowel.features.value(desc)
-            if v is not None:
-                values[desc].append(v)
-    moments = {d: _moments(v) for d, v in values.items()}
+        samples.add("", _values(vowel.features, DESCRIPTORS))
+    own = LevelStats({}, {d: Moments.of(v) for d, v in samples.overall.items()})
     default_slopes = {"rising": list(config.default_slope_edges), "falling": list(config.default_slope_edges)}
     vowels = []
     for vowel in annotation.vowels:
-        z = {}
-        for desc in DESCRIPTORS:
-            v = vowel.features.value(desc)
-            if v is not None:
-                z[desc] = _z(v, moments[desc])
+        z = own.z("", _values(vowel.features, DESCRIPTORS))
         vowels.append(replace(vowel, z=z, bins=_bins(vowel, z, {}, default_slopes, config)))
     utt = annotation.utterance
     if utt is not None:
-        uz = {}
-        for desc, (mean, sd) in REFERENCE_UTTERANCE.items():
-            v = utt.value(desc)
-            if v is not None:
-                uz[desc] = (v - mean) / sd
-        utt = _utt_bins(utt, uz, {})
+        utt = _utt_bins(utt, "", _REFERENCE_LEVEL)
     return replace(annotation, vowels=tuple(vowels), utterance=utt, normalization="utterance")

@@ -9,25 +9,14 @@ Usage: ``annotate("examples/happy_day.wav")`` (transcript from the sidecar ``.tx
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import multiprocessing
-import multiprocessing.connection
 import os
-import signal
-import sys
-import threading
-import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
-from vowelprompt.align import Aligner, get_aligner
+from vowelprompt.align import Aligner, BatchAligner, BatchItem, get_aligner
 from vowelprompt.align.vowels import vowel_spans
 from vowelprompt.audio import Audio, AudioConfig, load_audio
 from vowelprompt.errors import (
@@ -36,21 +25,14 @@ from vowelprompt.errors import (
     InputError,
     TranscriptError,
     VowelPromptError,
-    WorkerError,
 )
 from vowelprompt.features import FeatureConfig, compute_tracks, measure_utterance, measure_vowel
 from vowelprompt.normalize import NormalizeConfig, Stats, normalize
 from vowelprompt.records import Annotation, Utterance, Vowel, Word
 from vowelprompt.verbalize import STYLES, describe
+from vowelprompt.workers import map_in_workers
 
 TRANSCRIPT_SUFFIXES = (".txt", ".lab")  # MFA's sidecar convention: a.wav + a.lab (or a.txt)
-
-
-@runtime_checkable
-class CorpusAligner(Protocol):
-    """An aligner that is cheaper run once over a batch (MFA)."""
-
-    def align_corpus(self, items) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -129,7 +111,7 @@ class Annotator:
 
     def words(self, utt: Utterance, audio: Audio, text: str) -> tuple[list[Word], str]:
         if utt.alignment:
-            from vowelprompt.textgrids import read_alignment
+            from vowelprompt.align.textgrid import read_alignment
 
             return read_alignment(utt.alignment, speaker=utt.speaker), "textgrid"
         aligner = self.aligner_instance()
@@ -212,291 +194,55 @@ def failed(utt: Utterance, kind: str, message: str) -> Annotation:
     )  # fmt: skip
 
 
-_worker: Annotator | None = None
-
-#: Pools in a row that may die before returning a row before every remaining item is given up as
-#: ``worker_error``: workers that cannot start, or something that kills every worker.
-MAX_BARREN_POOLS = 5
-
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def _init_worker(
-    config: AnnotateConfig,
-    stats: Stats | None,
-    owner: int | None = None,
-    direct: bool = True,
-    pdeathsig: bool = False,
-) -> None:
-    """Set up a worker process: its :class:`Annotator`, and its exit when ``owner`` (the process that made
-    the pool) dies. ``direct``: the owner is the worker's parent (fork, spawn), not a forkserver;
-    ``pdeathsig``: ask Linux to SIGKILL the worker when the parent thread that started it ends."""
-    global _worker
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
-    # A forked worker inherits the parent's Python handlers (the CLI's SIGTERM handler raises an exception,
-    # which a worker would catch, report and carry on after): SIGTERM must end it, even inside native code.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if owner is not None:
-        _exit_with_owner(owner, direct, pdeathsig)
-    _worker = Annotator(config, stats)
-
-
-def _exit_with_owner(owner: int, direct: bool, pdeathsig: bool) -> None:
-    """Make this worker exit when ``owner`` dies, even by SIGKILL: an orphaned worker would sit blocked on
-    the pool's queue for ever, holding its memory (a few hundred MB with the aligner loaded)."""
-    if pdeathsig and sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):  # no prctl: the watcher below still ends it
-            ulong = ctypes.c_ulong  # prctl is variadic: pass full-width arguments
-            ctypes.CDLL(None).prctl(ctypes.c_int(_PR_SET_PDEATHSIG), ulong(signal.SIGKILL), *[ulong(0)] * 3)
-    parent = owner if direct else os.getppid()
-    if os.getppid() != parent or not _alive(owner):  # the owner died before prctl took effect
-        os._exit(1)
-    # Portable fallback, and the only guard where prctl is unavailable or not used (a pool made in a thread,
-    # a forkserver: it outlives the owner while workers hold its pipe): every 0.5 s, is the worker orphaned
-    # (re-parented), is the owner gone? It needs the GIL, so it may wait for a long native call to return.
-    threading.Thread(
-        target=_watch_owner, args=(parent, owner), name="vowelprompt-owner-watch", daemon=True
-    ).start()
-
-
-def _watch_owner(parent: int, owner: int) -> None:
-    while os.getppid() == parent and _alive(owner):
-        time.sleep(0.5)
-    os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie, dead but not yet reaped by its parent, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rpartition(")")[2].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):  # no /proc: the kill() above has to do
-        return True
-
-
-def _work(utt: Utterance) -> Annotation:
-    assert _worker is not None
-    return _worker.annotate(utt)
-
-
 def iter_annotate(
     items: Iterable[Utterance],
     config: AnnotateConfig = AnnotateConfig(),
     stats: Stats | None = None,
     jobs: int = 1,
 ) -> Iterator[Annotation]:
-    """Annotate items, yielding one row per item (in completion order when ``jobs > 1``).
+    """Annotate items, yielding one row per item, in the order of ``items`` (whatever ``jobs``).
 
-    With ``jobs > 1`` the items are annotated in worker processes:
-
-    * Workers exit when this process dies, even by SIGKILL (Linux: ``PR_SET_PDEATHSIG``; everywhere, and for
-      pools made in a thread or by a forkserver, a thread in each worker checks every 0.5 s that this
-      process still runs). Stopping early (an exception, ``KeyboardInterrupt`` or the CLI's SIGTERM in the
-      consumer, the generator closed) ends them at once instead of waiting for the items they hold. Workers
-      ignore SIGINT (Ctrl-C is handled here) and take SIGTERM's default action (they end).
-    * A worker that dies (killed, out of memory, a crash in native code) takes its pool down. The pool is
-      rebuilt and what it had not returned is redone, so a dead worker costs time, not rows. The items that
-      may have been in flight are suspects: a pool hands out items in submission order and holds at most
-      ``2 × jobs + 1`` (one running per worker, ``jobs + 1`` queued), so they are the first ``2 × jobs + 1``
-      not returned. Each suspect is redone alone in a one-worker pool, so an item that kills its worker
-      every time takes no other item down with it, and gets its own ``worker_error`` row; the items the pool
-      had not started go to a new pool. Each item is thus tried at most twice.
-    * After :data:`MAX_BARREN_POOLS` pools in a row die without returning a row (workers that cannot start,
-      something killing every worker), every remaining item gets a ``worker_error`` row.
-
-    ``annotate --resume`` redoes ``worker_error`` rows: a dead worker is rarely the item's fault (one that
-    died on the item twice, the second time alone, may be; it is then tried twice again).
+    With ``jobs > 1`` the items are annotated in worker processes, which a dead worker, a dead parent or an
+    early stop cannot cost a row or leave behind (:func:`vowelprompt.workers.map_in_workers`).
     """
     items = list(items)
     annotator = Annotator(config, stats)
-    if isinstance(annotator.aligner_instance(), CorpusAligner):
+    # The aligner is built only when some item needs one: items given with their TextGrid (or refused as
+    # given) need none, and an aligner that cannot be built (MFA not installed) must not stop them.
+    needs_aligner = any(not (utt.alignment or utt.error) for utt in items)
+    if needs_aligner and isinstance(annotator.aligner_instance(), BatchAligner):
         yield from _annotate_corpus(annotator, items)
         return
     if jobs <= 1 or len(items) <= 1:
         for utt in items:
             yield annotator.annotate(utt)
         return
-    yield from _annotate_parallel(items, config, stats, jobs)
+    yield from map_in_workers(items, partial(_annotator, config, stats), failed, jobs)
 
 
-@dataclass
-class _Round:
-    """What one pool's life came to (filled in by :func:`_pool_round`)."""
-
-    returned: int = 0
-    unfinished: list[int] = field(default_factory=list)  # indices into the items, in submission order
-    died: bool = False
-    culprit: int | None = None  # one item at a time: the item the worker died on
-    cause: str = ""  # how the dead workers ended ("killed by SIGKILL")
-
-
-def _annotate_parallel(
-    items: list[Utterance], config: AnnotateConfig, stats: Stats | None, jobs: int
-) -> Iterator[Annotation]:
-    pending = list(range(len(items)))  # not yet started by any pool that survived
-    suspects: list[int] = []  # possibly in flight in a pool that died: redone one at a time
-    barren = 0
-    while pending or suspects:
-        alone = bool(suspects)
-        batch = suspects if alone else pending
-        result = _Round()
-        yield from _pool_round(items, batch, config, stats, 1 if alone else jobs, alone, result)
-        barren = 0 if result.returned else barren + 1
-        if alone:
-            suspects = [i for i in result.unfinished if i != result.culprit]
-            if result.culprit is not None:
-                message = (
-                    f"worker process died on this item twice, the second time with the item alone "
-                    f"({result.cause}); it may crash the aligner or exhaust memory; rerun with --resume to "
-                    "retry it"
-                )
-                yield failed(items[result.culprit], WorkerError.kind, message)
-        else:
-            window = 2 * jobs + 1
-            suspects, pending = result.unfinished[:window], result.unfinished[window:]
-        if barren >= MAX_BARREN_POOLS and (pending or suspects):
-            message = (
-                f"worker process died before this item finished ({result.cause}; {barren} worker pools in a "
-                "row died before finishing any item); rerun with --resume"
-            )
-            for i in suspects + pending:
-                yield failed(items[i], WorkerError.kind, message)
-            return
-
-
-def _pool_round(
-    items: list[Utterance],
-    batch: list[int],
-    config: AnnotateConfig,
-    stats: Stats | None,
-    workers: int,
-    alone: bool,
-    result: _Round,
-) -> Iterator[Annotation]:
-    """Annotate ``batch`` in a new pool until it finishes or dies, yielding rows; ``result`` says how it went.
-
-    ``alone``: one item at a time, so that a worker's death is pinned on the item it held.
-    """
-    context = multiprocessing.get_context()
-    direct = context.get_start_method() in ("fork", "spawn")  # else a forkserver is the workers' parent
-    pdeathsig = threading.current_thread() is threading.main_thread()  # the signal follows the forking thread
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                               initargs=(config, stats, os.getpid(), direct, pdeathsig))  # fmt: skip
-    done: set[int] = set()
-    finished = False
-    try:
-        if alone:
-            for i in batch:
-                try:
-                    future = pool.submit(_work, items[i])
-                except (BrokenProcessPool, OSError):  # no worker could be started
-                    result.died = True
-                    break
-                row = _row(future, items[i], result)
-                if row is None:
-                    result.culprit = i
-                    break
-                done.add(i)
-                yield row
-        else:
-            futures = {}
-            try:
-                for i in batch:
-                    futures[pool.submit(_work, items[i])] = i
-            except (BrokenProcessPool, OSError):  # died (or could not start) while items were being submitted
-                result.died = True  # don't wait for the rest: with no worker started, they would never end
-                futures = {future: i for future, i in futures.items() if future.done()}
-            for future in as_completed(futures):
-                row = _row(future, items[futures[future]], result)
-                if row is not None:
-                    done.add(futures[future])
-                    yield row
-        finished = not result.died
-    finally:
-        result.returned = len(done)
-        result.unfinished = [i for i in batch if i not in done]
-        result.cause = _stop_pool(pool, wait=finished)
-
-
-def _row(future, utt: Utterance, result: _Round) -> Annotation | None:
-    """The item's row, or None if its worker died (noted in ``result``)."""
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        result.died = True
-        return None
-    except Exception as exc:  # the row did not come back (e.g. it could not be pickled): the item's own
-        return failed(utt, "internal_error", f"worker failed: {type(exc).__name__}: {exc}")
-
-
-def _stop_pool(pool: ProcessPoolExecutor, wait: bool) -> str:
-    """Shut ``pool`` down: gently when ``wait`` (every item returned), else cancel what is queued and end
-    the workers at once (SIGTERM, then SIGKILL after 2 s). Returns how workers that died had ended."""
-    if wait:
-        pool.shutdown(wait=True)
-        return ""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    manager = getattr(pool, "_executor_manager_thread", None)
-    pool.shutdown(wait=False, cancel_futures=True)
-    # Ended or not is read from the sentinels, not with waitpid(), which the pool's manager thread races
-    # for (the loser would take a dead worker for a live one).
-    died = _ended(processes)  # before we end the others
-    for end in ("terminate", "kill"):
-        for p in processes:
-            if p not in _ended([p]):
-                getattr(p, end)()
-        _ended(processes, timeout=2.0)
-    if manager is not None:
-        manager.join(5.0)  # it reaps the workers and cleans up: not left to interpreter exit
-    return _exit_cause([p.exitcode for p in died if p.exitcode is not None])
-
-
-def _ended(processes: list, timeout: float = 0.0) -> list:
-    """Those of ``processes`` that have exited, waiting up to ``timeout`` seconds for all of them."""
-    deadline = time.monotonic() + timeout
-    waiting = {p.sentinel: p for p in processes}
-    while waiting:
-        ready = multiprocessing.connection.wait(list(waiting), max(0.0, deadline - time.monotonic()))
-        for sentinel in ready:
-            waiting.pop(sentinel)
-        if not ready or time.monotonic() >= deadline:
-            break
-    return [p for p in processes if p.sentinel not in waiting]
-
-
-def _exit_cause(codes: list[int]) -> str:
-    """``killed by SIGKILL`` for the exit codes of workers that died (SIGTERM only if nothing else)."""
-    code = next((c for c in codes if c != -signal.SIGTERM), codes[0] if codes else None)
-    if code is None:
-        return "exit status unknown"
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        return f"killed by {name}" + (": out of memory, or killed" if code == -signal.SIGKILL else "")
-    return f"exit status {code}"
+def _annotator(config: AnnotateConfig, stats: Stats | None):
+    """A worker's work function: an :class:`Annotator` of its own, built in the worker."""
+    return Annotator(config, stats).annotate
 
 
 def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[Annotation]:
     """Batch path for corpus aligners: prepare everything, align once, then measure each item."""
     prepared: dict[str, tuple[Audio, str]] = {}
+    refused: dict[str, Annotation] = {}  # yielded in their place, below
+    batch: list[BatchItem] = []
     for utt in items:
         try:
-            prepared[utt.id] = annotator.prepare(utt)
+            prepared[utt.id] = audio, text = annotator.prepare(utt)
         except VowelPromptError as exc:
-            yield failed(utt, exc.kind, str(exc))
-    batch = [(u.id, *prepared[u.id], u.speaker) for u in items if u.id in prepared and not u.alignment]
+            refused[utt.id] = failed(utt, exc.kind, str(exc))
+            continue
+        if not utt.alignment:
+            batch.append(BatchItem(utt.id, audio.samples, audio.sr, text, utt.speaker))
     aligner = annotator.aligner_instance()
-    results = aligner.align_corpus([(i, a.samples, a.sr, t, s) for i, a, t, s in batch]) if batch else {}
+    results = aligner.align_corpus(batch) if batch else {}
     for utt in items:
-        if utt.id not in prepared:
+        if utt.id in refused:
+            yield refused[utt.id]
             continue
         audio, text = prepared[utt.id]
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-#: The six low-level descriptors per vowel (METHOD.md §1.3), in the order they are verbalised.
+#: The six low-level descriptors per vowel (docs/method.md §1.3), in the order they are verbalised.
 #: Each maps to the raw field of :class:`VowelFeatures` it is computed from.
 DESCRIPTORS: dict[str, str] = {
     "pitch": "f0_mean_st",
@@ -20,7 +20,7 @@ DESCRIPTORS: dict[str, str] = {
     "duration": "duration_s",
 }
 
-#: Utterance-level descriptors for the SpeechCueLLM style (METHOD.md §1.7).
+#: Utterance-level descriptors for the SpeechCueLLM style (docs/method.md §1.7).
 UTTERANCE_DESCRIPTORS: dict[str, str] = {
     "volume": "rms_mean_db",
     "volume_var": "rms_sd_db",
@@ -112,7 +112,7 @@ class VowelSpan:
 
 @dataclass(frozen=True)
 class VowelFeatures:
-    """The six raw descriptors of one vowel (METHOD.md §1.3). ``None`` means "could not be computed".
+    """The six raw descriptors of one vowel (docs/method.md §1.3). ``None`` means "could not be computed".
 
     Pitch is in semitones re 100 Hz so that it can be averaged and z-scored on a perceptual scale;
     ``f0_mean_hz`` keeps the same value in Hz for people.
@@ -229,7 +229,8 @@ class Prediction:
     ``status`` is ``ok`` (well-formed output, label in the set), ``repaired`` (a label was recovered from
     malformed output or through a synonym), ``invalid`` (no label; counts as wrong in evaluation) or the
     kind of error that prevented asking the model (``input_error``, ``backend_error``). ``raw`` is the
-    model's text, always kept.
+    model's text, always kept; ``prompt``, the chat messages sent to the model, only when asked for
+    (``predict --record-prompt``; the row has no ``prompt`` key otherwise).
     """
 
     id: str
@@ -247,9 +248,13 @@ class Prediction:
     model: str = ""
     backend: str = ""
     sampling: dict[str, Any] = field(default_factory=dict)
+    prompt: list[dict[str, str]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.prompt is None:
+            del data["prompt"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prediction:

@@ -1,4 +1,4 @@
-"""Plain-dict registries (DESIGN.md rule 5): ``name → "module:factory"``, or a user's own dotted path.
+"""Plain-dict registries (docs/architecture.md rule 5): ``name → "module:factory"`` or a dotted path.
 
 >>> load_factory({"dict": "builtins:dict"}, "dict", "thing")(a=1)
 {'a': 1}

@@ -8,7 +8,9 @@ returns such a function, named so that TRL's logs show ``accuracy``, ``format`` 
 - :func:`format_reward` — 1 if the completion is exactly ``<think>…</think><answer>…</answer>``.
 - :func:`grounding_reward` — 1 if the reasoning ties a word of the utterance to a prosodic cue that this
   prompt's vowel descriptions really give that word (``"great" … high pitch``), 0 if it cites none, and 0
-  if it ties any word to a cue the prompt does not give it (an invented cue cancels a true one).
+  if it ties any word to a cue the prompt does not give it (an invented cue cancels a true one). The cues
+  are read from the prompt, and found in the reasoning, with the verbaliser's own vocabulary
+  (:func:`vowelprompt.verbalize.read_cues`, :data:`vowelprompt.verbalize.CUE_PATTERN`).
 
 >>> acc = accuracy_reward("iemocap4")
 >>> acc(completions=["<think>x</think><answer>joy</answer>", "no"], label=["happy", "happy"])
@@ -23,13 +25,9 @@ from typing import Any
 
 from vowelprompt.labels import LabelSet, get_label_set
 from vowelprompt.parse import parse, well_formed
+from vowelprompt.verbalize import CUE_PATTERN, read_cues
 
 RewardFn = Callable[..., list[float]]
-
-#: Cue phrases as the paper-style sentences write them (and as a model would repeat them).
-_LEVELS = ("very low", "low", "medium", "high", "very high")
-_DURATIONS = ("very short", "short", "medium", "long", "very long")
-_SENTENCE = re.compile(r'The vowel /(?P<ipa>[^/]+)/ in "(?P<word>[^"]+)" has (?P<body>[^\n]*)')
 
 
 def _text(completion: Any) -> str:
@@ -72,36 +70,6 @@ def format_reward() -> RewardFn:
     return format
 
 
-def prompt_cues(prompt: str) -> dict[str, set[str]]:
-    """Word (lower case) → the cue phrases the prompt's paper-style vowel sentences give it.
-
-    >>> prompt_cues('The vowel /eɪ/ in "great" has a steeply rising pitch slope, high pitch with low '
-    ...             'variation, and long duration.')["great"] >= {"high pitch", "long duration", "rising"}
-    True
-    """
-    cues: dict[str, set[str]] = {}
-    for m in _SENTENCE.finditer(prompt):
-        body = m.group("body")
-        found = cues.setdefault(m.group("word").lower(), set())
-        for level in _LEVELS:
-            for noun in ("pitch", "intensity"):
-                if re.search(rf"(?<!very )\b{level} {noun}\b", body):
-                    found.add(f"{level} {noun}")
-        for duration in _DURATIONS:
-            if re.search(rf"(?<!very )\b{duration} duration\b", body):
-                found.add(f"{duration} duration")
-        for direction in ("rising", "falling", "flat"):
-            if re.search(rf"\b{direction} pitch slope\b", body):
-                found.add(direction)
-    return cues
-
-
-_CUE_IN_TEXT = re.compile(
-    r"\b(?:(?:very )?(?:low|high|medium) (?:pitch|intensity)|(?:very )?(?:short|long|medium) duration"
-    r"|rising|falling|flat)\b"
-)
-
-
 def cited_pairs(reasoning: str, words: set[str]) -> set[tuple[str, str]]:
     """(word, cue) pairs the reasoning states, pairing words and cues that share a sentence or clause."""
     pairs = set()
@@ -109,7 +77,7 @@ def cited_pairs(reasoning: str, words: set[str]) -> set[tuple[str, str]]:
         mentioned = {w for w in words if re.search(rf"(?<![\w']){re.escape(w)}(?![\w'])", clause)}
         if not mentioned:
             continue
-        for m in _CUE_IN_TEXT.finditer(clause):
+        for m in CUE_PATTERN.finditer(clause):
             cue = m.group(0)
             for word in mentioned:
                 pairs.add((word, cue))
@@ -123,7 +91,7 @@ def grounding_reward(labels: str | LabelSet = "iemocap4") -> RewardFn:
     def grounding(prompts: list, completions: list, **_: Any) -> list[float]:
         out = []
         for prompt, completion in zip(prompts, completions):
-            cues = prompt_cues(_prompt_text(prompt))
+            cues = read_cues(_prompt_text(prompt))
             reasoning = parse(_text(completion), label_set).reasoning or _text(completion)
             pairs = cited_pairs(reasoning, set(cues))
             true = {(w, c) for w, c in pairs if c in cues[w]}

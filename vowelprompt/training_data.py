@@ -1,4 +1,4 @@
-"""Training data from annotated, labelled rows (METHOD.md §3): SFT and GRPO datasets in TRL's formats.
+"""Training data from annotated, labelled rows (docs/method.md §3): SFT and GRPO datasets in TRL's formats.
 
 - SFT rows are conversational prompt/completion pairs: ``{"prompt": [system, user], "completion":
   [assistant], "label", "id"}``; TRL's SFTTrainer computes the loss on the completion only.
@@ -22,16 +22,11 @@ from dataclasses import dataclass, field
 
 from vowelprompt.backends import Backend, Sampling
 from vowelprompt.errors import BackendError, ConfigError
-from vowelprompt.labels import LabelSet, get_label_set
+from vowelprompt.labels import LabelSet
 from vowelprompt.parse import parse
-from vowelprompt.predict import PredictConfig, conversation_for, dialogues
-from vowelprompt.prompts import data_text, load_template, neutralize
+from vowelprompt.prompts import PromptConfig, Template, conversation, data_text, dialogues, neutralize
 from vowelprompt.records import Annotation, Vowel
-from vowelprompt.verbalize import DURATION_WORDS, speechcue
-
-#: Descriptor → how a trace names its bin.
-_NOUNS = {"pitch": "pitch", "energy": "intensity", "duration": "duration", "pitch_var": "pitch variation",
-          "energy_var": "intensity variation"}  # fmt: skip
+from vowelprompt.verbalize import DURATION_WORDS, NOUNS, SLOPE_STEPS, speechcue, vowel_summary
 
 
 @dataclass(frozen=True)
@@ -47,7 +42,7 @@ class DatasetConfig:
     eval_fraction: float = 0.0
     """Share of the selected rows held out as an eval split (by row; use speaker-disjoint manifests for
     speaker-independent evaluation)."""
-    prompt: PredictConfig = field(default_factory=PredictConfig)
+    prompt: PromptConfig = field(default_factory=PromptConfig)
     cite: int = 1
     """How many vowel cues a deterministic VowelPrompt trace cites before its summary (0: summary only)."""
     interleave: bool = False
@@ -91,14 +86,14 @@ def select(rows: list[Annotation], labels: LabelSet, config: DatasetConfig) -> l
 def _salient(vowel: Vowel) -> list[tuple[float, str]]:
     """(|z|, phrase) for each binned descriptor of a vowel that is not medium."""
     out = []
-    for desc, noun in _NOUNS.items():
+    for desc, noun in NOUNS.items():
         level = vowel.bins.get(desc)
         if level is None or level == "medium" or desc not in vowel.z:
             continue
         word = DURATION_WORDS[level] if desc == "duration" else level
         out.append((abs(vowel.z[desc]), f"{word} {noun}"))
     slope = vowel.bins.get("pitch_slope", "flat")
-    if slope.startswith(("moderately", "steeply")):
+    if abs(SLOPE_STEPS.get(slope, 0)) >= 2:  # moderately or steeply
         out.append((abs(vowel.z.get("pitch_slope", 1.5)), f"a {slope} pitch"))
     return out
 
@@ -107,65 +102,12 @@ def _salient(vowel: Vowel) -> list[tuple[float, str]]:
 CUE_VARIABLES = {"vowel_descriptions": "vowel", "utterance_description": "utterance"}
 
 
-def cue_level(template) -> str:
+def cue_level(template: Template) -> str:
     """``vowel``, ``utterance`` or ``none``: the prosody a template's prompt shows (so its traces cite it)."""
     for variable, level in CUE_VARIABLES.items():
         if variable in template.variables:
             return level
     return "none"
-
-
-def _lean(values: list[str], up: str, down: str) -> str:
-    """``up``, ``down``, ``even`` (as many of each) or ``neither``: which kind of bin is more frequent."""
-    n_up, n_down = sum(up in b for b in values), sum(down in b for b in values)
-    if n_up == n_down:
-        return "neither" if n_up == 0 else "even"
-    return "up" if n_up > n_down else "down"
-
-
-LEAN_WORDS = {
-    "pitch_slope": {"up": "the pitch mostly rises", "down": "the pitch mostly falls",
-                    "even": "the pitch rises as often as it falls", "neither": "the pitch is mostly flat"},
-    "pitch": {"up": "it leans high", "down": "it leans low", "even": "it is as often high as low",
-              "neither": "it is mostly medium"},
-    "energy": {"up": "intensity leans high", "down": "intensity leans low",
-               "even": "intensity is as often high as low", "neither": "intensity is mostly medium"},
-    "duration": {"up": "vowels lean long", "down": "vowels lean short",
-                 "even": "vowels are as often long as short", "neither": "durations are mostly medium"},
-}  # fmt: skip
-"""How a trace words each lean (:func:`vowel_leans`) of each descriptor."""
-
-
-def vowel_leans(row: Annotation) -> dict[str, str]:
-    """For pitch slope, pitch, intensity and duration: ``up`` when more vowels are rising than falling
-    (high than low, long than short), ``down`` when fewer, ``even`` when as many, ``neither`` when none."""
-    leans = {}
-    for key in LEAN_WORDS:
-        up, down = ("rising", "falling") if key == "pitch_slope" else ("high", "low")  # "high" in "very high"
-        leans[key] = _lean([v.bins.get(key, "") for v in row.vowels], up, down)
-    return leans
-
-
-def vowel_summary(row: Annotation) -> str:
-    """Which way the vowels lean over the utterance: the pattern no single vowel shows, in words.
-
-    :func:`vowel_leans` in :data:`LEAN_WORDS`. Qualitative on purpose: a small model learns to judge a
-    majority far more easily than to count.
-
-    >>> from vowelprompt.records import VowelSpan, VowelFeatures
-    >>> f = VowelFeatures(100.0, 0.0, 1.0, 0.1, -20.0, 2.0, 0.1, 10)
-    >>> v = lambda bins: Vowel(VowelSpan("AE", "æ", 1, 0.1, 0.2, "cat", 0), f, {}, bins)
-    >>> rising = v({"pitch": "high", "pitch_slope": "steeply rising"})
-    >>> falling = v({"pitch": "very high", "pitch_slope": "slightly falling", "duration": "very low"})
-    >>> vowel_summary(Annotation("a", "a.wav", "ok", vowels=(rising, falling)))
-    'Across the vowels, the pitch rises as often as it falls and it leans high; intensity is mostly medium; \
-vowels lean short.'
-    """
-    words = {key: LEAN_WORDS[key][lean] for key, lean in vowel_leans(row).items()}
-    return (
-        f"Across the vowels, {words['pitch_slope']} and {words['pitch']}; "
-        f"{words['energy']}; {words['duration']}."
-    )
 
 
 def deterministic_trace(row: Annotation, gold: str, top: int = 1, cues: str = "vowel") -> str:
@@ -229,22 +171,22 @@ class TraceReport:
 
 
 def teacher_traces(
-    rows: list[Annotation], backend: Backend, labels: LabelSet, config: PredictConfig,
-    sampling: Sampling = TEACHER_SAMPLING, groups=None,
+    rows: list[Annotation], backend: Backend, config: PromptConfig, sampling: Sampling = TEACHER_SAMPLING,
+    groups=None,
 ) -> tuple[dict[str, str], TraceReport]:  # fmt: skip
     """id → teacher completion for rows whose trace agrees with the gold label; and what was dropped."""
-    template = load_template(config.template)
+    labels = config.labels
     groups = groups or dialogues(rows)
     report = TraceReport()
-    conversations = []
+    chats = []
     for row in rows:
         gold = labels.normalize(row.label or "")
-        messages = conversation_for(row, template, labels, config, groups)
+        messages = conversation(row, config, groups)
         messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n\n" +
                         TEACHER_INSTRUCTION.format(label=gold)}  # fmt: skip
-        conversations.append(messages)
+        chats.append(messages)
     try:
-        texts = backend.generate(conversations, sampling)
+        texts = backend.generate(chats, sampling)
     except BackendError:
         report.failed = len(rows)
         return {}, report
@@ -272,14 +214,13 @@ def build_rows(
     """
     if kind not in ("sft", "grpo"):
         raise ConfigError(f"dataset kind must be sft or grpo, got {kind!r}")
-    labels = get_label_set(config.prompt.labels)
-    template = load_template(config.prompt.template)
-    cues = cue_level(template)
+    labels = config.prompt.labels
+    cues = cue_level(config.prompt.template)
     groups = dialogues(rows)
     out = []
     for row in select(rows, labels, config):
         gold = labels.normalize(row.label)
-        prompt = conversation_for(row, template, labels, config.prompt, groups)
+        prompt = conversation(row, config.prompt, groups)
         item = {"id": row.id, "prompt": prompt, "label": gold}
         if kind == "sft":
             if traces is not None and row.id not in traces:

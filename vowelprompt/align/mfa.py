@@ -4,7 +4,7 @@ MFA is the aligner most phonetics work trusts, but it installs only through cond
 are not on PyPI), so vowelprompt never installs it: it runs the ``mfa`` found on PATH the way its users
 do, ``mfa align CORPUS DICTIONARY ACOUSTIC_MODEL OUTPUT``, on a corpus written to a temporary folder
 (one folder per speaker, so MFA's speaker adaptation sees one voice per folder), and reads the TextGrids
-back with :func:`vowelprompt.textgrids.read_alignment`. Starting MFA costs seconds to minutes, so the
+back with :func:`vowelprompt.align.textgrid.read_alignment`. Starting MFA costs seconds to minutes, so the
 pipeline hands it a whole batch through :meth:`MFAAligner.align_corpus`.
 
 MFA does not fail a run for a file it cannot align (too short, only out-of-dictionary words, beam too
@@ -26,15 +26,12 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 
+from vowelprompt.align import BatchItem, require_analysis_rate
+from vowelprompt.align.textgrid import read_alignment
 from vowelprompt.errors import AlignmentError, ConfigError
 from vowelprompt.records import Word
-from vowelprompt.textgrids import read_alignment
 
-#: MFA's pretrained models are trained on 16 kHz audio; giving it 16 kHz mono 16-bit PCM spares it a
-#: resampling step of its own.
-MFA_SAMPLE_RATE = 16_000
 #: Lines of MFA's error output quoted in an error message: enough for its exception, short enough to read.
 _ERROR_LINES = 5
 
@@ -42,8 +39,6 @@ NOT_FOUND = (
     "Montreal Forced Aligner not found: install it with conda install -c conda-forge "
     "montreal-forced-aligner, or pass --alignment FILE.TextGrid"
 )
-
-Item = tuple[str, np.ndarray, int, str, str | None]
 
 
 class MFAAligner:
@@ -97,23 +92,26 @@ class MFAAligner:
 
     def align(self, samples: np.ndarray, sr: int, transcript: str) -> list[Word]:
         """Align one utterance (one whole ``mfa align`` run: prefer :meth:`align_corpus` for many)."""
-        result = self.align_corpus([("utterance", samples, sr, transcript, None)])["utterance"]
+        result = self.align_corpus([BatchItem("utterance", samples, sr, transcript)])["utterance"]
         if isinstance(result, AlignmentError):
             raise result
         return result
 
-    def align_corpus(self, items: Iterable[Item]) -> dict[str, list[Word] | AlignmentError]:
-        """Align a batch of ``(id, samples, sr, transcript, speaker)`` in one ``mfa align`` run.
+    def align_corpus(self, items: Iterable[BatchItem]) -> dict[str, list[Word] | AlignmentError]:
+        """Align a batch of :class:`~vowelprompt.align.BatchItem` in one ``mfa align`` run.
 
         Returns every id, mapped to its words or to the :class:`~vowelprompt.errors.AlignmentError`
         that says why MFA gave none. Items without a speaker get a speaker folder each (MFA adapts to
         each folder's voice, and unknown voices must not be pooled). Raises ``AlignmentError`` when
-        MFA itself fails or times out, and ``ValueError`` for duplicate ids or non-mono samples.
+        MFA itself fails or times out, or an item's rate is not :data:`~vowelprompt.audio.ANALYSIS_SR` (before
+        anything runs), and ``ValueError`` for duplicate ids or non-mono samples.
         """
         items = list(items)
-        ids = [item[0] for item in items]
+        ids = [item.id for item in items]
         if len(set(ids)) != len(ids):
             raise ValueError("align_corpus: item ids must be unique")
+        for item in items:
+            require_analysis_rate(item.sr, "MFA")
         results: dict[str, list[Word] | AlignmentError] = {}
         with tempfile.TemporaryDirectory(prefix="vowelprompt-mfa-") as tmp:
             # MFA names its working directory after the corpus folder: a name unique to this process
@@ -186,7 +184,7 @@ class MFAAligner:
 
 
 def _write_corpus(
-    corpus: Path, items: list[Item], results: dict[str, list[Word] | AlignmentError]
+    corpus: Path, items: list[BatchItem], results: dict[str, list[Word] | AlignmentError]
 ) -> dict[str, str]:
     """Write ``<speaker>/<name>.wav`` + ``.lab`` per item; return id → file name for those written.
 
@@ -195,28 +193,29 @@ def _write_corpus(
     """
     names: dict[str, str] = {}
     folders: dict[str, str] = {}
-    for index, (item_id, samples, sr, transcript, speaker) in enumerate(items):
-        text = " ".join(transcript.split())
+    for index, item in enumerate(items):
+        text = " ".join(item.text.split())
         if not text:
-            results[item_id] = AlignmentError(f"empty transcript for {item_id!r}: nothing to align")
+            results[item.id] = AlignmentError(f"empty transcript for {item.id!r}: nothing to align")
             continue
-        key = speaker if speaker is not None else f"\0{index}"  # no speaker: a folder of its own
+        key = item.speaker if item.speaker is not None else f"\0{index}"  # no speaker: a folder of its own
         folder = corpus / folders.setdefault(key, f"s{len(folders) + 1:04d}")
         folder.mkdir(parents=True, exist_ok=True)
         name = f"u{index + 1:06d}"
-        sf.write(folder / f"{name}.wav", _to_16k(samples, sr), MFA_SAMPLE_RATE, subtype="PCM_16")
+        # 16 kHz (the analysis rate, checked above) is the rate MFA's pretrained models are trained at: the
+        # corpus is written as it comes, and MFA has nothing to resample.
+        sf.write(folder / f"{name}.wav", _pcm(item.samples), item.sr, subtype="PCM_16")
         (folder / f"{name}.lab").write_text(text + "\n", encoding="utf-8")
-        names[item_id] = name
+        names[item.id] = name
     return names
 
 
-def _to_16k(samples: np.ndarray, sr: int) -> np.ndarray:
+def _pcm(samples: np.ndarray) -> np.ndarray:
+    """Mono samples as float32 in [-1, 1] (signed integer PCM scaled to full scale)."""
     samples = np.asarray(samples)
     if samples.ndim != 1:
         raise ValueError(f"expected mono samples, got an array of shape {samples.shape}")
     audio = samples.astype(np.float32)
     if samples.dtype.kind == "i":
         audio /= np.iinfo(samples.dtype).max + 1  # signed integer PCM: full scale → 1.0
-    if sr != MFA_SAMPLE_RATE:
-        audio = soxr.resample(audio, sr, MFA_SAMPLE_RATE)
     return np.clip(audio, -1.0, 1.0)  # PCM_16 cannot hold more than full scale

@@ -1,6 +1,6 @@
 """The default aligner: pocketsphinx's bundled en-us acoustic model and CMU dictionary, no download.
 
-Alignment is two passes over the utterance (OFFLINE.md): a word-level pass with the transcript as a
+Alignment is two passes over the utterance (docs/offline.md): a word-level pass with the transcript as a
 finite-state grammar, then phone-level alignment. Words missing from the dictionary get a letter-to-sound
 pronunciation from gruut (``pron_source="g2p"``); words gruut cannot spell either are left out of the
 alignment and returned with ``pron_source="unaligned"``. When the first pass finds no path (fast or
@@ -19,11 +19,12 @@ from functools import cache
 
 import numpy as np
 
+from vowelprompt.align import require_analysis_rate
 from vowelprompt.align.vowels import ARPABET_VOWELS, NON_SPEECH
+from vowelprompt.audio import ANALYSIS_SR
 from vowelprompt.errors import AlignmentError, TranscriptError
 from vowelprompt.records import Phone, Word
 
-SR = 16_000
 FRAME_S = 0.01  # pocketsphinx's default frame rate is 100 frames/s
 
 #: First-pass beams tried in order: pocketsphinx's default (1e-48, with its word beam 7e-29) first, then
@@ -125,15 +126,15 @@ class PocketsphinxAligner:
 
             # The default beam keeps pocketsphinx's own word beam; wider ones open all three beams equally.
             beams = {} if beam == BEAMS[0] else {"beam": beam, "pbeam": beam, "wbeam": beam}
-            self._decoders[beam] = Decoder(samprate=SR, bestpath=False, loglevel="FATAL", **beams)
+            self._decoders[beam] = Decoder(samprate=ANALYSIS_SR, bestpath=False, loglevel="FATAL", **beams)
         return self._decoders[beam]
 
     def align(self, samples: np.ndarray, sr: int, transcript: str) -> list[Word]:
-        if sr != SR:
-            raise AlignmentError(f"pocketsphinx needs {SR} Hz audio, got {sr} Hz")
-        if len(samples) / SR > self.max_duration_s:
+        require_analysis_rate(sr, "pocketsphinx")
+        seconds = len(samples) / ANALYSIS_SR
+        if seconds > self.max_duration_s:
             raise AlignmentError(
-                f"{len(samples) / SR:.0f} s is over pocketsphinx's {self.max_duration_s:.0f} s limit "
+                f"{seconds:.0f} s is over pocketsphinx's {self.max_duration_s:.0f} s limit "
                 "(it aligns "
                 "a recording as one utterance and its memory grows faster than the audio); split the "
                 "recording into utterances, or use --aligner mfa"
@@ -229,7 +230,7 @@ class PocketsphinxAligner:
 
     def _check_coverage(self, samples: np.ndarray, segments) -> None:
         """Raise if aligned words cover too little of the loud part of the audio (transcript mismatch)."""
-        hop = int(SR * FRAME_S)
+        hop = int(ANALYSIS_SR * FRAME_S)
         n = len(samples) // hop
         if n == 0:
             return

@@ -1,4 +1,4 @@
-"""Score an alignment against ground-truth vowel times (from :mod:`vowelprompt.synth` or hand labels).
+"""Score an alignment against ground-truth vowel times (from :mod:`vowelprompt.corpora.synth` or hand labels).
 
 Vowels are matched within the same word (by word index), each aligned vowel to the true vowel it overlaps
 most (else the nearest one), because the aligner's dictionary and the synthesiser need not agree on how

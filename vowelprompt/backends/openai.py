@@ -55,10 +55,6 @@ neither ``repr`` nor ``vars`` of the backend shows them.
 from __future__ import annotations
 
 import base64
-import email.utils
-import functools
-import http.client
-import io
 import json
 import os
 import random
@@ -72,6 +68,15 @@ from http.client import HTTPException
 from typing import Any
 
 from vowelprompt.backends import Conversation, Sampling, Structure
+from vowelprompt.backends.http import (
+    TooLarge,
+    deadline_opener,
+    describe,
+    error_detail,
+    read_body,
+    retry_after,
+    timed_out,
+)
 from vowelprompt.errors import BackendError, ConfigError
 from vowelprompt.redact import Secret, redact_text, redact_url
 
@@ -83,12 +88,6 @@ RETRY_STATUSES = frozenset({408, 409, 429})
 
 #: Default bound on an answer's size: a chat completion of 512 tokens is a few KB, 8 MiB is ample.
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 2**20
-
-#: How much of an error body is read for its message.
-ERROR_BODY_BYTES = 64 * 2**10
-
-#: Bytes read from the socket at a time.
-CHUNK_BYTES = 64 * 2**10
 
 
 class OpenAIBackend:
@@ -177,9 +176,7 @@ class OpenAIBackend:
         self.vllm_extensions = vllm_extensions
         self.max_response_bytes = max_response_bytes
         self.deadline_s = deadline_s
-        self._opener = urllib.request.build_opener(
-            _DeadlineHTTPHandler(), _DeadlineHTTPSHandler(), _NoRedirectHandler()
-        )
+        self._opener = deadline_opener()
 
     def __repr__(self) -> str:
         return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r})"
@@ -251,20 +248,20 @@ class OpenAIBackend:
             wait_s = None
             try:
                 return self._attempt(data, budget)
-            except _TooLarge as exc:
+            except TooLarge as exc:
                 raise self._error(f"{url}: item {index}: {exc}") from None
             except _NotOpenAI as exc:
                 raise self._error(f"{url} did not answer like an OpenAI-compatible server: {exc}") from None
             except urllib.error.HTTPError as exc:
-                reason = f"HTTP {exc.code}: {_error_detail(exc, self.max_response_bytes)}"
+                reason = f"HTTP {exc.code}: {error_detail(exc, self.max_response_bytes)}"
                 if 300 <= exc.code < 400:
                     reason = f"HTTP {exc.code}: redirects to {exc.headers.get('Location')!r}, not followed"
                 if exc.code not in RETRY_STATUSES and exc.code < 500:
                     raise self._error(f"{url} refused item {index}: {reason}") from None
-                wait_s = _retry_after(exc.headers)
+                wait_s = retry_after(exc.headers)
             except (OSError, HTTPException) as exc:  # refused, reset, closed early, timed out
-                reason = _describe(exc)
-                if _timed_out(exc):
+                reason = describe(exc)
+                if timed_out(exc):
                     reason = f"TimeoutError: timed out (no complete answer within {budget:.3g} s)"
             if attempt < self.max_retries:
                 pause = self._pause(attempt, wait_s)
@@ -283,9 +280,9 @@ class OpenAIBackend:
             headers={"Content-Type": "application/json", "Authorization": self._authorization.reveal()},
             method="POST",
         )
-        request.deadline = time.monotonic() + budget  # read by the handlers below
+        request.deadline = time.monotonic() + budget  # read by http.deadline_opener's handlers
         with self._opener.open(request, timeout=budget) as response:
-            return _content(_read_body(response, self.max_response_bytes))
+            return _content(read_body(response, self.max_response_bytes))
 
     def _error(self, message: str) -> BackendError:
         return BackendError(self._redact(message))
@@ -298,27 +295,8 @@ class OpenAIBackend:
         return random.uniform(0, min(self.max_backoff_s, self.backoff_s * 2**attempt))
 
 
-class _TooLarge(Exception):
-    """An answer over ``max_response_bytes``: not retried."""
-
-
 class _NotOpenAI(Exception):
     """An answer that is not a chat completion: not retried."""
-
-
-def _read_body(response: http.client.HTTPResponse, limit: int) -> bytes:
-    """The whole body, in chunks; :class:`_TooLarge` as soon as it (or its ``Content-Length``) passes
-    ``limit``, having read at most ``limit + 1`` bytes."""
-    length = (response.headers.get("Content-Length") or "").strip()
-    if length.isdigit() and int(length) > limit:
-        raise _TooLarge(f"the answer's Content-Length {int(length)} is over max_response_bytes={limit}")
-    body = bytearray()
-    while len(body) <= limit:
-        chunk = response.read(min(CHUNK_BYTES, limit + 1 - len(body)))
-        if not chunk:
-            return bytes(body)
-        body += chunk
-    raise _TooLarge(f"the answer is over max_response_bytes={limit} (stopped reading there)")
 
 
 def _content(raw: bytes) -> str:
@@ -328,125 +306,3 @@ def _content(raw: bytes) -> str:
     except (ValueError, KeyError, IndexError, TypeError):
         head = raw[:80].decode(errors="replace").replace("\n", " ")
         raise _NotOpenAI(repr(head)) from None
-
-
-def _error_detail(exc: urllib.error.HTTPError, limit: int = ERROR_BODY_BYTES) -> str:
-    """The server's error message (OpenAI: ``{"error": {"message"}}``; vLLM: also ``{"message"}``), from
-    at most ``limit`` (and :data:`ERROR_BODY_BYTES`) bytes of the body."""
-    try:
-        text = exc.read(min(limit, ERROR_BODY_BYTES)).decode(errors="replace")
-    except (OSError, HTTPException, ValueError):
-        text = ""
-    try:
-        body = json.loads(text)
-        error = body.get("error") or body
-        message = str(error.get("message", text)) if isinstance(error, dict) else str(error)
-    except (ValueError, AttributeError):  # not JSON (or cut short), or JSON but not an object
-        message = text
-    return " ".join(message.split())[:300] or str(exc.reason)
-
-
-def _retry_after(headers) -> float | None:
-    """Seconds the server asks to wait: ``retry-after-ms`` (OpenAI), or ``Retry-After`` in seconds or as
-    an HTTP date; None if it asks nothing sensible."""
-    try:
-        if headers.get("retry-after-ms"):
-            return max(0.0, float(headers["retry-after-ms"]) / 1000)
-        value = headers.get("Retry-After")
-        if not value:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-    except (ValueError, TypeError):
-        return None
-
-
-def _describe(exc: BaseException) -> str:
-    """One line for a connection-level failure: URLError wraps the socket error in ``reason``."""
-    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    text = str(reason).strip()
-    return f"{type(reason).__name__}: {text}" if text else type(reason).__name__
-
-
-def _timed_out(exc: BaseException) -> bool:
-    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    return isinstance(reason, TimeoutError)
-
-
-# --- a total deadline per attempt ----------------------------------------------------------------------
-#
-# A socket timeout restarts at every byte received. To bound a whole attempt, each connection's response
-# reads its socket through _DeadlineReader, which sets the socket's timeout to the time left before every
-# read (and fails once none is left): the status line, the headers and the body alike. The deadline rides
-# on the request (``request.deadline``); the handlers hand it to the connection they build. Proxies
-# ($http_proxy …) are handled by urllib as before.
-
-
-class _DeadlineReader(io.RawIOBase):
-    """A socket's raw reader that never waits past ``deadline`` (a :func:`time.monotonic` time)."""
-
-    def __init__(self, raw: io.RawIOBase, sock, deadline: float):
-        super().__init__()
-        self._raw, self._sock, self._deadline = raw, sock, deadline
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int | None:
-        left = self._deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("timed out")
-        self._sock.settimeout(left)
-        return self._raw.readinto(buffer)
-
-    def fileno(self) -> int:
-        return self._raw.fileno()
-
-    def close(self) -> None:
-        if not self.closed:
-            self._raw.close()
-        super().close()
-
-
-class _DeadlineResponse(http.client.HTTPResponse):
-    def __init__(self, sock, *args, deadline: float, **kwargs):
-        super().__init__(sock, *args, **kwargs)
-        # The buffered reader http.client made is still empty: keep its raw socket reader, read it anew.
-        self.fp = io.BufferedReader(_DeadlineReader(self.fp.detach(), sock, deadline))
-
-
-class _DeadlineHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, *args, deadline: float | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if deadline is not None:
-            self.response_class = functools.partial(_DeadlineResponse, deadline=deadline)
-
-
-class _DeadlineHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args, deadline: float | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if deadline is not None:
-            self.response_class = functools.partial(_DeadlineResponse, deadline=deadline)
-
-
-class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
-    def http_open(self, req):
-        connection = functools.partial(_DeadlineHTTPConnection, deadline=getattr(req, "deadline", None))
-        return self.do_open(connection, req)
-
-
-class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
-    def https_open(self, req):
-        connection = functools.partial(_DeadlineHTTPSConnection, deadline=getattr(req, "deadline", None))
-        return self.do_open(connection, req, context=self._context)
-
-
-class _NoRedirectHandler(urllib.request.HTTPRedirectHandler):
-    """Redirects are not followed: urllib would resend the ``Authorization`` header to wherever the server
-    points (another host too), and turn the POST into a GET that no chat server answers. The 3xx comes back
-    as an :class:`urllib.error.HTTPError`, a failure that is not retried."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None

@@ -91,7 +91,9 @@ class VLLMBackend:
             from vllm.exceptions import VLLMError
             from vllm.platforms import current_platform
         except ImportError:
-            raise MissingExtraError("vllm", "vllm") from None
+            raise MissingExtraError(
+                "vllm", "vllm", "pip install vllm (GPU), or make vllm or scripts/vllm_env.sh (CPU)"
+            ) from None
         cpu = current_platform.is_cpu()
         if kv_cache_gib is None and cpu:
             kv_cache_gib = CPU_KV_CACHE_GIB

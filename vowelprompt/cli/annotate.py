@@ -125,7 +125,7 @@ def _write_extras(row, args, several: bool, protected: set[Path]) -> None:
             raise ConfigError(f"{target} is one of the inputs; not overwriting it")
         target.parent.mkdir(parents=True, exist_ok=True)
         if kind == "textgrid":
-            from vowelprompt.textgrids import write_alignment
+            from vowelprompt.align.textgrid import write_alignment
 
             write_alignment(target, row)
         else:

@@ -52,10 +52,10 @@ def run(args) -> int:
 
     from vowelprompt.backends import get_backend
     from vowelprompt.io import check_outputs, read_annotations, write_jsonl_atomic, write_text_atomic
-    from vowelprompt.labels import get_label_set
+    from vowelprompt.prompts import PromptConfig
     from vowelprompt.training_data import DatasetConfig, build_rows, select, split, teacher_traces, usable
 
-    prompt = prompt_config(args)
+    prompt = prompt_config(args, PromptConfig)
     config = DatasetConfig(args.fraction, args.seed, args.balanced, args.eval_fraction, prompt,
                            cite=args.cite, interleave=args.interleave)  # fmt: skip
     out = Path(args.output)
@@ -66,7 +66,7 @@ def run(args) -> int:
         {f"-o ({name})": out / name for name in ("train.jsonl", "eval.jsonl", "info.json")},
     )
     rows = read_annotations(args.annotations)
-    labels = get_label_set(args.labels)
+    labels = prompt.labels
     if not usable(rows, labels):
         raise ConfigError(f"{args.annotations}: nothing to train on — {_why_unusable(rows, labels)}")
     traces, info = None, {}
@@ -78,7 +78,7 @@ def run(args) -> int:
             options["base_url"] = args.teacher_base_url
         teacher = get_backend(args.teacher_backend, **options)
         chosen = select(rows, labels, config)
-        traces, report = teacher_traces(chosen, teacher, labels, prompt)
+        traces, report = teacher_traces(chosen, teacher, prompt)
         info["teacher"] = {"backend": teacher.name, "model": teacher.model, **report.__dict__}
         print(f"teacher traces: {report.kept} kept, {report.dropped_disagree} dropped (answer disagreed with "
               f"the gold label), {report.dropped_invalid} dropped (no answer), {report.failed} failed",

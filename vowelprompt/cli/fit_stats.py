@@ -47,7 +47,7 @@ def run(args) -> int:
     failed = sum(not r.ok for r in rows)
     print(
         f"fitted statistics on {plural(stats.n_utterances, 'utterance')} "
-        f"({plural(len(stats.speakers), 'speaker')}, {plural(len(stats.vowel_types), 'vowel type')}; "
+        f"({plural(len(stats.vowel.speakers), 'speaker')}, {plural(len(stats.vowel_types), 'vowel type')}; "
         f"{plural(failed, 'input')} failed) -> {args.output}",
         file=sys.stderr,
     )

@@ -64,6 +64,9 @@ def add_parser(verbs, parents: list) -> None:
     out.add_argument("--overwrite", action="store_true", help="replace an --output that already has rows")
     out.add_argument("--batch-size", type=int, default=16, metavar="N", help="conversations per backend call")
     out.add_argument("--save-annotations", help="write the annotated rows here when annotating audio")
+    out.add_argument(
+        "--record-prompt", action="store_true", help="record the messages sent to the model in each row"
+    )
     pred.set_defaults(run=run)
 
 
@@ -105,6 +108,8 @@ def _print_prediction(prediction) -> None:
     gold = f", gold {prediction.gold}" if prediction.gold else ""
     source = f"backend {prediction.backend}, model {prediction.model}"
     print(f"# {prediction.id}  ({prediction.status}{gold}, {source})")
+    for message in prediction.prompt or ():  # --record-prompt: what the model saw
+        print(f"[{message['role']}]\n{message['content']}\n[/{message['role']}]")
     if prediction.label is None:
         print("Label: none (the answer names no label of the set)")
         print(f"Answer: {prediction.raw.strip()}")
@@ -122,19 +127,18 @@ def _print_prediction(prediction) -> None:
 def run(args) -> int:
     from vowelprompt.backends import Sampling, check_backend, get_backend
     from vowelprompt.io import RowWriter, write_text_atomic
-    from vowelprompt.predict import iter_predict, run_manifest
+    from vowelprompt.predict import PredictConfig, iter_predict, run_manifest
     from vowelprompt.redact import redact_text
 
     config = prompt_config(
         args,
+        PredictConfig,
         output_format=args.output_format,
         constrained=not args.no_constrained,
         batch_size=args.batch_size,
+        record_prompt=args.record_prompt,
     )
     sampling = Sampling(args.temperature, args.top_p, args.max_new_tokens, args.seed)
-    from vowelprompt.prompts import load_template
-
-    load_template(config.template)  # fail fast on a bad template, before loading any model
     if args.resume and not args.output:
         raise ConfigError("--resume needs --output (the file to resume)")
     if args.resume and args.overwrite:
@@ -167,7 +171,8 @@ def run(args) -> int:
             manifest = run_manifest(config, backend, sampling, args.argv, options)
             write_text_atomic(manifest_path, redact(json.dumps(manifest, indent=1)))
         counts: dict[str, int] = {}
-        with progress(len(rows) - len(skip & set(ids)), args.quiet, "predict") as bar:
+        # One step per utterance predicted (a manifest holds many), as soon as its batch is answered.
+        with progress(len(rows) - len(skip & set(ids)), args.quiet, "predict", unit="utterance") as bar:
             for prediction in iter_predict(rows, backend, sampling, config, skip=skip, redact=redact):
                 if writer:
                     writer.write(prediction.to_dict())

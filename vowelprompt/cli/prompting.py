@@ -8,6 +8,7 @@ def add_prompt_options(parser):
     """Add the ``prompt`` option group to ``parser`` and return it (a verb adds its own prompt options)."""
     from vowelprompt.labels import LABEL_SETS
     from vowelprompt.prompts import builtin_templates
+    from vowelprompt.verbalize import VOWEL_STYLES
 
     prompt = parser.add_argument_group("prompt")
     prompt.add_argument(
@@ -22,17 +23,17 @@ def add_prompt_options(parser):
         help="preceding turns for *_context templates",
     )
     prompt.add_argument(
-        "--vowel-style", choices=["paper", "compact"], default="paper", help="style of the per-vowel lines"
+        "--vowel-style", choices=VOWEL_STYLES, default="paper", help="style of the per-vowel lines"
     )
     return prompt
 
 
-def prompt_config(args, **fields):
-    """The prompt configuration the options of :func:`add_prompt_options` describe, with ``fields`` (a
-    verb's own options) added."""
-    from vowelprompt.predict import PredictConfig
-
-    return PredictConfig(
+def prompt_config(args, config_type, **fields):
+    """The prompt configuration of ``config_type`` (:class:`~vowelprompt.prompts.PromptConfig` or a
+    subclass) that the options of :func:`add_prompt_options` describe, with ``fields`` (a verb's own
+    options) added. The template and label set are resolved here, once: a bad one fails before any model
+    is loaded."""
+    return config_type(
         template=args.template,
         labels=args.labels,
         context_window=args.context_window,

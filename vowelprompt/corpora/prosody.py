@@ -21,7 +21,7 @@ on both kinds of descriptor before training any LLM. The profiles
 (:data:`PROFILES`) are a design, not a measurement of real speakers. Speakers are espeak voices;
 :data:`TRAIN_VOICES` and :data:`TEST_VOICES` are disjoint, so models are tested on voices they never heard.
 
-    python -c "from vowelprompt.prosody_corpus import write_corpus; write_corpus('corpus')"
+    python -c "from vowelprompt.corpora.prosody import write_corpus; write_corpus('corpus')"
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from vowelprompt.synth import psola, synthesize
+from vowelprompt.corpora.psola import psola
+from vowelprompt.corpora.synth import synthesize
 
 #: Short, emotionally neutral sentences (6-9 words): every one is spoken in every emotion.
 SENTENCES: tuple[str, ...] = (

@@ -2,9 +2,10 @@
 
 No emotional speech corpus can be installed offline, and no recorded corpus says *exactly* where its vowels
 are. espeak-ng can: it is a rule-based synthesiser, so it knows where it put every phone. :func:`synthesize`
-drives ``libespeak-ng.so.1`` through ctypes and returns the audio with the truth; :func:`psola` changes F0,
-duration or level of a span by a known factor (so a test can check that ×1.3 F0 on a vowel reads as a 30 %
-rise); :func:`write_corpus` writes wav + transcript + truth files and a manifest.
+drives ``libespeak-ng.so.1`` through ctypes (:mod:`vowelprompt.corpora.espeak`) and returns the audio with
+the truth; :func:`vowelprompt.corpora.psola.psola` changes F0, duration or level of a span by a known factor
+(so a test can check that ×1.3 F0 on a vowel reads as a 30 % rise); :func:`write_corpus` writes wav +
+transcript + truth files and a manifest.
 
 How the truth is recovered (espeak-ng 1.51: ``synthesize.c``, ``wavegen.c``)
 ---------------------------------------------------------------------------
@@ -63,25 +64,21 @@ events espeak emits for pauses at the end of a clause (length 0) carry no phones
 
 from __future__ import annotations
 
-import ctypes
 import html
 import itertools
 import json
 import random
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import soundfile as sf
 
+from vowelprompt.corpora import espeak
 from vowelprompt.records import Phone, Word
-
-LIBRARY = "libespeak-ng.so.1"
 
 #: Ten emotionally neutral English sentences of 6–14 words, no digits or abbreviations, with varied
 #: vowels, stops, liquids, nasals and clause structure.
@@ -97,190 +94,6 @@ DEFAULT_SENTENCES: tuple[str, ...] = (
     "Every evening the keeper wrote a few lines in his journal.",
     "My brother keeps his bicycle in the garage.",
 )
-
-# speak_lib.h / espeak_ng.h (espeak-ng 1.51)
-_AUDIO_OUTPUT_SYNCHRONOUS = 2
-_INITIALIZE_PHONEME_EVENTS = 0x0001
-_POS_CHARACTER = 1
-_CHARS_UTF8 = 1
-_SSML = 0x10
-_EVENT_LIST_TERMINATED, _EVENT_WORD, _EVENT_PHONEME = 0, 1, 7
-_RATE, _VOLUME, _PITCH = 1, 2, 3
-# phoneme types, src/libespeak-ng/phoneme.h
-_PH_PAUSE, _PH_VOWEL, _PH_LIQUID, _PH_STOP, _PH_VSTOP, _PH_NASAL = 0, 2, 3, 4, 5, 8
-
-
-class _EventId(ctypes.Union):
-    _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
-
-
-class _Event(ctypes.Structure):
-    # 40 bytes on 64-bit Linux: six 4-byte ints, then the pointer and the union at 8-byte alignment.
-    _fields_ = [
-        ("type", ctypes.c_int),
-        ("unique_identifier", ctypes.c_uint),
-        ("text_position", ctypes.c_int),  # 1-based, in characters of the input (SSML tags included)
-        ("length", ctypes.c_int),
-        ("audio_position", ctypes.c_int),  # ms, truncated
-        ("sample", ctypes.c_int),  # the same position in samples
-        ("user_data", ctypes.c_void_p),
-        ("id", _EventId),
-    ]
-
-
-_SYNTH_CALLBACK = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
-)
-_PHO_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int)
-_SAMPLE_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_short)
-
-
-class _OutputHooks(ctypes.Structure):
-    _fields_ = [
-        ("outputPhoSymbol", _PHO_HOOK),
-        ("outputSilence", _SAMPLE_HOOK),
-        ("outputVoiced", _SAMPLE_HOOK),
-        ("outputUnvoiced", _SAMPLE_HOOK),
-    ]
-
-
-class _Voice(ctypes.Structure):
-    _fields_ = [
-        ("name", ctypes.c_char_p),
-        ("languages", ctypes.c_char_p),
-        ("identifier", ctypes.c_char_p),
-        ("gender", ctypes.c_ubyte),
-        ("age", ctypes.c_ubyte),
-        ("variant", ctypes.c_ubyte),
-        ("xx1", ctypes.c_ubyte),
-        ("score", ctypes.c_int),
-        ("spare", ctypes.c_void_p),
-    ]
-
-
-class _Engine:
-    """The library, initialised once, and the buffers its callbacks fill during one synthesis.
-
-    espeak-ng is a process-wide singleton, so calls are serialised with a lock. The ctypes callback objects
-    are kept on the instance: if they were garbage-collected, espeak would call freed memory.
-    """
-
-    def __init__(self) -> None:
-        lib = ctypes.CDLL(LIBRARY)
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_Synth.argtypes = [
-            ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
-            ctypes.c_void_p, ctypes.c_void_p,
-        ]  # fmt: skip
-        lib.espeak_Info.restype = ctypes.c_char_p
-        lib.espeak_Info.argtypes = [ctypes.c_void_p]
-        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
-        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
-        lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
-        lib.espeak_ListVoices.argtypes = [ctypes.POINTER(_Voice)]
-        lib.espeak_ng_SetOutputHooks.argtypes = [ctypes.POINTER(_OutputHooks)]
-        self.lib = lib
-        self.sr = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, None, _INITIALIZE_PHONEME_EVENTS)
-        if self.sr <= 0:
-            raise OSError(f"espeak_Initialize failed ({self.sr}): is espeak-ng-data installed?")
-        self.version = lib.espeak_Info(None).decode()
-        self.lock = threading.Lock()
-        self._callback = _SYNTH_CALLBACK(self._on_audio)
-        count = _SAMPLE_HOOK(self._count_sample)  # silence, voiced and unvoiced samples alike
-        self._hooks = _OutputHooks(_PHO_HOOK(self._on_phone), count, count, count)
-        lib.espeak_SetSynthCallback(self._callback)
-        lib.espeak_ng_SetOutputHooks(ctypes.byref(self._hooks))
-        self._reset()
-
-    def _reset(self) -> None:
-        self.chunks: list[np.ndarray] = []
-        self.events: list[tuple[int, int, int, str]] = []  # (type, text_position, sample, phoneme)
-        self.hooked: list[tuple[int, str, int]] = []  # (sample, phoneme, phoneme type)
-        self.n_samples = 0
-
-    def _on_audio(self, wav, n: int, events) -> int:
-        if n > 0:
-            self.chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
-        i = 0
-        while events[i].type != _EVENT_LIST_TERMINATED:
-            e = events[i]
-            if e.type in (_EVENT_WORD, _EVENT_PHONEME):
-                symbol = _mnemonic(e.id.string) if e.type == _EVENT_PHONEME else ""
-                self.events.append((e.type, e.text_position, e.sample, symbol))
-            i += 1
-        return 0  # continue synthesis
-
-    def _on_phone(self, symbol: bytes, ph_type: int) -> None:
-        entry = (self.n_samples, _mnemonic(symbol), ph_type)
-        if not self.hooked or self.hooked[-1] != entry:  # re-queued after a wait for queue space
-            self.hooked.append(entry)
-
-    def _count_sample(self, _sample: int) -> None:
-        self.n_samples += 1
-
-    def synth(self, text: str, voice: str, rate_wpm: int, pitch: int, amplitude: int, ssml: bool):
-        """Audio (int16) and the raw events and hook records of one utterance. Call with the lock held."""
-        self.set_voice(voice)
-        for parameter, value in ((_RATE, rate_wpm), (_PITCH, pitch), (_VOLUME, amplitude)):
-            self.lib.espeak_SetParameter(parameter, int(value), 0)
-        self._reset()
-        data = text.encode()
-        flags = _CHARS_UTF8 | (_SSML if ssml else 0)
-        self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, flags, None, None)
-        self.lib.espeak_Synchronize()
-        audio = np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
-        return audio, self.events, self.hooked
-
-    def set_voice(self, voice: str) -> None:
-        """Select ``voice``: a voice file name (``en-us``, ``gmw/en``) or a language (``en-gb``), each with an
-        optional ``+variant``. espeak_SetVoiceByName knows only file names, and en-gb's file is ``gmw/en``;
-        like the espeak-ng command line, a language is looked up among the voices (mbrola ones skipped, as
-        they need an mbrola install)."""
-        if self.lib.espeak_SetVoiceByName(voice.encode()) == 0:
-            return
-        language, plus, variant = voice.partition("+")
-        found = self.lib.espeak_ListVoices(ctypes.byref(_Voice(languages=language.encode())))
-        i = 0
-        while found[i]:  # NULL-terminated, best match first
-            identifier = found[i].contents.identifier.decode()
-            if not identifier.startswith("mb/"):
-                if self.lib.espeak_SetVoiceByName(f"{identifier}{plus}{variant}".encode()) == 0:
-                    return
-                break
-            i += 1
-        raise ValueError(f"espeak-ng has no voice {voice!r} (try en-us, en-gb, en-us+f3, en-gb+m3)")
-
-    def phone_count(self, word: str) -> int:
-        """How many phones espeak gives ``word`` spoken alone (current voice). Call with the lock held."""
-        ptr = ctypes.c_char_p(word.encode())
-        names: list[str] = []
-        while ptr.value:  # one call per clause; espeak advances ptr, and sets it to NULL at the end
-            names += re.split(
-                r"[| ]",
-                self.lib.espeak_TextToPhonemes(ctypes.byref(ptr), _CHARS_UTF8, ord("|") << 8).decode(),
-            )
-        return sum(1 for n in names if n.lstrip("',") and not n.startswith("_"))
-
-
-def _mnemonic(raw: bytes) -> str:
-    """An espeak phoneme name without stress marks (espeak-ng ≥ 1.52 prefixes them in phoneme events)."""
-    return raw.decode().lstrip("',")
-
-
-@cache
-def _engine() -> _Engine:
-    return _Engine()
-
-
-def espeak_available() -> bool:
-    """True if libespeak-ng (≥ 1.50, for the output hooks) and its data load, so synthesis can run."""
-    try:
-        _engine()
-    except (OSError, AttributeError):  # library missing, or too old to have espeak_ng_SetOutputHooks
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -402,7 +215,7 @@ def synthesize(
     tokens = _tokens(text, ssml)
     if not tokens:
         raise ValueError(f"no words to speak in {text!r}")
-    eng = _engine()
+    eng = espeak.engine()
     with eng.lock:
         audio, events, hooked = eng.synth(text, voice, rate_wpm, pitch, amplitude, ssml)
         phones = _phones(audio, events, hooked, eng.sr)
@@ -414,7 +227,7 @@ def synthesize(
             p.symbol,
             (pad + p.start) * sec,
             (pad + p.end) * sec,
-            p.ph_type == _PH_VOWEL,
+            p.ph_type == espeak.PH_VOWEL,
             owner[i],
             p.estimated,
         )
@@ -457,7 +270,7 @@ def _phones(audio: np.ndarray, events, hooked, sr: int) -> list[_Seg]:
     evented: list[tuple[int, str, int | None]] = []  # (sample, symbol, word text position)
     word_pos: int | None = None
     for ev_type, text_position, sample, symbol in events:
-        if ev_type == _EVENT_WORD:
+        if ev_type == espeak.EVENT_WORD:
             word_pos = text_position
         else:
             evented.append((sample, symbol, word_pos))
@@ -468,21 +281,21 @@ def _phones(audio: np.ndarray, events, hooked, sr: int) -> list[_Seg]:
         )
     segs: list[_Seg | None] = []  # None stands for a pause, so that neighbours stay neighbours
     for i, ((start, symbol, ph_type), (event, _, pos)) in enumerate(zip(hooked, evented, strict=True)):
-        if ph_type == _PH_PAUSE:
+        if ph_type == espeak.PH_PAUSE:
             segs.append(None)
             continue
         end = hooked[i + 1][0] if i + 1 < len(hooked) else len(audio)
-        prev_type = hooked[i - 1][2] if i > 0 else _PH_PAUSE
-        if ph_type == _PH_VOWEL and prev_type in (_PH_LIQUID, _PH_NASAL):
+        prev_type = hooked[i - 1][2] if i > 0 else espeak.PH_PAUSE
+        if ph_type == espeak.PH_VOWEL and prev_type in (espeak.PH_LIQUID, espeak.PH_NASAL):
             # the event is late (after the onset transition): leave out only leading digital silence
             nonzero = np.flatnonzero(audio[start:end])
             start += int(nonzero[0]) if len(nonzero) else 0
-        elif not (ph_type in (_PH_STOP, _PH_VSTOP) and prev_type != _PH_PAUSE):
+        elif not (ph_type in (espeak.PH_STOP, espeak.PH_VSTOP) and prev_type != espeak.PH_PAUSE):
             start = max(start, event)  # [hook, event) is a pre-pause: silence between words, not this phone
         segs.append(_Seg(symbol, ph_type, start, end, event, pos))
     features = None
     for j, seg in enumerate(segs):
-        if seg is None or seg.ph_type == _PH_VOWEL or seg.end > seg.start:
+        if seg is None or seg.ph_type == espeak.PH_VOWEL or seg.end > seg.start:
             continue
         # espeak synthesised this consonant inside a neighbouring vowel: a nasal or /j/ before a vowel is the
         # vowel's onset sequence, a dark /l/ after one its ending. Cut it out where the spectrum turns.
@@ -490,11 +303,11 @@ def _phones(audio: np.ndarray, events, hooked, sr: int) -> list[_Seg]:
         prev = segs[j - 1] if j > 0 else None
         if features is None:
             features = _log_mel(audio, sr)
-        if seg.symbol != ";" and nxt is not None and nxt.ph_type == _PH_VOWEL:
+        if seg.symbol != ";" and nxt is not None and nxt.ph_type == espeak.PH_VOWEL:
             cut = _turn(features, nxt.start, max(nxt.event, nxt.start + 1), _THETA_ONSET, sr)
             seg.start, seg.end, nxt.start = nxt.start, cut, cut
             seg.estimated = nxt.estimated = True
-        elif seg.symbol != ";" and prev is not None and prev.ph_type == _PH_VOWEL:
+        elif seg.symbol != ";" and prev is not None and prev.ph_type == espeak.PH_VOWEL:
             cut = _turn(features, prev.end, max(prev.event, prev.start), _THETA_OFFSET, sr)
             seg.start, seg.end, prev.end = cut, prev.end, cut
             seg.estimated = prev.estimated = True
@@ -568,81 +381,6 @@ def _assign_words(word_pos: list[int | None], tokens: list[re.Match[str]], count
                     owner[i] = k + j
         k = m
     return owner
-
-
-def psola(
-    samples: np.ndarray,
-    sr: int,
-    f0_factor: float = 1.0,
-    duration_factor: float = 1.0,
-    gain_db: float = 0.0,
-    start_s: float | None = None,
-    end_s: float | None = None,
-    f0_ramp_st: tuple[float, float] | None = None,
-    seed: int | None = 0,
-) -> np.ndarray:
-    """Scale F0 and duration with Praat's PSOLA, and level, inside [start_s, end_s] (default: everything).
-
-    ``f0_ramp_st=(a, b)`` also shifts F0 by a ramp from ``a`` to ``b`` semitones across the span (a pitch
-    movement: ``(0, 5)`` rises by 5 st, ``(5, 0)`` falls from 5 st above the original).
-
-    F0 is multiplied on the Manipulation's pitch tier and duration set on its duration tier, then
-    resynthesised by overlap-add (Praat's ``To Manipulation`` with 10 ms steps and a 75–600 Hz pitch range,
-    which covers the espeak voices). Gain is applied to the same span of the output with 5 ms linear ramps
-    just outside it, against clicks. Overlap-add places unvoiced periods at random: ``seed`` seeds Praat's
-    generator for this call (then reseeds it unpredictably), so the same input gives the same output; ``None``
-    leaves it alone. A duration change makes the output longer by
-    ``(end_s - start_s) * (duration_factor - 1)``: times after the span shift by that much, and the span
-    itself ends at ``start_s + (end_s - start_s) * duration_factor``. Returns float32 (not clipped).
-    """
-    import parselmouth
-    from parselmouth.praat import call
-
-    total_s = len(samples) / sr
-    start = 0.0 if start_s is None else start_s
-    end = total_s if end_s is None else end_s
-    sound = parselmouth.Sound(np.asarray(samples, dtype=np.float64), sampling_frequency=sr)
-    out = np.asarray(samples, dtype=np.float64)
-    if f0_factor != 1.0 or duration_factor != 1.0 or f0_ramp_st is not None:
-        manipulation = call(sound, "To Manipulation", 0.01, 75, 600)
-        if f0_factor != 1.0 or f0_ramp_st is not None:
-            pitch_tier = call(manipulation, "Extract pitch tier")
-            if f0_factor != 1.0:
-                call(pitch_tier, "Multiply frequencies", start, end, f0_factor)
-            if f0_ramp_st is not None:
-                a, b = f0_ramp_st
-                semitones = f"({a} + ({b} - {a}) * (x - {start}) / ({end} - {start}))"
-                formula = f"if x >= {start} and x <= {end} then self * 2 ^ ({semitones} / 12) else self fi"
-                call(pitch_tier, "Formula", formula)
-            call([manipulation, pitch_tier], "Replace pitch tier")
-        if duration_factor != 1.0:
-            tier = call("Create DurationTier", "duration", 0.0, total_s)
-            if start_s is None and end_s is None:
-                call(tier, "Add point", 0.0, duration_factor)
-            else:
-                edge = 1e-3  # 1 ms steps from 1 to the factor: the tier interpolates linearly between points
-                for t, factor in zip(
-                    (start - edge, start, end, end + edge),
-                    (1.0, duration_factor, duration_factor, 1.0),
-                    strict=True,
-                ):
-                    call(tier, "Add point", t, factor)
-            call([manipulation, tier], "Replace duration tier")
-        if seed is not None:
-            parselmouth.praat.run(f"random_initializeWithSeedUnsafelyButPredictably ({int(seed)})")
-        try:
-            out = call(manipulation, "Get resynthesis (overlap-add)").values[0]
-        finally:
-            if seed is not None:
-                parselmouth.praat.run("random_initializeSafelyAndUnpredictably ()")
-    if gain_db:
-        ramp_s = 0.005
-        out_end = start + (end - start) * duration_factor
-        ramp = np.interp(
-            np.arange(len(out)) / sr, [start - ramp_s, start, out_end, out_end + ramp_s], [0, 1, 1, 0]
-        )
-        out = out * (1.0 + ramp * (10 ** (gain_db / 20) - 1.0))
-    return out.astype(np.float32)
 
 
 def write_corpus(

@@ -1,0 +1,180 @@
+"""Prompt assembly: a :class:`PromptConfig` (template, labels, output format, context window, vowel style)
+and :func:`conversations`, the chat messages a model is shown for each annotated utterance.
+
+The template and the label set are resolved once, when the config is made; every layer of a run (predict,
+its run manifest, training data, teacher traces) uses the same loaded objects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from typing import Any
+
+from vowelprompt.backends import Conversation, Structure
+from vowelprompt.errors import ConfigError, TemplateError
+from vowelprompt.labels import LABEL_SETS, LabelSet, get_label_set
+from vowelprompt.prompts.data import data_text, neutralize
+from vowelprompt.prompts.templates import Template, load_template
+from vowelprompt.records import Annotation
+from vowelprompt.verbalize import VOWEL_STYLES, describe
+
+OUTPUT_FORMATS = ("tags", "json")
+
+OUTPUT_INSTRUCTIONS = {
+    "tags": "Think step by step, then answer in exactly this format: <think>your reasoning</think>"
+    "<answer>one label from the list</answer>",
+    "json": 'Answer with only a JSON object: {"reasoning": "your reasoning", "evidence": ["the words, vowels '
+    'and cues you relied on"], "label": "one label from the list"}',
+}
+
+NO_CONTEXT = "(no earlier turns)"
+
+#: Longest reasoning constrained decoding allows: ~300 tokens, leaving room for the answer within the default
+#: 512 new tokens.
+MAX_REASONING_CHARS = 1200
+
+
+@dataclass(frozen=True)
+class PromptConfig:
+    """How prompts are built. ``template`` and ``labels`` are given by name and resolved here, once: the
+    config holds the loaded :class:`Template` and :class:`LabelSet` (an unknown template or an unknown or
+    empty label set fails here, before any model is loaded)."""
+
+    template: Template | str = "vowelprompt"
+    """A shipped template name (see ``vowelprompt predict --help``) or a YAML file; held as a Template."""
+    labels: LabelSet | str = "iemocap4"
+    """Label-set preset or a comma-separated list; held as a LabelSet."""
+    output_format: str = "tags"
+    """``tags`` (<think>…</think><answer>…</answer>) or ``json`` (label, reasoning, evidence)."""
+    context_window: int = 12
+    """How many preceding dialogue turns ``*_context`` templates show."""
+    vowel_style: str = "paper"
+    """Style of the per-vowel lines: ``paper`` or ``compact``."""
+
+    def __post_init__(self):
+        if self.output_format not in OUTPUT_FORMATS:
+            raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}")
+        if self.vowel_style not in VOWEL_STYLES:
+            raise ConfigError(f"vowel style must be {' or '.join(VOWEL_STYLES)}")
+        if self.context_window < 0:
+            raise ConfigError("need context_window ≥ 0")
+        if not isinstance(self.template, Template):
+            object.__setattr__(self, "template", load_template(self.template))
+        if not isinstance(self.labels, LabelSet):
+            object.__setattr__(self, "labels", get_label_set(self.labels))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, with the template and label set by the names that load them again (run manifests).
+
+        >>> PromptConfig(labels="calm, tense").to_dict()["labels"]
+        'calm,tense'
+        """
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        labels = self.labels
+        out["template"] = self.template.ref
+        out["labels"] = labels.name if LABEL_SETS.get(labels.name) == labels else ",".join(labels.labels)
+        return out
+
+    def structure(self) -> Structure:
+        """The decoding constraint for this config's labels and output format (:func:`output_structure`)."""
+        return output_structure(self.labels, self.output_format)
+
+
+def speaker_names(rows: list[Annotation]) -> dict[str | None, str]:
+    """``Speaker_0``, ``Speaker_1`` … in order of first appearance (docs/method.md §2)."""
+    names: dict[str | None, str] = {}
+    for row in rows:
+        names.setdefault(row.speaker, f"Speaker_{len(names)}")
+    return names
+
+
+def context_lines(target: Annotation, dialogue: list[Annotation], window: int) -> str:
+    """The ``window`` turns before ``target`` in its dialogue, as ``Speaker_N: "…"`` lines."""
+    names = speaker_names(dialogue)
+    before = [r for r in dialogue if r.turn is not None and target.turn is not None and r.turn < target.turn]
+    lines = [f'{names[r.speaker]}: "{data_text(r.text or "")}"' for r in before[-window:]] if window else []
+    return "\n".join(lines) or NO_CONTEXT
+
+
+def prompt_variables(
+    row_in: Annotation,
+    labels: LabelSet,
+    output_format: str = "tags",
+    dialogue: list[Annotation] | None = None,
+    window: int = 12,
+    vowel_style: str = "paper",
+) -> dict[str, str]:
+    """Every variable a shipped template may use, for one annotated utterance."""
+    if output_format not in OUTPUT_FORMATS:
+        raise TemplateError(
+            f"unknown output format {output_format!r}; choose one of: {', '.join(OUTPUT_FORMATS)}"
+        )
+    row = neutralize(row_in)
+    dialogue = dialogue or [row_in]
+    return {
+        "transcript": row.text or "",
+        "speaker": speaker_names(dialogue).get(row_in.speaker, "Speaker_0"),
+        "context": context_lines(row_in, dialogue, window),  # each turn's text through data_text
+        "vowel_descriptions": describe(row, vowel_style) if row.vowels else "(no vowels could be measured)",
+        "utterance_description": describe(row, "speechcue"),
+        "labels": ", ".join(labels.labels),
+        "output_instructions": OUTPUT_INSTRUCTIONS[output_format],
+    }
+
+
+def dialogues(rows: Iterable[Annotation]) -> dict[str | None, list[Annotation]]:
+    """Rows grouped by dialogue id and sorted by turn (rows without a dialogue stand alone)."""
+    groups: dict[str | None, list[Annotation]] = defaultdict(list)
+    for row in rows:
+        groups[row.dialogue].append(row)
+    for key, group in groups.items():
+        if key is not None:
+            group.sort(key=lambda r: (r.turn is None, r.turn or 0))
+    return groups
+
+
+def conversation(
+    row: Annotation, config: PromptConfig, groups: dict[str | None, list[Annotation]] | None = None
+) -> Conversation:
+    """The messages for one row; its context turns come from ``groups`` (:func:`dialogues` of every row of
+    the run, so that rows already done or failed still give context)."""
+    dialogue = (groups or {}).get(row.dialogue, [row]) if row.dialogue is not None else [row]
+    variables = prompt_variables(
+        row, config.labels, config.output_format, dialogue, config.context_window, config.vowel_style
+    )
+    return config.template.render(variables)
+
+
+def conversations(
+    rows: list[Annotation], config: PromptConfig, context: Iterable[Annotation] | None = None
+) -> list[Conversation]:
+    """The messages for each of ``rows``, context turns taken from ``context`` (default: ``rows``)."""
+    groups = dialogues(rows if context is None else context)
+    return [conversation(row, config, groups) for row in rows]
+
+
+def output_structure(labels: LabelSet, output_format: str = "tags") -> Structure:
+    """The decoding constraint that makes a backend emit a well-formed answer with a label from the set.
+
+    >>> from vowelprompt.labels import LABEL_SETS
+    >>> output_structure(LABEL_SETS["iemocap4"]).regex
+    '<think>[^<]{1,1200}</think>\\\\s*<answer>(neutral|happy|angry|sad)</answer>'
+    """
+    # Bounded reasoning: unbounded fields let a small model write until max_new_tokens and never answer.
+    choice = "|".join(re.escape(label) for label in labels.labels)
+    if output_format == "json":
+        schema = {
+            "type": "object",
+            "properties": {
+                "reasoning": {"type": "string", "maxLength": MAX_REASONING_CHARS},
+                "evidence": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 6},
+                "label": {"type": "string", "enum": list(labels.labels)},
+            },
+            "required": ["reasoning", "evidence", "label"],
+            "additionalProperties": False,
+        }
+        return Structure(json_schema=schema)
+    return Structure(regex=rf"<think>[^<]{{1,{MAX_REASONING_CHARS}}}</think>\s*<answer>({choice})</answer>")
