@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -16,6 +18,7 @@ import parselmouth
 import pytest
 from conftest import EXAMPLE, HANG_GUARD_S, REPO, write_wav
 
+from vowelprompt.labels import get_label_set
 from vowelprompt.records import Annotation
 
 
@@ -263,3 +266,166 @@ def test_heavy_libraries_are_not_imported():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+# --- Each verb's parser: help, defaults, mistyped options ---------------------------------------------------
+
+
+def _verbs():
+    from vowelprompt.cli import build_parser
+
+    parser, verbs = build_parser()
+    return parser, verbs.choices
+
+
+def test_every_verb_has_a_description_and_every_option_a_help_showing_its_default():
+    from vowelprompt.cli import build_parser
+
+    parser, subparsers = build_parser()
+    verbs = subparsers.choices
+    assert set(verbs) == {"annotate", "fit-stats", "predict", "build-dataset", "evaluate"}
+    assert parser.description and "``" not in parser.description  # not an internal docstring
+    top = " ".join(parser.format_help().split())
+    for choice in subparsers._choices_actions:  # the verb list of ``vowelprompt --help``
+        assert choice.help and f"{choice.dest} {choice.help}" in top
+    for name, verb in verbs.items():
+        assert verb.description and "\n" not in verb.description.strip(), name
+        text = " ".join(verb.format_help().split())  # unwrapped
+        assert text.startswith(f"usage: vowelprompt {name} ") and verb.description in text
+        for action in verb._actions:
+            assert action.help and action.help.strip(), (name, action.dest)
+            default = action.default
+            if (
+                action.option_strings
+                and default not in (None, [], argparse.SUPPRESS)
+                and default is not False
+            ):
+                assert f"(default: {default})" in text, (name, action.option_strings)
+
+
+def test_the_defaults_the_issue_found_bare_are_shown():
+    _, verbs = _verbs()
+    predict = " ".join(verbs["predict"].format_help().split())
+    for option, default in (
+        ("--top-p P", "1.0"),
+        ("--max-new-tokens N", "512"),
+        ("--seed SEED", "0"),
+        ("--batch-size N", "16"),
+        ("--temperature TEMPERATURE", "0.0"),
+    ):
+        assert re.search(rf"{re.escape(option)} [^-]*\(default: {re.escape(default)}\)", predict), option
+
+
+def test_prompt_options_are_declared_once_for_predict_and_build_dataset():
+    _, verbs = _verbs()
+
+    def prompt_group(verb):
+        group = next(g for g in verb._action_groups if g.title == "prompt")
+        return {a.dest: (a.default, a.help, a.choices) for a in group._group_actions}
+
+    predict, dataset = prompt_group(verbs["predict"]), prompt_group(verbs["build-dataset"])
+    assert {"template", "labels", "context_window", "vowel_style"} <= dataset.keys()
+    assert all(predict[dest] == dataset[dest] for dest in dataset)
+
+
+VERB_TYPOS = [
+    ["predict", "x", "--top-pp", "1"],
+    ["annotate", "x.wav", "--stlye", "compact"],
+    ["fit-stats", "x.wav", "-o", "s.json", "--save-anotations", "a.jsonl"],
+    ["build-dataset", "a.jsonl", "--kind", "sft", "-o", "ds", "--ballanced"],
+    ["evaluate", "p.jsonl", "--gld", "g.jsonl"],
+]
+
+
+@pytest.mark.parametrize("argv", VERB_TYPOS, ids=[a[0] for a in VERB_TYPOS])
+def test_a_mistyped_option_shows_the_verbs_usage(argv, tmp_path):
+    typo = next(a for a in argv if a.startswith("--") and a not in ("--kind",))
+    proc = run(*argv, cwd=tmp_path, check_rc=2)
+    assert proc.stderr.startswith(f"usage: vowelprompt {argv[0]} ")
+    assert f"vowelprompt {argv[0]}: error: unrecognized arguments: {typo}" in proc.stderr
+    assert not proc.stdout and not list(tmp_path.iterdir())
+
+
+# --- predict without -o prints; messages count --------------------------------------------------------------
+
+HAPPY_TEXT = "It's a beautiful day, and I am really happy to see you again."
+
+
+def test_predict_without_output_prints_the_label_and_the_explanation(tmp_path):
+    wav = shutil.copy(EXAMPLE, tmp_path / "a.wav")
+    proc = run(
+        "predict", str(wav), "--text", HAPPY_TEXT, "--backend", "fake", "--model", "scripted", cwd=tmp_path
+    )
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "# a  (ok, backend fake, model scripted)"
+    assert (
+        lines[1].startswith("Label: ")
+        and lines[1].removeprefix("Label: ") in get_label_set("iemocap4").labels
+    )
+    assert lines[2] == "Explanation: fake" and lines[3:] == [""]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav"]  # no rows, no run manifest
+    # An answer without a label says so and shows what the model answered.
+    script = tmp_path / "answers.txt"
+    script.write_text("I cannot tell.\n")
+    proc = run(
+        "predict",
+        str(wav),
+        "--text",
+        HAPPY_TEXT,
+        "--backend",
+        "fake",
+        "--backend-option",
+        f"responses={script}",
+        cwd=tmp_path,
+    )
+    assert proc.stdout.splitlines()[:3] == [
+        "# a  (invalid, backend fake, model smollm2-135m)",
+        "Label: none (the answer names no label of the set)",
+        "Answer: I cannot tell.",
+    ]
+    # --record-prompt shows what the model saw before its answer.
+    proc = run(
+        "predict", str(wav), "--text", HAPPY_TEXT, "--backend", "fake", "--record-prompt", cwd=tmp_path
+    )
+    shown = proc.stdout.split("\nLabel: ")[0]
+    assert "[user]\n<utterance>It's a beautiful day" in shown and 'The vowel /eɪ/ in "day"' in shown
+    proc = run("predict", str(wav), "--text", HAPPY_TEXT, "--backend", "fake", "--resume", check_rc=2)
+    assert proc.stderr.strip() == "vowelprompt: error: --resume needs --output (the file to resume)"
+
+
+def test_plural():
+    from vowelprompt.cli.console import plural
+
+    assert [plural(n, "row") for n in (0, 1, 2)] == ["0 rows", "1 row", "2 rows"]
+    assert plural(1, "vowel type") == "1 vowel type" and plural(3, "vowel type") == "3 vowel types"
+
+
+def test_messages_count_one_in_the_singular(tmp_path):
+    out = tmp_path / "a.jsonl"
+    proc = run("annotate", str(EXAMPLE), "-o", str(out), "-q")
+    assert not proc.stderr
+    proc = run("annotate", str(EXAMPLE), "-o", str(out), "--overwrite")
+    assert f"wrote 1 row to {out} (0 failed)" in proc.stderr
+    proc = run("fit-stats", str(EXAMPLE), "-o", str(tmp_path / "s.json"))
+    assert (
+        "fitted statistics on 1 utterance (1 speaker, " in proc.stderr and "; 0 inputs failed)" in proc.stderr
+    )
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(
+        "".join(
+            json.dumps(row) + "\n"
+            for row in (
+                {"id": "a", "status": "ok", "label": "happy", "gold": "happy", "label_set": "iemocap4"},
+                {"id": "b", "status": "ok", "label": "sad", "gold": "surprised", "label_set": "iemocap4"},
+                {"id": "c", "status": "ok", "label": "sad", "label_set": "iemocap4"},
+                [1],
+            )
+        )
+    )
+    proc = run("evaluate", str(preds), "--confusion", str(tmp_path / "c.png"))
+    assert (
+        "note: 1 item with gold label 'surprised' is outside the scored label set and was not scored"
+        in proc.stdout
+    )
+    assert "note: 1 prediction has no gold label and was not scored" in proc.stdout
+    assert f"note: 1 row of {preds} is not a prediction row and was not scored (line 4)" in proc.stderr

@@ -105,7 +105,7 @@ def test_predict_annotates_audio_on_the_fly_and_resumes(manifest, tmp_path):
     lines[redo] = json.dumps(failed)
     preds.write_text("\n".join(lines) + "\n")
     proc = cli(*args, "-o", str(preds), "--resume", rc=0)
-    assert "wrote 1 predictions" in proc.stderr and "input_error" not in proc.stderr
+    assert "wrote 1 prediction to" in proc.stderr and "input_error" not in proc.stderr
     after = [json.loads(line) for line in preds.read_text().splitlines()]
     assert sorted(r["id"] for r in after) == sorted(first)
     redone = failed["id"]

@@ -142,7 +142,7 @@ def test_resume_redoes_rows_that_failed_outside_the_item(tmp_path):
     ]
     out.write_text("".join(json.dumps(r) + "\n" for r in earlier))
     proc = run("annotate", str(a), str(b), "-o", str(out), "--resume")
-    assert "1 rows of the earlier run redone" in proc.stderr
+    assert "1 row of the earlier run redone" in proc.stderr
     got = {r["id"]: r["status"] for r in rows(out)}
     assert got == {"a": "ok", "b": "transcript_error"}
     assert len(rows(out)) == 2
@@ -298,7 +298,7 @@ def test_build_dataset_without_labels_fails_and_says_why(tmp_path):
     ann = tmp_path / "ann.jsonl"
     run("annotate", str(manifest), "-o", str(ann), "-q")
     line = error_line(run("build-dataset", str(ann), "--kind", "sft", "-o", str(tmp_path / "ds"), check_rc=2))
-    assert "nothing to train on" in line and "1 have no label" in line
+    assert "nothing to train on" in line and "1 has no label" in line
     assert not (tmp_path / "ds" / "train.jsonl").exists()
 
 

@@ -1,54 +1,45 @@
-"""``vowelprompt annotate`` and ``fit-stats``, and the annotate-or-load path that ``predict`` shares."""
+"""``vowelprompt annotate``: describe the prosody of every vowel, printed or written as JSONL rows."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from pathlib import Path
 
+from vowelprompt.cli.console import add_verb, plural, progress
+from vowelprompt.cli.inputs import add_style_option, annotate_config, input_paths, resolve_items
 from vowelprompt.errors import ConfigError, VowelPromptError
 
+EPILOG = """\
+examples:
+  vowelprompt annotate examples/happy_day.wav                 (transcript from examples/happy_day.txt)
+  vowelprompt annotate a.wav --text "it's a beautiful day" --style compact
+  vowelprompt annotate corpus/ -o out.jsonl --jobs 2 --resume --textgrid tg/
+  vowelprompt fit-stats train.jsonl -o stats.json
+  vowelprompt annotate test.jsonl --stats stats.json -o test.out.jsonl
+"""
 
-def _config(args):
-    from vowelprompt.audio import AudioConfig
-    from vowelprompt.pipeline import AnnotateConfig
 
-    options = {}
-    if args.aligner == "mfa":
-        options = {
-            k: v for k, v in (("dictionary", args.dictionary), ("acoustic_model", args.acoustic_model)) if v
-        }
-    elif args.dictionary or args.acoustic_model:
-        raise ConfigError("--dictionary and --acoustic-model go with --aligner mfa")
-    return AnnotateConfig(
-        aligner=args.aligner,
-        aligner_options=options,
-        style=getattr(args, "style", "paper"),
-        asr=args.asr,
-        asr_model=args.asr_model,
-        audio=AudioConfig(
-            max_duration_s=args.max_duration, raw_sample_rate=args.sample_rate, raw_format=args.raw_format
-        ),
+def add_parser(verbs, parents: list) -> None:
+    """Register ``annotate`` and its options with the ``verbs`` subparsers."""
+    ann = add_verb(verbs, "annotate", "describe the prosody of every vowel", parents, EPILOG)
+    out = ann.add_argument_group("output")
+    add_style_option(out)
+    out.add_argument("--stats", help="statistics from fit-stats; default: this utterance's own")
+    out.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    out.add_argument("-o", "--output", help="write JSONL rows here (one per input, ok or with its error)")
+    out.add_argument(
+        "--resume", action="store_true", help="continue --output: skip inputs done, redo ones that failed "
+        "for reasons outside the item (a dead worker)"
+    )  # fmt: skip
+    out.add_argument("--overwrite", action="store_true", help="replace an --output that already has rows")
+    out.add_argument(
+        "--textgrid", metavar="DIR", help="write one TextGrid per input (words, phones, vowel tiers)"
     )
-
-
-def _items(args):
-    from vowelprompt.io import resolve_inputs
-    from vowelprompt.records import Utterance
-
-    items = resolve_inputs(args.inputs, text=args.text, speaker=args.speaker)
-    if args.alignment:
-        if len(items) != 1:
-            raise ConfigError("--alignment gives the TextGrid of one recording")
-        items = [Utterance(**{**items[0].to_dict(), "alignment": args.alignment})]
-    return items
-
-
-def _progress(total: int, quiet: bool, desc: str):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="file", disable=quiet or total < 2, file=sys.stderr, leave=False)
+    out.add_argument(
+        "--plot", metavar="PNG", help="draw waveform, F0 and vowels (a folder for several inputs)"
+    )
+    ann.set_defaults(run=run)
 
 
 def _print_row(row, as_json: bool) -> None:
@@ -57,7 +48,7 @@ def _print_row(row, as_json: bool) -> None:
         return
     if not row.ok:
         return  # errors go to stderr only
-    print(f"# {row.id}  ({row.audio}, {row.duration_s:.2f} s, {len(row.vowels)} vowels, "
+    print(f"# {row.id}  ({row.audio}, {row.duration_s:.2f} s, {plural(len(row.vowels), 'vowel')}, "
           f"aligner {row.aligner}, normalization {row.normalization})")  # fmt: skip
     print(f"Transcript: {row.text}")
     print(row.description)
@@ -66,20 +57,13 @@ def _print_row(row, as_json: bool) -> None:
     print(flush=True)
 
 
-def input_paths(args, items) -> list[str]:
-    """Every file the run reads (arguments, the audio and TextGrids manifests name, statistics): no output
-    may be one of them."""
-    paths = [*args.inputs, *(i.audio for i in items), *(i.alignment for i in items)]
-    return [p for p in (*paths, getattr(args, "stats", None), getattr(args, "alignment", None)) if p]
-
-
-def cmd_annotate(args) -> int:
+def run(args) -> int:
     from vowelprompt.io import RowWriter, check_outputs
     from vowelprompt.normalize import Stats
     from vowelprompt.pipeline import iter_annotate
 
-    config = _config(args)
-    items = _items(args)
+    config = annotate_config(args)
+    items = resolve_items(args)
     if args.resume and not args.output:
         raise ConfigError("--resume needs --output (the file to resume)")
     if args.resume and args.overwrite:
@@ -100,7 +84,7 @@ def cmd_annotate(args) -> int:
     failures = 0
     protected = {Path(p).resolve() for p in inputs}
     try:
-        with _progress(len(items), args.quiet, "annotate") as bar:
+        with progress(len(items), args.quiet, "annotate") as bar:
             for row in iter_annotate(items, config, stats, jobs=args.jobs):
                 bar.update()
                 if writer:
@@ -120,10 +104,10 @@ def cmd_annotate(args) -> int:
         if writer:
             writer.close()
     if skipped and not args.quiet:
-        redo = f"; {writer.redo} rows of the earlier run redone" if writer and writer.redo else ""
-        print(f"resumed: {skipped} inputs already in {args.output}{redo}", file=sys.stderr)
+        redo = f"; {plural(writer.redo, 'row')} of the earlier run redone" if writer and writer.redo else ""
+        print(f"resumed: {plural(skipped, 'input')} already in {args.output}{redo}", file=sys.stderr)
     if args.output and not args.quiet:
-        print(f"wrote {len(items)} rows to {args.output} ({failures} failed)", file=sys.stderr)
+        print(f"wrote {plural(len(items), 'row')} to {args.output} ({failures} failed)", file=sys.stderr)
     return 1 if failures else 0
 
 
@@ -152,93 +136,3 @@ def _write_extras(row, args, several: bool, protected: set[Path]) -> None:
 
 def _safe(name: str) -> str:
     return name.replace("/", "__").replace("#", "_")
-
-
-def cmd_fit_stats(args) -> int:
-    from vowelprompt.io import write_jsonl_atomic
-    from vowelprompt.normalize import fit_stats
-    from vowelprompt.pipeline import renormalize
-
-    inputs = read_inputs(args)
-    _check_save(args, inputs)
-    rows = _annotations(args, inputs, None, None, report_errors=True)
-    stats = fit_stats(rows)
-    stats.save(args.output)
-    if args.save_annotations:
-        config = _config(args)
-        write_jsonl_atomic(args.save_annotations, (renormalize(row, stats, config).to_dict() for row in rows))
-    failed = sum(not r.ok for r in rows)
-    print(
-        f"fitted statistics on {stats.n_utterances} utterances ({len(stats.vowel.speakers)} speakers, "
-        f"{len(stats.vowel_types)} vowel types; {failed} inputs failed) -> {args.output}",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def read_inputs(args) -> tuple[list | None, list | None]:
-    """The run's inputs, read once: ``(rows, None)`` for a single JSONL of annotate's rows, else
-    ``(None, items)`` for audio, folders and manifests to annotate."""
-    from vowelprompt.io import is_annotations, read_annotations
-
-    if len(args.inputs) == 1 and is_annotations(args.inputs[0]):
-        return read_annotations(args.inputs[0]), None
-    return None, _items(args)
-
-
-def _check_save(args, inputs: tuple[list | None, list | None], extra: dict | None = None) -> None:
-    """fit-stats and predict: no output (``-o``, ``--save-annotations``, ``extra``) may be an input, and
-    --save-annotations replaces a file of rows only with --overwrite (or --resume, which rewrites it with
-    this run's rows)."""
-    from vowelprompt.io import check_outputs
-
-    outputs = {"-o": args.output, "--save-annotations": args.save_annotations, **(extra or {})}
-    check_outputs(input_paths(args, inputs[1] or []), outputs)
-    save = args.save_annotations
-    if (
-        save
-        and Path(save).is_file()
-        and Path(save).stat().st_size
-        and not (getattr(args, "overwrite", False) or getattr(args, "resume", False))
-    ):
-        raise ConfigError(f"--save-annotations {save} already holds rows: pass --overwrite to replace it")
-
-
-def _annotations(args, inputs, stats, save: str | None, report_errors: bool) -> list:
-    """Rows in input order from :func:`read_inputs`: annotate's JSONL as is (levelled with ``stats`` if
-    given), or audio/manifests annotated now (saved to ``save``)."""
-    from vowelprompt.io import atomic_write
-    from vowelprompt.pipeline import iter_annotate
-
-    rows, items = inputs
-    if rows is not None:
-        if stats is None:
-            return rows
-        config = _config(args)
-        return [_renormalized(r, stats, config) for r in rows]
-    rows = []
-    with _progress(len(items), args.quiet, "annotate") as bar, contextlib.ExitStack() as stack:
-        fh = stack.enter_context(atomic_write(save)) if save else None
-        for row in iter_annotate(items, _config(args), stats, jobs=args.jobs):
-            bar.update()
-            rows.append(row)
-            if fh:
-                fh.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
-            if report_errors and not row.ok:
-                bar.write(f"{row.id}: {row.status}: {row.error}", file=sys.stderr)
-    order = {item.id: i for i, item in enumerate(items)}
-    return sorted(rows, key=lambda r: order[r.id])
-
-
-def _renormalized(row, stats, config):
-    """``row`` levelled with ``stats``; a row too malformed to level becomes an ``input_error`` row."""
-    from dataclasses import replace
-
-    from vowelprompt.pipeline import renormalize
-
-    try:
-        return renormalize(row, stats, config)
-    except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        return replace(
-            row, status="input_error", error=f"malformed annotation row ({type(exc).__name__}: {exc})"
-        )

@@ -1,4 +1,4 @@
-"""``vowelprompt build-dataset``."""
+"""``vowelprompt build-dataset``: SFT or GRPO training data (TRL formats) from annotated rows."""
 
 from __future__ import annotations
 
@@ -6,10 +6,48 @@ import json
 import sys
 from pathlib import Path
 
+from vowelprompt.cli.console import add_verb, plural
+from vowelprompt.cli.prompting import add_prompt_options, prompt_config
 from vowelprompt.errors import ConfigError
 
 
-def cmd_build_dataset(args) -> int:
+def add_parser(verbs, parents: list) -> None:
+    """Register ``build-dataset`` and its options with the ``verbs`` subparsers (``parents`` are not its
+    own: it reads annotate's rows, not recordings)."""
+    ds = add_verb(verbs, "build-dataset", "SFT or GRPO training data (TRL formats) from annotated rows", [])
+    ds.add_argument("annotations", help="annotate's JSONL output, with gold labels")
+    ds.add_argument("--kind", choices=["sft", "grpo"], required=True, help="training method the rows are for")
+    ds.add_argument("-o", "--output", required=True, help="folder for train.jsonl (+ eval.jsonl, info.json)")
+    add_prompt_options(ds)
+    rows = ds.add_argument_group("rows")
+    rows.add_argument(
+        "--fraction", type=float, default=1.0, help="share of labelled rows to use; the paper's SFT used 0.2"
+    )
+    rows.add_argument("--balanced", action="store_true", help="same number of rows per class")
+    rows.add_argument(
+        "--interleave",
+        action="store_true",
+        help="order rows round-robin by class (for GRPO with shuffle_dataset false: every step "
+        "sees the classes in equal shares)",
+    )
+    rows.add_argument("--eval-fraction", type=float, default=0.0, help="hold out this share as eval.jsonl")
+    rows.add_argument("--seed", type=int, default=0, help="seed of the selection, order and eval split")
+    rows.add_argument(
+        "--cite", type=int, default=1, metavar="N",
+        help="vowel cues a deterministic VowelPrompt trace cites before its summary; 0: the summary only",
+    )  # fmt: skip
+    teacher = ds.add_argument_group("teacher")
+    teacher.add_argument(
+        "--teacher-backend", help="SFT traces from a teacher model (default: deterministic traces)"
+    )
+    teacher.add_argument(
+        "--teacher-model", help="teacher model (with --teacher-backend; default: smollm2-135m)"
+    )
+    teacher.add_argument("--teacher-base-url", help="teacher server URL (openai backend)")
+    ds.set_defaults(run=run)
+
+
+def run(args) -> int:
     from collections import Counter
 
     from vowelprompt.backends import get_backend
@@ -17,8 +55,7 @@ def cmd_build_dataset(args) -> int:
     from vowelprompt.prompts import PromptConfig
     from vowelprompt.training_data import DatasetConfig, build_rows, select, split, teacher_traces, usable
 
-    prompt = PromptConfig(template=args.template, labels=args.labels, vowel_style=args.vowel_style,
-                          context_window=args.context_window)  # fmt: skip
+    prompt = prompt_config(args, PromptConfig)
     config = DatasetConfig(args.fraction, args.seed, args.balanced, args.eval_fraction, prompt,
                            cite=args.cite, interleave=args.interleave)  # fmt: skip
     out = Path(args.output)
@@ -54,11 +91,15 @@ def cmd_build_dataset(args) -> int:
     for name, part in (("train", train), ("eval", held)):
         if part:
             write_jsonl_atomic(out / f"{name}.jsonl", part)
-    info.update(kind=args.kind, config=vars(args), train=len(train), eval=len(held),
+    options = {k: v for k, v in vars(args).items() if k not in ("run", "argv")}
+    info.update(kind=args.kind, config=options, train=len(train), eval=len(held),
                 classes=dict(Counter(i["label"] for i in train)), skipped=len(rows) - len(items))  # fmt: skip
     write_text_atomic(out / "info.json", json.dumps(info, indent=1, default=str))
-    print(f"wrote {len(train)} train and {len(held)} eval rows to {out} (classes: {info['classes']})",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"wrote {plural(len(train), 'train row')} and {plural(len(held), 'eval row')} to {out} "
+        f"(classes: {info['classes']})",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -71,11 +112,12 @@ def _why_unusable(rows, labels) -> str:
     outside = Counter(
         r.label for r in rows if r.ok and isinstance(r.label, str) and not labels.normalize(r.label)
     )
-    parts = [f"{len(rows)} rows"]
+    parts = [plural(len(rows), "row")]
     if failed:
         parts.append(f"{failed} failed annotation")
     if unlabelled:
-        parts.append(f"{unlabelled} have no label (annotate a manifest with a 'label' field)")
+        have = "has" if unlabelled == 1 else "have"
+        parts.append(f"{unlabelled} {have} no label (annotate a manifest with a 'label' field)")
     if outside:
         names = ", ".join(f"{k} ({v})" for k, v in outside.most_common(5))
         parts.append(f"labels outside {labels.name}: {names} (choose --labels)")

@@ -1,4 +1,5 @@
-"""``vowelprompt evaluate``."""
+"""``vowelprompt evaluate``: score predictions (weighted F1, UA, accuracy, invalid rate) and draw the
+confusion matrix."""
 
 from __future__ import annotations
 
@@ -6,10 +7,24 @@ import json
 import sys
 from pathlib import Path
 
+from vowelprompt.cli.console import add_verb, plural
 from vowelprompt.errors import VowelPromptError
 
 
-def cmd_evaluate(args) -> int:
+def add_parser(verbs, parents: list) -> None:
+    """Register ``evaluate`` and its options with the ``verbs`` subparsers (``parents`` are not its own:
+    it reads predictions, not recordings)."""
+    ev = add_verb(verbs, "evaluate", "score predictions: weighted F1, UA, accuracy, invalid rate", [])
+    ev.add_argument("predictions", help="predictions JSONL from vowelprompt predict")
+    ev.add_argument("--gold", help="JSONL with id and label (default: the gold stored with each prediction)")
+    ev.add_argument("--labels", help="label set to score in (default: the predictions')")
+    ev.add_argument("--map-from", help="map predicted labels from this set into --labels (cross-corpus)")
+    ev.add_argument("-o", "--output", help="scores JSON (default: PREDICTIONS.scores.json)")
+    ev.add_argument("--confusion", help="confusion-matrix PNG (default: PREDICTIONS.confusion.png)")
+    ev.set_defaults(run=run)
+
+
+def run(args) -> int:
     from vowelprompt.evaluation import evaluate
     from vowelprompt.io import check_outputs, read_rows, write_text_atomic
     from vowelprompt.metrics import plot_confusion
@@ -37,17 +52,25 @@ def cmd_evaluate(args) -> int:
         print(f"label mapping: {result.mapping}")
     print(result.scores.table())
     for label, n in result.excluded.items():
-        print(
-            f"note: {n} items with gold label {label!r} are outside the scored label set and were not scored"
+        were = (
+            "is outside the scored label set and was"
+            if n == 1
+            else "are outside the scored label set and were"
         )
+        print(f"note: {plural(n, 'item')} with gold label {label!r} {were} not scored")
     if result.missing_gold:
         where = f"no row in {args.gold}" if args.gold else "no gold label"
-        print(f"note: {result.missing_gold} predictions have {where} and were not scored")
+        have = "has" if result.missing_gold == 1 else "have"
+        were = "was" if result.missing_gold == 1 else "were"
+        print(f"note: {plural(result.missing_gold, 'prediction')} {have} {where} and {were} not scored")
     if malformed:
         lines = ", ".join(map(str, malformed[:10])) + (" …" if len(malformed) > 10 else "")
+        what = (
+            "is not a prediction row and was" if len(malformed) == 1 else "are not prediction rows and were"
+        )
         print(
-            f"note: {len(malformed)} rows of {args.predictions} are not prediction rows and were not scored "
-            f"(lines {lines})",
+            f"note: {plural(len(malformed), 'row')} of {args.predictions} {what} not scored "
+            f"({'line' if len(malformed) == 1 else 'lines'} {lines})",
             file=sys.stderr,
         )
     report = {**result.scores.to_dict(), "excluded": result.excluded, "mapping": result.mapping}
