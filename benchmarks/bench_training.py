@@ -108,9 +108,11 @@ def make_corpus(out: Path, scale: dict) -> Path:
     if not manifest.is_file():
         start = time.perf_counter()
         write_corpus(
-            out / "corpus", SENTENCES[: scale["sentences"]], TRAIN_VOICES[: scale["train_voices"]],
+            out / "corpus",
+            SENTENCES[: scale["sentences"]],
+            TRAIN_VOICES[: scale["train_voices"]],
             TEST_VOICES[: scale["test_voices"]],
-        )  # fmt: skip
+        )
         record_seconds(out / "logs" / "corpus.log", time.perf_counter() - start)
     return manifest
 
@@ -159,8 +161,10 @@ def probes(paths: dict[str, Path]) -> dict[str, float]:
     data = {k: [json.loads(line) for line in p.open(encoding="utf-8")] for k, p in paths.items()}
     data = {k: [r for r in rows if r["status"] == "ok"] for k, rows in data.items()}
     result = {}
-    for name, features in (("utterance-level descriptors", _utterance_features),
-                           ("vowel-level descriptors", _vowel_features)):  # fmt: skip
+    for name, features in (
+        ("utterance-level descriptors", _utterance_features),
+        ("vowel-level descriptors", _vowel_features),
+    ):
         x = {k: [features(r) for r in rows] for k, rows in data.items()}
         y = {k: [r["label"] for r in rows] for k, rows in data.items()}
         if len(set(y["train"])) < 2 or not y["test"]:
@@ -350,28 +354,95 @@ def train_and_test(style: str, out: Path, paths: dict[str, Path], scale: dict, s
     py = sys.executable
     data, runs, preds, logs = out / "data" / style, out / "runs" / style, out / "predictions", out / "logs"
     for kind in ("sft", "grpo"):
-        run([*vp, "build-dataset", str(paths["train"]), "--kind", kind, "--template", style,
-             "-o", str(data / kind), "--seed", str(seed), *DATASET_OPTIONS[kind]],
-            logs / f"{style}-dataset-{kind}.log", data / kind / "train.jsonl")  # fmt: skip
-    run([py, "recipes/sft.py", "--config", "recipes/smollm2-135m/sft/config_cpu.yaml",
-         "--dataset_dir", str(data / "sft"), "--output_dir", str(runs / "sft"),
-         "--max_steps", str(scale["sft_steps"]), "--seed", str(seed), *SFT_OVERRIDES],
-        logs / f"{style}-sft.log", runs / "sft" / "adapter_config.json")  # fmt: skip
-    run([py, "recipes/grpo.py", "--config", GRPO_CONFIG,
-         "--dataset_dir", str(data / "grpo"), "--model_name_or_path", str(runs / "sft"),
-         "--output_dir", str(runs / "grpo"), "--max_steps", str(scale["grpo_steps"]), "--seed", str(seed),
-         "--max_completion_length", str(scale["completion_tokens"]), *GRPO_OVERRIDES],
-        logs / f"{style}-grpo.log", runs / "grpo" / "adapter_config.json")  # fmt: skip
+        run(
+            [
+                *vp,
+                "build-dataset",
+                str(paths["train"]),
+                "--kind",
+                kind,
+                "--template",
+                style,
+                "-o",
+                str(data / kind),
+                "--seed",
+                str(seed),
+                *DATASET_OPTIONS[kind],
+            ],
+            logs / f"{style}-dataset-{kind}.log",
+            data / kind / "train.jsonl",
+        )
+    run(
+        [
+            py,
+            "recipes/sft.py",
+            "--config",
+            "recipes/smollm2-135m/sft/config_cpu.yaml",
+            "--dataset_dir",
+            str(data / "sft"),
+            "--output_dir",
+            str(runs / "sft"),
+            "--max_steps",
+            str(scale["sft_steps"]),
+            "--seed",
+            str(seed),
+            *SFT_OVERRIDES,
+        ],
+        logs / f"{style}-sft.log",
+        runs / "sft" / "adapter_config.json",
+    )
+    run(
+        [
+            py,
+            "recipes/grpo.py",
+            "--config",
+            GRPO_CONFIG,
+            "--dataset_dir",
+            str(data / "grpo"),
+            "--model_name_or_path",
+            str(runs / "sft"),
+            "--output_dir",
+            str(runs / "grpo"),
+            "--max_steps",
+            str(scale["grpo_steps"]),
+            "--seed",
+            str(seed),
+            "--max_completion_length",
+            str(scale["completion_tokens"]),
+            *GRPO_OVERRIDES,
+        ],
+        logs / f"{style}-grpo.log",
+        runs / "grpo" / "adapter_config.json",
+    )
     result: dict = {"style": style}
     for stage in ("sft", "grpo"):
         pred = preds / f"{style}-{stage}.jsonl"
-        run([*vp, "predict", str(paths["test"]), "--model", str(runs / stage), "--template", style,
-             "--max-new-tokens", str(scale["answer_tokens"]), "--seed", str(seed), "-o", str(pred), "-q",
-             "--resume"],
-            logs / f"{style}-predict-{stage}.log", pred.with_suffix(".done"))  # fmt: skip
+        run(
+            [
+                *vp,
+                "predict",
+                str(paths["test"]),
+                "--model",
+                str(runs / stage),
+                "--template",
+                style,
+                "--max-new-tokens",
+                str(scale["answer_tokens"]),
+                "--seed",
+                str(seed),
+                "-o",
+                str(pred),
+                "-q",
+                "--resume",
+            ],
+            logs / f"{style}-predict-{stage}.log",
+            pred.with_suffix(".done"),
+        )
         pred.with_suffix(".done").touch()
-        run([*vp, "evaluate", str(pred), "-o", str(pred.with_suffix(".scores.json"))],
-            logs / f"{style}-evaluate-{stage}.log")  # fmt: skip
+        run(
+            [*vp, "evaluate", str(pred), "-o", str(pred.with_suffix(".scores.json"))],
+            logs / f"{style}-evaluate-{stage}.log",
+        )
         scores = json.loads(pred.with_suffix(".scores.json").read_text(encoding="utf-8"))
         result[stage] = {
             k: scores[k] for k in ("n", "accuracy", "weighted_f1", "unweighted_accuracy", "invalid_rate")
@@ -396,16 +467,43 @@ DATASET_OPTIONS = {"sft": ["--cite", "0"], "grpo": ["--cite", "0", "--interleave
 #: weighted 5× (``--label_weight``): otherwise the model learns to write the trace long before the label the
 #: trace points to (after 80 plain steps the VowelPrompt model stated its vowels' lean right for 92 % of test
 #: utterances and then answered what that lean stands for in 37 %).
-SFT_OVERRIDES = ["--lora_r", "16", "--lora_alpha", "32", "--lora_target_modules", "all-linear",
-                 "--learning_rate", "5e-4", "--logging_steps", "10", "--label_weight", "5"]  # fmt: skip
+SFT_OVERRIDES = [
+    "--lora_r",
+    "16",
+    "--lora_alpha",
+    "32",
+    "--lora_target_modules",
+    "all-linear",
+    "--learning_rate",
+    "5e-4",
+    "--logging_steps",
+    "10",
+    "--label_weight",
+    "5",
+]
 #: GRPO: the paper's reward (accuracy + format), group size 4, 2 prompts per step, KL 0.04, a CPU-sized rate
 #: and temperature 0.7. At 1e-4 the policy stayed where SFT put it (KL ≈ 0.001). At 3e-4 and temperature 1.0 a
 #: sampled trace often states the wrong lean, and the accuracy reward then pays an answer that ignores the
 #: trace: the policy learnt to answer by pitch level alone (test accuracy 70 → 50 %). At 0.7 the traces state
 #: the right lean ~89 % of the time and GRPO teaches the answer to follow them.
-GRPO_OVERRIDES = ["--reward_funcs", "accuracy", "format", "--reward_weights", "1.0", "1.0",
-                  "--per_device_train_batch_size", "8", "--learning_rate", "3e-4", "--temperature", "0.7",
-                  "--shuffle_dataset", "false", "--num_completions_to_print", "1"]  # fmt: skip
+GRPO_OVERRIDES = [
+    "--reward_funcs",
+    "accuracy",
+    "format",
+    "--reward_weights",
+    "1.0",
+    "1.0",
+    "--per_device_train_batch_size",
+    "8",
+    "--learning_rate",
+    "3e-4",
+    "--temperature",
+    "0.7",
+    "--shuffle_dataset",
+    "false",
+    "--num_completions_to_print",
+    "1",
+]
 
 
 def check(out: Path, results: list[dict], probe: dict[str, float]) -> list[str]:
@@ -567,9 +665,22 @@ def main(argv: list[str] | None = None) -> None:
     print("corpus", flush=True)
     manifest = make_corpus(out, scale)
     annotations = out / "annotations.jsonl"
-    run([*vowelprompt_cmd(), "fit-stats", str(manifest), "-o", str(out / "stats.json"),
-         "--save-annotations", str(annotations), "--jobs", "2", "-q"],
-        out / "logs" / "fit-stats.log", annotations)  # fmt: skip
+    run(
+        [
+            *vowelprompt_cmd(),
+            "fit-stats",
+            str(manifest),
+            "-o",
+            str(out / "stats.json"),
+            "--save-annotations",
+            str(annotations),
+            "--jobs",
+            "2",
+            "-q",
+        ],
+        out / "logs" / "fit-stats.log",
+        annotations,
+    )
     paths = split_annotations(annotations, manifest, out, scale["test_rows"])
     probe = probes(paths)
     for name, acc in probe.items():
@@ -587,8 +698,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     (out / "results.md").write_text(text + "\n", encoding="utf-8")
     print(text)
-    print(f"every step: {minutes['steps']:.1f} min (this run: {minutes['this_run']:.1f} min); "
-          f"results in {out / 'results.md'}")  # fmt: skip
+    print(
+        f"every step: {minutes['steps']:.1f} min (this run: {minutes['this_run']:.1f} min); "
+        f"results in {out / 'results.md'}"
+    )
     problems = check(out, results, probe)
     if problems:
         raise SystemExit("the training machinery is broken:\n  " + "\n  ".join(problems))

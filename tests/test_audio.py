@@ -167,15 +167,24 @@ def test_raw_pcm_reads_the_same_samples_as_the_wav(tmp_path):
     wav = load_audio(EXAMPLE)
     np.testing.assert_array_equal(audio.samples, wav.samples)
     assert (audio.sr, audio.source_sr, audio.source_channels, audio.warnings) == (
-        wav.sr, wav.source_sr, 1, wav.warnings,
-    )  # fmt: skip
+        wav.sr,
+        wav.source_sr,
+        1,
+        wav.warnings,
+    )
 
 
 @pytest.mark.parametrize(
     ("subtype", "endian", "channels"),
-    [("PCM_16", "LITTLE", 1), ("PCM_16", "BIG", 1), ("PCM_16", "LITTLE", 2), ("PCM_U8", "LITTLE", 1),
-     ("ULAW", "LITTLE", 1), ("FLOAT", "LITTLE", 1)],
-)  # fmt: skip
+    [
+        ("PCM_16", "LITTLE", 1),
+        ("PCM_16", "BIG", 1),
+        ("PCM_16", "LITTLE", 2),
+        ("PCM_U8", "LITTLE", 1),
+        ("ULAW", "LITTLE", 1),
+        ("FLOAT", "LITTLE", 1),
+    ],
+)
 def test_raw_8k_formats_match_the_same_samples_in_a_wav(tmp_path, example_8k, subtype, endian, channels):
     samples = example_8k.astype(np.float32) / 32768
     if channels == 2:

@@ -306,9 +306,19 @@ def test_a_server_that_is_not_openai_compatible():
         {"deadline_s": -1.0},
         {"base_url": "http://127.0.0.1:port/v1"},
     ],
-    ids=["concurrency", "timeout", "retries", "scheme", "size0", "size-str", "size-float", "deadline0",
-         "deadline-neg", "port"],
-)  # fmt: skip
+    ids=[
+        "concurrency",
+        "timeout",
+        "retries",
+        "scheme",
+        "size0",
+        "size-str",
+        "size-float",
+        "deadline0",
+        "deadline-neg",
+        "port",
+    ],
+)
 def test_bad_options_are_config_errors(options):
     with pytest.raises(ConfigError):
         OpenAIBackend("m", **options)
@@ -541,8 +551,9 @@ def test_userinfo_in_the_base_url_authenticates_and_is_never_shown():
 def test_an_api_key_wins_over_userinfo_and_a_token_alone_is_masked():
     with Echo(500) as server:
         port = server.server.server_address[1]
-        backend = OpenAIBackend("m", base_url=f"http://{PLANTED}@127.0.0.1:{port}/v1", api_key="sk-other-key",
-                                max_retries=0)  # fmt: skip
+        backend = OpenAIBackend(
+            "m", base_url=f"http://{PLANTED}@127.0.0.1:{port}/v1", api_key="sk-other-key", max_retries=0
+        )
         with pytest.raises(BackendError) as info:
             backend.generate([CHAT], Sampling())
     assert server.requests[0]["headers"]["Authorization"] == "Bearer sk-other-key"
@@ -616,12 +627,31 @@ def test_a_redirect_is_not_followed_and_does_not_carry_the_key():
 def test_https_keeps_the_deadline_and_basic_auth(tmp_path, monkeypatch):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-addext", "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
-         "-addext", "extendedKeyUsage=serverAuth"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
+            "-addext",
+            "extendedKeyUsage=serverAuth",
+        ],
+        check=True,
+        capture_output=True,
+    )
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts this certificate, as a CA
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -691,14 +721,29 @@ def vllm_url(tmp_path_factory) -> Iterator[str]:
         port = probe.getsockname()[1]
     log = Path(tmp_path_factory.mktemp("vllm_server")) / "server.log"
     command = [
-        sys.executable, "-m", "vllm.entrypoints.openai.api_server",
-        "--model", resolve_model("smollm2-135m"), "--served-model-name", "smollm2-135m",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--dtype", "float32", "--enforce-eager", "--max-model-len", "2048", "--seed", "0",
+        sys.executable,
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        resolve_model("smollm2-135m"),
+        "--served-model-name",
+        "smollm2-135m",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--dtype",
+        "float32",
+        "--enforce-eager",
+        "--max-model-len",
+        "2048",
+        "--seed",
+        "0",
         # As the offline backend: compact JSON (see vowelprompt/backends/vllm.py).
-        "--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}',
+        "--structured-outputs-config",
+        '{"backend": "xgrammar", "disable_any_whitespace": true}',
         "--disable-uvicorn-access-log",
-    ]  # fmt: skip
+    ]
     # 1 GiB of KV cache holds ~23k tokens of this model; vLLM's CPU default would reserve most of the RAM.
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_LOGGING_LEVEL": "WARNING"}
     with open(log, "wb") as out:

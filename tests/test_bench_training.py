@@ -114,13 +114,21 @@ def test_reads_cues_scores_what_a_trace_states_against_the_vowels(smoke_run, tmp
     test = out / "test.annotations.jsonl"
     rows = [Annotation.from_dict(json.loads(x)) for x in test.open()]
     # (pitch slope, pitch) leans → emotion, as the corpus is built
-    design = {("up", "up"): "happy", ("down", "up"): "angry", ("up", "down"): "neutral",
-              ("down", "down"): "sad"}  # fmt: skip
+    design = {
+        ("up", "up"): "happy",
+        ("down", "up"): "angry",
+        ("up", "down"): "neutral",
+        ("down", "down"): "sad",
+    }
 
     def score(traces: list[str], answer) -> dict:
         path = tmp_path / "predictions.jsonl"
-        path.write_text("".join(json.dumps({"id": r.id, "raw": t, "label": answer(t)}) + "\n"
-                                for r, t in zip(rows, traces, strict=True)))  # fmt: skip
+        path.write_text(
+            "".join(
+                json.dumps({"id": r.id, "raw": t, "label": answer(t)}) + "\n"
+                for r, t in zip(rows, traces, strict=True)
+            )
+        )
         return reads_cues(path, test)
 
     true = [deterministic_trace(r, "x") if r.ok else "" for r in rows]
@@ -168,9 +176,14 @@ def _log_grpo(tmp_path, labels, steps, prompts=None):
     logs = tmp_path / "grpo" / "completions"
     logs.mkdir(parents=True)
     for step, rows in enumerate(steps, start=1):
-        frame = pd.DataFrame({"step": step, "prompt": [_prompt(p) for p, _, _ in rows],
-                              "completion": [[{"role": "assistant", "content": c}] for _, c, _ in rows],
-                              "accuracy": [a for _, _, a in rows]})  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "step": step,
+                "prompt": [_prompt(p) for p, _, _ in rows],
+                "completion": [[{"role": "assistant", "content": c}] for _, c, _ in rows],
+                "accuracy": [a for _, _, a in rows],
+            }
+        )
         frame.to_parquet(logs / f"completions_{step:05d}.parquet")
     return tmp_path / "grpo", data
 
@@ -181,8 +194,10 @@ def test_reward_by_class_splits_the_curve_by_gold_label(tmp_path):
 
     # 3 steps, one prompt per class per step; sad goes 0 → 1, joy 1 → 0.5; an unknown prompt is ignored
     accuracy = [([0.0, 0.0], [1.0, 1.0]), ([1.0, 0.0], [1.0, 1.0]), ([1.0, 1.0], [1.0, 0.0])]
-    steps = [[("sad1", "x", a) for a in sad] + [("joy1", "x", a) for a in joy] + [("other", "x", 0.0)]
-             for sad, joy in accuracy]  # fmt: skip
+    steps = [
+        [("sad1", "x", a) for a in sad] + [("joy1", "x", a) for a in joy] + [("other", "x", 0.0)]
+        for sad, joy in accuracy
+    ]
     grpo, data = _log_grpo(tmp_path, ["sad", "joy"], steps)
     assert reward_by_class(logged_completions(grpo, data)) == {"sad": (0.0, 1.0), "joy": (1.0, 0.5)}
     assert reward_by_class(logged_completions(tmp_path / "nothing", data)) is None

@@ -21,8 +21,13 @@ LABELED = [
 
 
 def cli(*args: str, rc: int = 0) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "vowelprompt.cli", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=HANG_GUARD_S)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "vowelprompt.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
+    )
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == rc, proc.stderr
     return proc
@@ -35,8 +40,17 @@ def manifest(synth, tmp_path_factory):
     for i, (text, voice, rate, label) in enumerate(LABELED):
         utt = synth.synthesize(text, voice=voice, rate_wpm=rate)
         write_wav(folder / f"u{i}.wav", utt.samples, utt.sr)
-        rows.append({"id": f"u{i}", "audio": f"u{i}.wav", "text": text, "speaker": voice, "label": label,
-                     "dialogue": "d0", "turn": i})  # fmt: skip
+        rows.append(
+            {
+                "id": f"u{i}",
+                "audio": f"u{i}.wav",
+                "text": text,
+                "speaker": voice,
+                "label": label,
+                "dialogue": "d0",
+                "turn": i,
+            }
+        )
     rows.append({"id": "missing", "audio": "missing.wav", "text": "gone", "label": "sad"})
     path = folder / "manifest.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -47,8 +61,22 @@ def test_annotate_predict_evaluate(manifest, tmp_path):
     annotated = tmp_path / "annotated.jsonl"
     cli("annotate", str(manifest), "-o", str(annotated), "-q", rc=1)  # 'missing' fails, its row is kept
     preds = tmp_path / "preds.jsonl"
-    cli("predict", str(annotated), "--model", "smollm2-135m", "--backend", "transformers", "--template",
-        "vowelprompt_context", "--max-new-tokens", "48", "-o", str(preds), "-q", rc=1)  # fmt: skip
+    cli(
+        "predict",
+        str(annotated),
+        "--model",
+        "smollm2-135m",
+        "--backend",
+        "transformers",
+        "--template",
+        "vowelprompt_context",
+        "--max-new-tokens",
+        "48",
+        "-o",
+        str(preds),
+        "-q",
+        rc=1,
+    )
     rows = [json.loads(line) for line in preds.read_text().splitlines()]
     assert sorted(r["id"] for r in rows) == ["missing", "u0", "u1", "u2"]
     by_id = {r["id"]: r for r in rows}
@@ -67,8 +95,20 @@ def test_annotate_predict_evaluate(manifest, tmp_path):
 
     # Greedy decoding is reproducible: a second run gives the same raw outputs.
     again = tmp_path / "again.jsonl"
-    cli("predict", str(annotated), "--model", "smollm2-135m", "--template", "vowelprompt_context",
-        "--max-new-tokens", "48", "-o", str(again), "-q", rc=1)  # fmt: skip
+    cli(
+        "predict",
+        str(annotated),
+        "--model",
+        "smollm2-135m",
+        "--template",
+        "vowelprompt_context",
+        "--max-new-tokens",
+        "48",
+        "-o",
+        str(again),
+        "-q",
+        rc=1,
+    )
     assert {r["id"]: r["raw"] for r in map(json.loads, again.read_text().splitlines())} == {
         r["id"]: r["raw"] for r in rows
     }

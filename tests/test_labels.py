@@ -10,8 +10,16 @@ from vowelprompt.labels import LABEL_SETS, get_label_set, label_map
 
 def test_presets_have_the_documented_sizes():
     sizes = {name: len(s.labels) for name, s in LABEL_SETS.items()}
-    assert sizes == {"iemocap4": 4, "iemocap5": 5, "iemocap6": 6, "meld7": 7, "cafe7": 7, "emodb7": 7,
-                     "asvp12": 12, "msp8": 8}  # fmt: skip
+    assert sizes == {
+        "iemocap4": 4,
+        "iemocap5": 5,
+        "iemocap6": 6,
+        "meld7": 7,
+        "cafe7": 7,
+        "emodb7": 7,
+        "asvp12": 12,
+        "msp8": 8,
+    }
     assert LABEL_SETS["meld7"].labels == ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear")
 
 
@@ -36,8 +44,14 @@ def test_synonyms_resolve_per_preset(preset, answer, label):
 
 def test_cross_corpus_mapping_is_explicit_about_gaps():
     m = label_map("iemocap6", "meld7")
-    assert m.mapping == {"neutral": "neutral", "happy": "joy", "excited": "joy", "angry": "anger",
-                         "sad": "sadness", "frustrated": None}  # fmt: skip
+    assert m.mapping == {
+        "neutral": "neutral",
+        "happy": "joy",
+        "excited": "joy",
+        "angry": "anger",
+        "sad": "sadness",
+        "frustrated": None,
+    }
     assert m.unmapped == ["frustrated"]
     assert m.describe().startswith("iemocap6→meld7: neutral→neutral, happy→joy")
     assert label_map("meld7", "iemocap4").mapping["surprise"] is None

@@ -272,15 +272,28 @@ def test_pipeline_runs_mfa_once_per_batch_and_keeps_every_row(fake_mfa, tmp_path
     (tmp_path / "broken.wav").write_bytes(b"not audio")
     (tmp_path / "broken.txt").write_text("hello")
     out = tmp_path / "out.jsonl"
-    rc = main([
-        "annotate", str(tmp_path), "--aligner", "mfa", "--dictionary", "my_dict.dict",
-        "--acoustic-model", "my_model.zip", "-o", str(out), "-q",
-    ])  # fmt: skip
+    rc = main(
+        [
+            "annotate",
+            str(tmp_path),
+            "--aligner",
+            "mfa",
+            "--dictionary",
+            "my_dict.dict",
+            "--acoustic-model",
+            "my_model.zip",
+            "-o",
+            str(out),
+            "-q",
+        ]
+    )
     assert rc == 1
     rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert {k: r["status"] for k, r in rows.items()} == {
-        "good": "ok", "skipped": "alignment_error", "broken": "audio_error",
-    }  # fmt: skip
+        "good": "ok",
+        "skipped": "alignment_error",
+        "broken": "audio_error",
+    }
     assert "MFA produced no alignment" in rows["skipped"]["error"]
     assert rows["good"]["aligner"] == "mfa" and rows["good"]["vowels"]
     log = calls(fake_mfa)

@@ -89,8 +89,7 @@ def test_level_and_slope_level():
 
 def test_slope_edges_fitted_per_direction():
     slopes = (5.0, 10.0, 15.0, 20.0, -40.0, -60.0, -80.0, -100.0)
-    rows = [row(f"r{n}", "s", [vowel("a", 0, slope=s) for s in slopes])
-            for n in range(2)]  # fmt: skip
+    rows = [row(f"r{n}", "s", [vowel("a", 0, slope=s) for s in slopes]) for n in range(2)]
     stats = fit_stats(rows)
     assert stats.slope_edges["rising"] == pytest.approx([8.75, 16.25])
     assert stats.slope_edges["falling"] == pytest.approx([55.0, 85.0])

@@ -87,8 +87,12 @@ def test_meld_labels_and_synonyms():
 @pytest.mark.parametrize(
     ("text", "label", "status", "evidence"),
     [
-        ('{"reasoning": "low, slow", "evidence": ["see /i/: low pitch"], "label": "sad"}', "sad", "ok",
-         ("see /i/: low pitch",)),
+        (
+            '{"reasoning": "low, slow", "evidence": ["see /i/: low pitch"], "label": "sad"}',
+            "sad",
+            "ok",
+            ("see /i/: low pitch",),
+        ),
         ('```json\n{"reasoning": "r", "evidence": [], "label": "angry"}\n```', "angry", "repaired", ()),
         ('Sure! {"reasoning": "r", "label": "joy"} hope this helps', "happy", "repaired", ()),
         ('{"reasoning": "a } in a string", "evidence": [], "label": "neutral"}', "neutral", "ok", ()),
@@ -96,7 +100,7 @@ def test_meld_labels_and_synonyms():
         ('{"label": 3}', None, "invalid", ()),
         ("not json at all", None, "invalid", ()),
     ],
-)  # fmt: skip
+)
 def test_json_mode(text, label, status, evidence):
     parsed = parse(text, IEMOCAP, output_format="json")
     assert (parsed.label, parsed.status, parsed.evidence) == (label, status, evidence)

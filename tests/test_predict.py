@@ -32,10 +32,18 @@ class Scripted:
 def row(uid, label, turn=None, status="ok", text=None):
     feats = VowelFeatures(150.0, 7.0, 1.0, 0.5, -20.0, 2.0, 0.1, 10)
     vowel = Vowel(VowelSpan("AE", "æ", 1, 0.1, 0.2, "w", 0), feats, {}, {"pitch": "high"})
-    return Annotation(id=uid, audio=f"{uid}.wav", status=status, text=text or f"words of {uid}", label=label,
-                      speaker="a" if (turn or 0) % 2 else "b", dialogue="d" if turn is not None else None,
-                      turn=turn, vowels=(vowel,) if status == "ok" else (),
-                      error=None if status == "ok" else "bad audio")  # fmt: skip
+    return Annotation(
+        id=uid,
+        audio=f"{uid}.wav",
+        status=status,
+        text=text or f"words of {uid}",
+        label=label,
+        speaker="a" if (turn or 0) % 2 else "b",
+        dialogue="d" if turn is not None else None,
+        turn=turn,
+        vowels=(vowel,) if status == "ok" else (),
+        error=None if status == "ok" else "bad audio",
+    )
 
 
 def by_keyword(user: str) -> str:
@@ -45,8 +53,13 @@ def by_keyword(user: str) -> str:
     return "I cannot tell."
 
 
-ROWS = [row("angry", "angry"), row("sad", "sad"), row("joy", "excited"), row("other", "neutral"),
-        row("broken", "sad", status="audio_error")]  # fmt: skip
+ROWS = [
+    row("angry", "angry"),
+    row("sad", "sad"),
+    row("joy", "excited"),
+    row("other", "neutral"),
+    row("broken", "sad", status="audio_error"),
+]
 
 
 def test_one_prediction_per_row_with_statuses_and_provenance():
@@ -54,9 +67,12 @@ def test_one_prediction_per_row_with_statuses_and_provenance():
     preds = {p.id: p for p in iter_predict(ROWS, backend, Sampling(), PredictConfig(batch_size=2))}
     assert set(preds) == {r.id for r in ROWS}
     assert {k: (p.label, p.status) for k, p in preds.items()} == {
-        "angry": ("angry", "ok"), "sad": ("sad", "ok"), "joy": ("happy", "repaired"),
-        "other": (None, "invalid"), "broken": (None, "input_error"),
-    }  # fmt: skip
+        "angry": ("angry", "ok"),
+        "sad": ("sad", "ok"),
+        "joy": ("happy", "repaired"),
+        "other": (None, "invalid"),
+        "broken": (None, "input_error"),
+    }
     assert preds["joy"].gold == "happy"  # 'excited' in the 4-class set
     assert preds["broken"].error == "audio_error: bad audio"
     p = preds["angry"]
@@ -127,9 +143,11 @@ def test_evaluate_counts_invalid_as_wrong_and_maps_labels():
 
 
 def test_evaluate_reports_gold_outside_the_set():
-    preds = [Prediction(id="a", status="ok", label="sad", gold="sad", label_set="iemocap4"),
-             Prediction(id="b", status="ok", label="sad", gold="frustrated", label_set="iemocap4"),
-             Prediction(id="c", status="ok", label="sad", label_set="iemocap4")]  # fmt: skip
+    preds = [
+        Prediction(id="a", status="ok", label="sad", gold="sad", label_set="iemocap4"),
+        Prediction(id="b", status="ok", label="sad", gold="frustrated", label_set="iemocap4"),
+        Prediction(id="c", status="ok", label="sad", label_set="iemocap4"),
+    ]
     result = evaluate(preds)
     assert result.scores.n == 1 and result.excluded == {"frustrated": 1} and result.missing_gold == 1
     with pytest.raises(ConfigError):

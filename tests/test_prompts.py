@@ -27,16 +27,30 @@ def row(uid: str, text: str, speaker: str, turn: int, dialogue: str = "d1") -> A
     vowel = Vowel(
         VowelSpan("AE", "æ", 1, 0.1, 0.2, "that", 0), feats, {}, {"pitch": "high", "duration": "low"}
     )
-    return Annotation(id=uid, audio=f"{uid}.wav", status="ok", text=text, speaker=speaker, dialogue=dialogue,
-                      turn=turn, vowels=(vowel,))  # fmt: skip
+    return Annotation(
+        id=uid,
+        audio=f"{uid}.wav",
+        status="ok",
+        text=text,
+        speaker=speaker,
+        dialogue=dialogue,
+        turn=turn,
+        vowels=(vowel,),
+    )
 
 
 DIALOGUE = [row(f"u{i}", f"turn {i}", "ann" if i % 2 == 0 else "bob", i) for i in range(20)]
 
 
 def test_all_six_styles_ship():
-    assert builtin_templates() == ["speechcue", "speechcue_context", "transcript", "transcript_context",
-                                   "vowelprompt", "vowelprompt_context"]  # fmt: skip
+    assert builtin_templates() == [
+        "speechcue",
+        "speechcue_context",
+        "transcript",
+        "transcript_context",
+        "vowelprompt",
+        "vowelprompt_context",
+    ]
 
 
 def test_every_shipped_template_renders_from_prompt_variables():

@@ -65,14 +65,43 @@ def trained(tmp_path_factory):
     """(sft_dir, grpo_dir, GRPO's stderr) after both recipes ran on a tiny dataset."""
     base = tmp_path_factory.mktemp("recipes")
     sft_dir, grpo_dir = base / "sft", base / "grpo"
-    shrink = ["--max_steps", "2", "--per_device_train_batch_size", "2", "--warmup_steps", "0",
-              "--logging_steps", "1"]  # fmt: skip
+    shrink = [
+        "--max_steps",
+        "2",
+        "--per_device_train_batch_size",
+        "2",
+        "--warmup_steps",
+        "0",
+        "--logging_steps",
+        "1",
+    ]
     sft_data, grpo_data = write_dataset(base / "data-sft", "sft"), write_dataset(base / "data-grpo", "grpo")
-    run("sft.py", "--config", str(RECIPES / "smollm2-135m/sft/config_cpu.yaml"),
-        "--dataset_dir", str(sft_data), "--output_dir", str(sft_dir), *shrink)  # fmt: skip
-    grpo_log = run("grpo.py", "--config", str(RECIPES / "smollm2-135m/grpo/config_cpu.yaml"),
-        "--dataset_dir", str(grpo_data), "--model_name_or_path", str(sft_dir), "--output_dir", str(grpo_dir),
-        "--num_generations", "2", "--max_completion_length", "32", *shrink)  # fmt: skip
+    run(
+        "sft.py",
+        "--config",
+        str(RECIPES / "smollm2-135m/sft/config_cpu.yaml"),
+        "--dataset_dir",
+        str(sft_data),
+        "--output_dir",
+        str(sft_dir),
+        *shrink,
+    )
+    grpo_log = run(
+        "grpo.py",
+        "--config",
+        str(RECIPES / "smollm2-135m/grpo/config_cpu.yaml"),
+        "--dataset_dir",
+        str(grpo_data),
+        "--model_name_or_path",
+        str(sft_dir),
+        "--output_dir",
+        str(grpo_dir),
+        "--num_generations",
+        "2",
+        "--max_completion_length",
+        "32",
+        *shrink,
+    )
     return sft_dir, grpo_dir, grpo_log
 
 
@@ -126,10 +155,26 @@ def test_zero_variance_warning_fires_above_its_threshold_only(caplog):
 @pytest.mark.slow
 def test_sft_resumes_from_its_last_checkpoint(tmp_path):
     out = tmp_path / "sft"
-    common = ["--config", str(RECIPES / "smollm2-135m/sft/config_cpu.yaml"),
-              "--dataset_dir", str(write_dataset(tmp_path / "data", "sft")), "--output_dir", str(out),
-              "--per_device_train_batch_size", "2", "--warmup_steps", "0", "--logging_steps", "1",
-              "--save_strategy", "steps", "--save_steps", "1", "--log_level", "info"]  # fmt: skip
+    common = [
+        "--config",
+        str(RECIPES / "smollm2-135m/sft/config_cpu.yaml"),
+        "--dataset_dir",
+        str(write_dataset(tmp_path / "data", "sft")),
+        "--output_dir",
+        str(out),
+        "--per_device_train_batch_size",
+        "2",
+        "--warmup_steps",
+        "0",
+        "--logging_steps",
+        "1",
+        "--save_strategy",
+        "steps",
+        "--save_steps",
+        "1",
+        "--log_level",
+        "info",
+    ]
     first = run("sft.py", *common, "--max_steps", "2")
     assert "Resuming training" not in first and (out / "checkpoint-2" / "adapter_model.safetensors").is_file()
     again = run("sft.py", *common, "--max_steps", "3", "--resume_from_checkpoint", "true")
@@ -201,10 +246,29 @@ def test_label_weighted_run_logs_what_trl_logs(tmp_path):
     data = write_dataset(tmp_path / "data", "sft")
     shutil.copy(data / "train.jsonl", data / "eval.jsonl")
     out = tmp_path / "out"
-    run("sft.py", "--config", str(RECIPES / "smollm2-135m/sft/config_cpu.yaml"), "--dataset_dir", str(data),
-        "--output_dir", str(out), "--max_steps", "2", "--per_device_train_batch_size", "4",
-        "--warmup_steps", "0", "--logging_steps", "1", "--label_weight", "5",
-        "--eval_strategy", "steps", "--eval_steps", "2")  # fmt: skip
+    run(
+        "sft.py",
+        "--config",
+        str(RECIPES / "smollm2-135m/sft/config_cpu.yaml"),
+        "--dataset_dir",
+        str(data),
+        "--output_dir",
+        str(out),
+        "--max_steps",
+        "2",
+        "--per_device_train_batch_size",
+        "4",
+        "--warmup_steps",
+        "0",
+        "--logging_steps",
+        "1",
+        "--label_weight",
+        "5",
+        "--eval_strategy",
+        "steps",
+        "--eval_steps",
+        "2",
+    )
     history = log_history(out)
     train = [h for h in history if "loss" in h]
     assert len(train) == 2
@@ -230,8 +294,11 @@ def test_every_config_parses(path):
     from trl import GRPOConfig, ModelConfig, SFTConfig, TrlParser
 
     kind = Path(path).parent.name
-    types = ((sft.DataArguments, SFTConfig, ModelConfig) if kind == "sft"
-             else (grpo.GRPOArguments, GRPOConfig, ModelConfig))  # fmt: skip
+    types = (
+        (sft.DataArguments, SFTConfig, ModelConfig)
+        if kind == "sft"
+        else (grpo.GRPOArguments, GRPOConfig, ModelConfig)
+    )
     script_args, training_args, model_args = TrlParser(types).parse_args_and_config(
         args=["--config", path, "--bf16", "false"], fail_with_unknown_args=True
     )

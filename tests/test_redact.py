@@ -26,14 +26,47 @@ PLANTED = "sk-PLANTED-0123456789"
 @pytest.mark.parametrize(
     "name",
     [
-        "api_key", "apikey", "API_KEY", "api-key", "Api-Key", "apiKey", "openai_api_key", "OPENAI_API_KEY",
-        "openaiapikey", "key", "x-api-key", "token", "access_token", "accessToken", "hf_token", "HF-TOKEN",
-        "refresh-token", "secret", "client_secret", "password", "db_password", "passwd", "pwd", "passphrase",
-        "authorization", "Authorization", "proxy-authorization", "auth", "x_auth_token", "bearer",
-        "credential", "credentials", "aws_credentials", "sig", "signature", "X-Amz-Signature", "private_key",
-        "--api-key", "--hf-token",
+        "api_key",
+        "apikey",
+        "API_KEY",
+        "api-key",
+        "Api-Key",
+        "apiKey",
+        "openai_api_key",
+        "OPENAI_API_KEY",
+        "openaiapikey",
+        "key",
+        "x-api-key",
+        "token",
+        "access_token",
+        "accessToken",
+        "hf_token",
+        "HF-TOKEN",
+        "refresh-token",
+        "secret",
+        "client_secret",
+        "password",
+        "db_password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "authorization",
+        "Authorization",
+        "proxy-authorization",
+        "auth",
+        "x_auth_token",
+        "bearer",
+        "credential",
+        "credentials",
+        "aws_credentials",
+        "sig",
+        "signature",
+        "X-Amz-Signature",
+        "private_key",
+        "--api-key",
+        "--hf-token",
     ],
-)  # fmt: skip
+)
 def test_secret_names(name):
     assert is_secret_key(name)
 
@@ -41,11 +74,30 @@ def test_secret_names(name):
 @pytest.mark.parametrize(
     "name",
     [
-        "model", "base_url", "max_tokens", "max_new_tokens", "tokenizer", "tokenizer_mode", "temperature",
-        "seed", "concurrency", "timeout_s", "author", "monkey", "keyboard", "signal", "design", "authority",
-        "vllm_extensions", "dtype", "", "--max-new-tokens", "--base-url", "--teacher-base-url",
+        "model",
+        "base_url",
+        "max_tokens",
+        "max_new_tokens",
+        "tokenizer",
+        "tokenizer_mode",
+        "temperature",
+        "seed",
+        "concurrency",
+        "timeout_s",
+        "author",
+        "monkey",
+        "keyboard",
+        "signal",
+        "design",
+        "authority",
+        "vllm_extensions",
+        "dtype",
+        "",
+        "--max-new-tokens",
+        "--base-url",
+        "--teacher-base-url",
     ],
-)  # fmt: skip
+)
 def test_ordinary_names(name):
     assert not is_secret_key(name)
 
@@ -74,16 +126,25 @@ def test_non_strings_are_not_secret_names():
         ("http://host/a@b", "http://host/a@b"),  # @ in the path is not userinfo
         ("http://host:8000/a@b", "http://host:8000/a@b"),
         ("https://host/v1?api-version=2024&api-key=abc", "https://host/v1?api-version=2024&api-key=***"),
-        ("https://h/p?key=1&page=2&token=t&access_token=a", "https://h/p?key=***&page=2&token=***&access_token=***"),
-        ("https://h/p?secret=s&password=p&sig=x&signature=y", "https://h/p?secret=***&password=***&sig=***&signature=***"),
-        ("https://h/p?auth=a&api_key=k&X-Amz-Signature=z", "https://h/p?auth=***&api_key=***&X-Amz-Signature=***"),
+        (
+            "https://h/p?key=1&page=2&token=t&access_token=a",
+            "https://h/p?key=***&page=2&token=***&access_token=***",
+        ),
+        (
+            "https://h/p?secret=s&password=p&sig=x&signature=y",
+            "https://h/p?secret=***&password=***&sig=***&signature=***",
+        ),
+        (
+            "https://h/p?auth=a&api_key=k&X-Amz-Signature=z",
+            "https://h/p?auth=***&api_key=***&X-Amz-Signature=***",
+        ),
         ("https://h/p?api%5Fkey=k&q=a+b", "https://h/p?api%5Fkey=***&q=a+b"),  # names are decoded first
         ("https://h/p?token=&max_tokens=5", "https://h/p?token=&max_tokens=5"),  # nothing to hide
         ("https://h/p?flag&token=t#frag", "https://h/p?flag&token=***#frag"),
         ("https://h/cb#access_token=t&state=s", "https://h/cb#access_token=***&state=s"),
         ("https://u:p@h/p?token=t", "https://***@h/p?token=***"),
     ],
-)  # fmt: skip
+)
 def test_redact_url(url, expected):
     assert redact_url(url) == expected
 
@@ -196,36 +257,62 @@ def test_redact_options_keeps_non_string_keys():
 
 def test_redact_argv_all_forms():
     argv = [
-        "predict", "rows.jsonl", "--backend", "openai", "--model", "m",
-        "--backend-option", f"api_key={PLANTED}",
+        "predict",
+        "rows.jsonl",
+        "--backend",
+        "openai",
+        "--model",
+        "m",
+        "--backend-option",
+        f"api_key={PLANTED}",
         f"--backend-option=api-key={PLANTED}",
-        "--backend-opt", f"token={PLANTED}",  # argparse accepts abbreviations
-        "--backend-option", "concurrency=4",
-        "--backend-option", f"base_url=http://u:{PLANTED}@h/v1",
-        "--base-url", f"http://user:{PLANTED}@host:8000/v1",
+        "--backend-opt",
+        f"token={PLANTED}",  # argparse accepts abbreviations
+        "--backend-option",
+        "concurrency=4",
+        "--backend-option",
+        f"base_url=http://u:{PLANTED}@h/v1",
+        "--base-url",
+        f"http://user:{PLANTED}@host:8000/v1",
         f"--teacher-base-url=https://{PLANTED}@api.example.com/v1",
-        "--api-key", PLANTED,
+        "--api-key",
+        PLANTED,
         f"--hf-token={PLANTED}",
-        "--max-new-tokens", "64",
+        "--max-new-tokens",
+        "64",
         f"https://h/data.jsonl?sig={PLANTED}",
-        "--output", "out.jsonl",
-    ]  # fmt: skip
+        "--output",
+        "out.jsonl",
+    ]
     out = redact_argv(argv)
     assert out == [
-        "predict", "rows.jsonl", "--backend", "openai", "--model", "m",
-        "--backend-option", "api_key=***",
+        "predict",
+        "rows.jsonl",
+        "--backend",
+        "openai",
+        "--model",
+        "m",
+        "--backend-option",
+        "api_key=***",
         "--backend-option=api-key=***",
-        "--backend-opt", "token=***",
-        "--backend-option", "concurrency=4",
-        "--backend-option", "base_url=http://***@h/v1",
-        "--base-url", "http://***@host:8000/v1",
+        "--backend-opt",
+        "token=***",
+        "--backend-option",
+        "concurrency=4",
+        "--backend-option",
+        "base_url=http://***@h/v1",
+        "--base-url",
+        "http://***@host:8000/v1",
         "--teacher-base-url=https://***@api.example.com/v1",
-        "--api-key", "***",
+        "--api-key",
+        "***",
         "--hf-token=***",
-        "--max-new-tokens", "64",
+        "--max-new-tokens",
+        "64",
         "https://h/data.jsonl?sig=***",
-        "--output", "out.jsonl",
-    ]  # fmt: skip
+        "--output",
+        "out.jsonl",
+    ]
     assert PLANTED not in json.dumps(out)
     assert argv[7] == f"api_key={PLANTED}"  # not changed in place
 

@@ -37,11 +37,20 @@ def annotated(tmp_path_factory) -> Path:
     manifest = folder / "m.jsonl"
     manifest.write_text(
         "".join(
-            json.dumps({"audio": str(EXAMPLE), "id": f"u{i}", "label": label, "dialogue": "d", "turn": i,
-                        "speaker": "A"}) + "\n"
+            json.dumps(
+                {
+                    "audio": str(EXAMPLE),
+                    "id": f"u{i}",
+                    "label": label,
+                    "dialogue": "d",
+                    "turn": i,
+                    "speaker": "A",
+                }
+            )
+            + "\n"
             for i, label in enumerate(["happy", "sad", "angry"])
         )
-    )  # fmt: skip
+    )
     out = folder / "ann.jsonl"
     run("annotate", str(manifest), "-o", str(out), "-q")
     assert [r["status"] for r in rows(out)] == ["ok"] * 3
@@ -120,8 +129,9 @@ def test_an_existing_output_is_not_replaced_without_overwrite(annotated, tmp_pat
 def test_save_annotations_is_not_replaced_without_overwrite(tmp_path):
     save = tmp_path / "saved.jsonl"
     save.write_text('{"id": "old"}\n')
-    proc = run("fit-stats", str(EXAMPLE), "-o", str(tmp_path / "s.json"), "--save-annotations", str(save),
-               check_rc=2)  # fmt: skip
+    proc = run(
+        "fit-stats", str(EXAMPLE), "-o", str(tmp_path / "s.json"), "--save-annotations", str(save), check_rc=2
+    )
     assert "--overwrite" in error_line(proc)
     assert save.read_text() == '{"id": "old"}\n'
 
@@ -197,10 +207,12 @@ def test_row_writer_keeps_final_rows_once(tmp_path):
 def test_manifest_fields_are_type_checked_into_per_row_input_errors(tmp_path):
     manifest = tmp_path / "m.jsonl"
     bad = [
-        {"audio": 42}, {"audio": None, "id": "nul"}, {"audio": str(EXAMPLE), "id": "t", "text": 12345},
+        {"audio": 42},
+        {"audio": None, "id": "nul"},
+        {"audio": str(EXAMPLE), "id": "t", "text": 12345},
         {"audio": str(EXAMPLE), "id": "turn", "turn": "three", "dialogue": "d"},
         {"audio": str(EXAMPLE), "id": "lab", "label": ["x"]},
-    ]  # fmt: skip
+    ]
     good = {"audio": str(EXAMPLE), "id": "good", "label": "happy", "dialogue": "d", "turn": "2"}
     manifest.write_text("".join(json.dumps(r) + "\n" for r in [*bad, good]) + "[1, 2]\n")
     out = tmp_path / "out.jsonl"
@@ -246,8 +258,19 @@ def test_one_line_errors_for_bad_outputs_and_options(annotated, tmp_path):
     blocker.write_text("x")
     line = error_line(run("annotate", str(EXAMPLE), "-o", str(blocker / "out.jsonl"), check_rc=2))
     assert "is not a folder" in line
-    line = error_line(run("predict", str(annotated), "--backend", "fake", "--labels", ",", "-o",
-                          str(tmp_path / "p.jsonl"), check_rc=2))  # fmt: skip
+    line = error_line(
+        run(
+            "predict",
+            str(annotated),
+            "--backend",
+            "fake",
+            "--labels",
+            ",",
+            "-o",
+            str(tmp_path / "p.jsonl"),
+            check_rc=2,
+        )
+    )
     assert "names no labels" in line
     typo = ("--backend", "openai", "--backend-option", "concurency=4", "-o", str(tmp_path / "p2.jsonl"))
     line = error_line(run("predict", str(annotated), *typo, check_rc=2))
@@ -305,12 +328,24 @@ def test_build_dataset_without_labels_fails_and_says_why(tmp_path):
 def test_ambiguous_free_text_is_invalid_not_a_guess(annotated, tmp_path):
     script = tmp_path / "script.txt"
     script.write_text(
-        json.dumps("The speaker expresses a mix of positive emotions, including happiness, anger, sadness, "
-                   "and neutral.") + "\n"
-    )  # fmt: skip
+        json.dumps(
+            "The speaker expresses a mix of positive emotions, including happiness, anger, sadness, "
+            "and neutral."
+        )
+        + "\n"
+    )
     preds = tmp_path / "p.jsonl"
-    run("predict", str(annotated), "--backend", "fake", "--backend-option", f"responses={script}",
-        "-o", str(preds), "-q")  # fmt: skip
+    run(
+        "predict",
+        str(annotated),
+        "--backend",
+        "fake",
+        "--backend-option",
+        f"responses={script}",
+        "-o",
+        str(preds),
+        "-q",
+    )
     got = rows(preds)
     assert {r["status"] for r in got} == {"invalid"}
     assert all(r["label"] is None and "ambiguous" in r["note"] for r in got)
@@ -325,8 +360,17 @@ def test_the_run_manifest_records_whether_decoding_was_constrained(annotated, tm
     run("predict", str(annotated), "--backend", "fake", "-o", str(preds), "-q")
     config = json.loads(Path(str(preds) + ".run.json").read_text())["config"]
     assert config["constrained"] is True and config["constrained_requested"] is True
-    run("predict", str(annotated), "--backend", "fake", "--no-constrained", "-o", str(preds), "--overwrite",
-        "-q")  # fmt: skip
+    run(
+        "predict",
+        str(annotated),
+        "--backend",
+        "fake",
+        "--no-constrained",
+        "-o",
+        str(preds),
+        "--overwrite",
+        "-q",
+    )
     assert json.loads(Path(str(preds) + ".run.json").read_text())["config"]["constrained"] is False
 
 
@@ -380,11 +424,22 @@ def test_credentials_are_written_nowhere(annotated, tmp_path):
         port = server.server_address[1]
         out = tmp_path / "p.jsonl"
         proc = run(
-            "predict", str(annotated), "--backend", "openai", "--model", "m",
-            "--base-url", f"http://user:{SECRET_PASSWORD}@127.0.0.1:{port}/v1",
-            "--backend-option", f"api_key={SECRET_KEY}", "--backend-option", "max_retries=0",
-            "-o", str(out), check_rc=1,
-        )  # fmt: skip
+            "predict",
+            str(annotated),
+            "--backend",
+            "openai",
+            "--model",
+            "m",
+            "--base-url",
+            f"http://user:{SECRET_PASSWORD}@127.0.0.1:{port}/v1",
+            "--backend-option",
+            f"api_key={SECRET_KEY}",
+            "--backend-option",
+            "max_retries=0",
+            "-o",
+            str(out),
+            check_rc=1,
+        )
     finally:
         server.shutdown()
     statuses = {r["status"] for r in rows(out)}

@@ -13,14 +13,17 @@ from vowelprompt.verbalize import read_cues
 
 PROMPT = [
     {"role": "system", "content": "You are an expert."},
-    {"role": "user", "content": (
-        '<utterance>That is great</utterance>\n'
-        'The vowel /æ/ in "That" has a flat pitch slope, low pitch with low variation, low intensity with '
-        'medium variation, and short duration.\n'
-        'The vowel /eɪ/ in "great" has a steeply rising pitch slope, very high pitch with high variation, '
-        'high intensity with low variation, and very long duration.'
-    )},
-]  # fmt: skip
+    {
+        "role": "user",
+        "content": (
+            "<utterance>That is great</utterance>\n"
+            'The vowel /æ/ in "That" has a flat pitch slope, low pitch with low variation, '
+            "low intensity with medium variation, and short duration.\n"
+            'The vowel /eɪ/ in "great" has a steeply rising pitch slope, very high pitch with high '
+            "variation, high intensity with low variation, and very long duration."
+        ),
+    },
+]
 
 
 def chat(text: str) -> list[dict]:
@@ -42,8 +45,12 @@ def test_accuracy_uses_the_evaluation_parser():
 
 def test_format_is_strict():
     fmt = format_reward()
-    texts = ["<think>a</think><answer>sad</answer>", "<answer>sad</answer>", "<think>a</think>sad",
-             "<think>a</think><answer>sad</answer><answer>sad</answer>"]  # fmt: skip
+    texts = [
+        "<think>a</think><answer>sad</answer>",
+        "<answer>sad</answer>",
+        "<think>a</think>sad",
+        "<think>a</think><answer>sad</answer><answer>sad</answer>",
+    ]
     assert fmt(completions=texts) == [1.0, 0.0, 0.0, 0.0]
 
 

@@ -24,12 +24,21 @@ def row(uid: str, label: str | None, status: str = "ok") -> Annotation:
         {"pitch": "very high", "energy": "high", "duration": "medium", "pitch_slope": "steeply rising"},
     )
     flat = Vowel(VowelSpan("AE", "æ", 1, 0.0, 0.1, "that", 0), FEATS, {"pitch": -0.1}, {"pitch": "medium"})
-    return Annotation(id=uid, audio=f"{uid}.wav", status=status, text="that is great", label=label,
-                      vowels=(flat, loud) if status == "ok" else ())  # fmt: skip
+    return Annotation(
+        id=uid,
+        audio=f"{uid}.wav",
+        status=status,
+        text="that is great",
+        label=label,
+        vowels=(flat, loud) if status == "ok" else (),
+    )
 
 
-ROWS = [row(f"h{i}", "happy") for i in range(6)] + [row(f"s{i}", "sad") for i in range(2)] + [
-    row("x", None), row("bad", "sad", status="audio_error"), row("f", "frustrated")]  # fmt: skip
+ROWS = (
+    [row(f"h{i}", "happy") for i in range(6)]
+    + [row(f"s{i}", "sad") for i in range(2)]
+    + [row("x", None), row("bad", "sad", status="audio_error"), row("f", "frustrated")]
+)
 
 
 def test_deterministic_trace_is_grounded_well_formed_and_correct():
@@ -55,8 +64,10 @@ def test_traces_cite_only_what_their_prompt_shows():
 
     utt = UtteranceProsody(2.0, 1.0, -20.0, 3.0, 4.0, {}, {"volume": "high", "pitch": "low", "rate": "low"})
     r = replace(ROWS[0], utterance=utt)
-    by_template = {t: build_rows([r], "sft", DatasetConfig(prompt=PromptConfig(template=t)))[0]
-                   for t in ("transcript", "speechcue", "vowelprompt")}  # fmt: skip
+    by_template = {
+        t: build_rows([r], "sft", DatasetConfig(prompt=PromptConfig(template=t)))[0]
+        for t in ("transcript", "speechcue", "vowelprompt")
+    }
     text = {t: row["completion"][0]["content"] for t, row in by_template.items()}
     assert "vowel" in text["vowelprompt"] and "vowel" not in text["speechcue"] + text["transcript"]
     assert "The speech has high volume, low pitch, low speaking rate." in text["speechcue"]
@@ -137,8 +148,9 @@ class Teacher:
 
 
 def test_teacher_traces_drop_and_count_disagreements():
-    rows = [Annotation(**{**r.to_dict(), "text": f"#{r.id}# that is great", "vowels": r.vowels})
-            for r in ROWS[:4]]  # fmt: skip
+    rows = [
+        Annotation(**{**r.to_dict(), "text": f"#{r.id}# that is great", "vowels": r.vowels}) for r in ROWS[:4]
+    ]
     teacher = Teacher(disagree={"h1"}, garbage={"h2"})
     traces, report = teacher_traces(rows, teacher, PromptConfig(), Sampling())
     assert set(traces) == {"h0", "h3"}
@@ -168,10 +180,25 @@ def test_build_dataset_cli_on_real_annotations(corpus, tmp_path):
     annotated.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "sft"
     proc = subprocess.run(
-        [*cli, "build-dataset", str(annotated), "--kind", "sft", "-o", str(out), "--fraction", "0.5",
-         "--eval-fraction", "0.34", "--seed", "3"],
-        cwd=REPO, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            *cli,
+            "build-dataset",
+            str(annotated),
+            "--kind",
+            "sft",
+            "-o",
+            str(out),
+            "--fraction",
+            "0.5",
+            "--eval-fraction",
+            "0.34",
+            "--seed",
+            "3",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     train = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
     held = [json.loads(line) for line in (out / "eval.jsonl").read_text().splitlines()]
@@ -183,19 +210,31 @@ def test_build_dataset_cli_on_real_annotations(corpus, tmp_path):
     assert all(r["completion"][0]["content"].startswith("<think>The vowel /") for r in train)  # --cite 1
 
     summary_only = tmp_path / "sft-cite0"
-    proc = subprocess.run([*cli, "build-dataset", str(annotated), "--kind", "sft", "-o", str(summary_only),
-                           "--cite", "0"], cwd=REPO, capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [*cli, "build-dataset", str(annotated), "--kind", "sft", "-o", str(summary_only), "--cite", "0"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     traces = [json.loads(line)["completion"][0]["content"] for line in (summary_only / "train.jsonl").open()]
     assert len(traces) == 12 and all(t.startswith("<think>Across the vowels, the pitch") for t in traces)
-    proc = subprocess.run([*cli, "build-dataset", str(annotated), "--kind", "sft", "-o", str(tmp_path / "x"),
-                           "--cite", "-1"], cwd=REPO, capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [*cli, "build-dataset", str(annotated), "--kind", "sft", "-o", str(tmp_path / "x"), "--cite", "-1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0 and "cite must be 0 or more" in proc.stderr
     assert "Traceback" not in proc.stderr
 
     mixed = tmp_path / "grpo-interleaved"
-    proc = subprocess.run([*cli, "build-dataset", str(annotated), "--kind", "grpo", "-o", str(mixed),
-                           "--interleave"], cwd=REPO, capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [*cli, "build-dataset", str(annotated), "--kind", "grpo", "-o", str(mixed), "--interleave"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     labels = [json.loads(line)["label"] for line in (mixed / "train.jsonl").open()]
     assert labels == ["happy", "sad"] * 6

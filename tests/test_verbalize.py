@@ -9,8 +9,14 @@ from vowelprompt.records import Annotation, UtteranceProsody, Vowel, VowelFeatur
 from vowelprompt.verbalize import compact, describe, paper, speechcue, vowel_sentence
 
 FEATS = VowelFeatures(100.0, 0.0, 1.0, 0.1, -20.0, 2.0, 0.1, 10)
-FULL = {"pitch_slope": "moderately rising", "pitch": "high", "pitch_var": "very low", "energy": "low",
-        "energy_var": "high", "duration": "high"}  # fmt: skip
+FULL = {
+    "pitch_slope": "moderately rising",
+    "pitch": "high",
+    "pitch_var": "very low",
+    "energy": "low",
+    "energy_var": "high",
+    "duration": "high",
+}
 
 
 def v(ipa="ɪ", word="it's", bins=FULL) -> Vowel:
@@ -43,8 +49,20 @@ def test_paper_is_one_line_per_vowel():
 
 
 def test_speechcue_sentence():
-    utt = UtteranceProsody(0, 1, -20, 8, 5, bins={"volume": "low", "volume_var": "medium", "pitch": "high",
-                                                  "pitch_var": "medium", "rate": "very high"})  # fmt: skip
+    utt = UtteranceProsody(
+        0,
+        1,
+        -20,
+        8,
+        5,
+        bins={
+            "volume": "low",
+            "volume_var": "medium",
+            "pitch": "high",
+            "pitch_var": "medium",
+            "rate": "very high",
+        },
+    )
     ann = Annotation(id="u", audio="u.wav", status="ok", utterance=utt)
     assert speechcue(ann) == (
         "Target speech characteristics: low volume with moderate variation, "

@@ -29,9 +29,11 @@ def add_parser(verbs, parents: list) -> None:
     out.add_argument("--json", action="store_true", help="print JSON lines instead of text")
     out.add_argument("-o", "--output", help="write JSONL rows here (one per input, ok or with its error)")
     out.add_argument(
-        "--resume", action="store_true", help="continue --output: skip inputs done, redo ones that failed "
-        "for reasons outside the item (a dead worker)"
-    )  # fmt: skip
+        "--resume",
+        action="store_true",
+        help="continue --output: skip inputs done, redo ones that failed "
+        "for reasons outside the item (a dead worker)",
+    )
     out.add_argument("--overwrite", action="store_true", help="replace an --output that already has rows")
     out.add_argument(
         "--textgrid", metavar="DIR", help="write one TextGrid per input (words, phones, vowel tiers)"
@@ -48,8 +50,10 @@ def _print_row(row, as_json: bool) -> None:
         return
     if not row.ok:
         return  # errors go to stderr only
-    print(f"# {row.id}  ({row.audio}, {row.duration_s:.2f} s, {plural(len(row.vowels), 'vowel')}, "
-          f"aligner {row.aligner}, normalization {row.normalization})")  # fmt: skip
+    print(
+        f"# {row.id}  ({row.audio}, {row.duration_s:.2f} s, {plural(len(row.vowels), 'vowel')}, "
+        f"aligner {row.aligner}, normalization {row.normalization})"
+    )
     print(f"Transcript: {row.text}")
     print(row.description)
     for warning in row.warnings:

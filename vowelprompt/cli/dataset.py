@@ -33,9 +33,12 @@ def add_parser(verbs, parents: list) -> None:
     rows.add_argument("--eval-fraction", type=float, default=0.0, help="hold out this share as eval.jsonl")
     rows.add_argument("--seed", type=int, default=0, help="seed of the selection, order and eval split")
     rows.add_argument(
-        "--cite", type=int, default=1, metavar="N",
+        "--cite",
+        type=int,
+        default=1,
+        metavar="N",
         help="vowel cues a deterministic VowelPrompt trace cites before its summary; 0: the summary only",
-    )  # fmt: skip
+    )
     teacher = ds.add_argument_group("teacher")
     teacher.add_argument(
         "--teacher-backend", help="SFT traces from a teacher model (default: deterministic traces)"
@@ -56,8 +59,15 @@ def run(args) -> int:
     from vowelprompt.training_data import DatasetConfig, build_rows, select, split, teacher_traces, usable
 
     prompt = prompt_config(args, PromptConfig)
-    config = DatasetConfig(args.fraction, args.seed, args.balanced, args.eval_fraction, prompt,
-                           cite=args.cite, interleave=args.interleave)  # fmt: skip
+    config = DatasetConfig(
+        args.fraction,
+        args.seed,
+        args.balanced,
+        args.eval_fraction,
+        prompt,
+        cite=args.cite,
+        interleave=args.interleave,
+    )
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"-o {out} is a file; build-dataset writes a folder")
@@ -80,9 +90,11 @@ def run(args) -> int:
         chosen = select(rows, labels, config)
         traces, report = teacher_traces(chosen, teacher, prompt)
         info["teacher"] = {"backend": teacher.name, "model": teacher.model, **report.__dict__}
-        print(f"teacher traces: {report.kept} kept, {report.dropped_disagree} dropped (answer disagreed with "
-              f"the gold label), {report.dropped_invalid} dropped (no answer), {report.failed} failed",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"teacher traces: {report.kept} kept, {report.dropped_disagree} dropped (answer disagreed with "
+            f"the gold label), {report.dropped_invalid} dropped (no answer), {report.failed} failed",
+            file=sys.stderr,
+        )
     items = build_rows(rows, args.kind, config, traces)
     if not items:
         raise ConfigError("no training rows were built (every teacher trace was dropped or failed)")
@@ -92,8 +104,14 @@ def run(args) -> int:
         if part:
             write_jsonl_atomic(out / f"{name}.jsonl", part)
     options = {k: v for k, v in vars(args).items() if k not in ("run", "argv")}
-    info.update(kind=args.kind, config=options, train=len(train), eval=len(held),
-                classes=dict(Counter(i["label"] for i in train)), skipped=len(rows) - len(items))  # fmt: skip
+    info.update(
+        kind=args.kind,
+        config=options,
+        train=len(train),
+        eval=len(held),
+        classes=dict(Counter(i["label"] for i in train)),
+        skipped=len(rows) - len(items),
+    )
     write_text_atomic(out / "info.json", json.dumps(info, indent=1, default=str))
     print(
         f"wrote {plural(len(train), 'train row')} and {plural(len(held), 'eval row')} to {out} "

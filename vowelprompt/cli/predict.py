@@ -32,8 +32,13 @@ def add_parser(verbs, parents: list) -> None:
     model.add_argument(
         "--base-url", help="OpenAI-compatible server URL (openai backend; default $OPENAI_BASE_URL)"
     )
-    model.add_argument("--backend-option", action="append", default=[], metavar="KEY=VALUE",
-                       help="extra backend option, e.g. dtype=float32 or concurrency=4")  # fmt: skip
+    model.add_argument(
+        "--backend-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra backend option, e.g. dtype=float32 or concurrency=4",
+    )
     model.add_argument("--temperature", type=float, default=0.0, help="sampling temperature; 0 is greedy")
     model.add_argument(
         "--top-p",
