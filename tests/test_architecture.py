@@ -27,6 +27,7 @@ STAGES: dict[str, int] = {
     "vowelprompt.versions": 0,
     "vowelprompt.redact": 0,
     "vowelprompt.io": 0,
+    "vowelprompt.outputs": 0,
     "vowelprompt.labels": 0,
     # 1 audio
     "vowelprompt.audio": 1,

@@ -19,7 +19,8 @@ import pytest
 from conftest import EXAMPLE
 from test_cli import rows, run
 
-from vowelprompt.io import RowWriter, read_manifest, unique_ids
+from vowelprompt.io import read_manifest, unique_ids
+from vowelprompt.outputs import RowWriter
 from vowelprompt.records import Annotation, Utterance, Word
 
 

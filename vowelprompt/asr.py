@@ -25,7 +25,8 @@ import numpy as np
 import soxr
 
 from vowelprompt.errors import MissingExtraError, TranscriptError, one_line
-from vowelprompt.io import atomic_write, cache_dir
+from vowelprompt.io import cache_dir
+from vowelprompt.outputs import atomic_write
 
 WHISPER_SR = 16_000  # Whisper's log-mel front end is defined at 16 kHz
 
@@ -135,7 +136,7 @@ def bundled_model_dir() -> Path:
 
 
 def join_files(dest: Path, sources: Iterable[Path]) -> None:
-    """Write ``sources`` one after another into ``dest`` through :func:`vowelprompt.io.atomic_write`.
+    """Write ``sources`` one after another into ``dest`` through :func:`vowelprompt.outputs.atomic_write`.
 
     A crash partway through leaves no partial ``dest``. Parallel workers that build the same file each
     write their own temporary file, and the last rename wins with a complete copy.

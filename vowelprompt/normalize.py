@@ -25,7 +25,7 @@ import numpy as np
 
 from vowelprompt.bins import NORMAL_EDGES, level, slope_level
 from vowelprompt.errors import ConfigError, StatsError
-from vowelprompt.io import write_text_atomic
+from vowelprompt.outputs import write_text_atomic
 from vowelprompt.records import (
     DESCRIPTORS,
     UTTERANCE_DESCRIPTORS,

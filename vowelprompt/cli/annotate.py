@@ -62,8 +62,8 @@ def _print_row(row, as_json: bool) -> None:
 
 
 def run(args) -> int:
-    from vowelprompt.io import RowWriter, check_outputs
     from vowelprompt.normalize import Stats
+    from vowelprompt.outputs import RowWriter, check_outputs
     from vowelprompt.pipeline import iter_annotate
 
     config = annotate_config(args)

@@ -54,7 +54,8 @@ def run(args) -> int:
     from collections import Counter
 
     from vowelprompt.backends import get_backend
-    from vowelprompt.io import check_outputs, read_annotations, write_jsonl_atomic, write_text_atomic
+    from vowelprompt.io import read_annotations
+    from vowelprompt.outputs import check_outputs, write_jsonl_atomic, write_text_atomic
     from vowelprompt.prompts import PromptConfig
     from vowelprompt.training_data import DatasetConfig, build_rows, select, split, teacher_traces, usable
 

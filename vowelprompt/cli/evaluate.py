@@ -26,8 +26,9 @@ def add_parser(verbs, parents: list) -> None:
 
 def run(args) -> int:
     from vowelprompt.evaluation import evaluate
-    from vowelprompt.io import check_outputs, read_rows, write_text_atomic
+    from vowelprompt.io import read_rows
     from vowelprompt.metrics import plot_confusion
+    from vowelprompt.outputs import check_outputs, write_text_atomic
     from vowelprompt.records import Prediction
 
     out = Path(args.output or args.predictions.removesuffix(".jsonl") + ".scores.json")

@@ -32,8 +32,8 @@ def add_parser(verbs, parents: list) -> None:
 
 
 def run(args) -> int:
-    from vowelprompt.io import write_jsonl_atomic
     from vowelprompt.normalize import fit_stats
+    from vowelprompt.outputs import write_jsonl_atomic
     from vowelprompt.pipeline import renormalize
 
     inputs = read_inputs(args)

@@ -107,7 +107,7 @@ def check_run_outputs(args, inputs: tuple[list | None, list | None], extra: dict
     """fit-stats and predict: no output (``-o``, ``--save-annotations``, ``extra``) may be an input, and
     --save-annotations replaces a file of rows only with --overwrite (or --resume, which rewrites it with
     this run's rows)."""
-    from vowelprompt.io import check_outputs
+    from vowelprompt.outputs import check_outputs
 
     outputs = {"-o": args.output, "--save-annotations": args.save_annotations, **(extra or {})}
     check_outputs(input_paths(args, inputs[1] or []), outputs)
@@ -124,7 +124,7 @@ def check_run_outputs(args, inputs: tuple[list | None, list | None], extra: dict
 def annotations(args, inputs, stats, save: str | None, report_errors: bool) -> list:
     """Rows in input order from :func:`read_inputs`: annotate's JSONL as is (levelled with ``stats`` if
     given), or audio/manifests annotated now (saved to ``save``)."""
-    from vowelprompt.io import atomic_write
+    from vowelprompt.outputs import atomic_write
     from vowelprompt.pipeline import iter_annotate
 
     rows, items = inputs

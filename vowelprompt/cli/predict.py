@@ -131,7 +131,7 @@ def _print_prediction(prediction) -> None:
 
 def run(args) -> int:
     from vowelprompt.backends import Sampling, check_backend, get_backend
-    from vowelprompt.io import RowWriter, write_text_atomic
+    from vowelprompt.outputs import RowWriter, write_text_atomic
     from vowelprompt.predict import PredictConfig, iter_predict, run_manifest
     from vowelprompt.redact import redact_text
 
