@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> dict:
     table = {}
     for name in builtin_templates():
         for style in ("paper", "compact") if name.startswith("vowelprompt") else ("paper",):
-            config = PromptConfig(template=name, vowel_style=style)
+            config = PromptConfig(template=name, style=style)
             counts = []
             for r in rows:
                 messages = conversation(r, config, groups)

@@ -324,7 +324,7 @@ def test_prompt_options_are_declared_once_for_predict_and_build_dataset():
         return {a.dest: (a.default, a.help, a.choices) for a in group._group_actions}
 
     predict, dataset = prompt_group(verbs["predict"]), prompt_group(verbs["build-dataset"])
-    assert {"template", "labels", "context_window", "vowel_style"} <= dataset.keys()
+    assert {"template", "labels", "context_window", "style"} <= dataset.keys()
     assert all(predict[dest] == dataset[dest] for dest in dataset)
 
 

@@ -158,7 +158,7 @@ def test_config_validation():
     with pytest.raises(ConfigError):
         PredictConfig(output_format="xml")
     with pytest.raises(ConfigError):
-        PredictConfig(vowel_style="speechcue")
+        PredictConfig(style="speechcue")
 
 
 def test_the_prompt_is_recorded_on_request():

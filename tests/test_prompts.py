@@ -117,7 +117,7 @@ def test_prompt_config_resolves_template_and_labels_once(monkeypatch):
     chats = conversations(DIALOGUE[:6], config)
     assert len(chats) == 6 and loads == ["transcript_context"]  # not once per row
     given = {"template": "transcript_context", "labels": "calm,tense", "context_window": 2}
-    assert config.to_dict() == {**given, "output_format": "tags", "vowel_style": "paper"}
+    assert config.to_dict() == {**given, "output_format": "tags", "style": "paper"}
     assert PromptConfig(**config.to_dict()) == config  # the names load the same objects again
 
 
@@ -134,7 +134,7 @@ def test_conversations_take_context_from_every_row_given():
 def test_prompt_config_validation():
     bad_options = [
         {"output_format": "xml"},
-        {"vowel_style": "speechcue"},
+        {"style": "speechcue"},
         {"context_window": -1},
         {"labels": "x"},
     ]

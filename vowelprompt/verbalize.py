@@ -139,7 +139,7 @@ def compact(annotation: Annotation) -> str:
 
 
 STYLES: dict[str, Callable[[Annotation], str]] = {"paper": paper, "speechcue": speechcue, "compact": compact}
-#: The styles that describe each vowel (a prompt's ``vowel_style``); ``speechcue`` describes the utterance.
+#: The styles that describe each vowel (a prompt's ``style``); ``speechcue`` describes the utterance.
 VOWEL_STYLES = ("paper", "compact")
 
 

@@ -22,9 +22,7 @@ def add_prompt_options(parser):
         metavar="N",
         help="preceding turns for *_context templates",
     )
-    prompt.add_argument(
-        "--vowel-style", choices=VOWEL_STYLES, default="paper", help="style of the per-vowel lines"
-    )
+    prompt.add_argument("--style", choices=VOWEL_STYLES, default="paper", help="style of the per-vowel lines")
     return prompt
 
 
@@ -37,6 +35,6 @@ def prompt_config(args, config_type, **fields):
         template=args.template,
         labels=args.labels,
         context_window=args.context_window,
-        vowel_style=args.vowel_style,
+        style=args.style,
         **fields,
     )

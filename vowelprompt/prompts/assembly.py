@@ -1,4 +1,4 @@
-"""Prompt assembly: a :class:`PromptConfig` (template, labels, output format, context window, vowel style)
+"""Prompt assembly: a :class:`PromptConfig` (template, labels, output format, context window, style)
 and :func:`conversations`, the chat messages a model is shown for each annotated utterance.
 
 The template and the label set are resolved once, when the config is made; every layer of a run (predict,
@@ -51,14 +51,14 @@ class PromptConfig:
     """``tags`` (<think>…</think><answer>…</answer>) or ``json`` (label, reasoning, evidence)."""
     context_window: int = 12
     """How many preceding dialogue turns ``*_context`` templates show."""
-    vowel_style: str = "paper"
+    style: str = "paper"
     """Style of the per-vowel lines: ``paper`` or ``compact``."""
 
     def __post_init__(self):
         if self.output_format not in OUTPUT_FORMATS:
             raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}")
-        if self.vowel_style not in VOWEL_STYLES:
-            raise ConfigError(f"vowel style must be {' or '.join(VOWEL_STYLES)}")
+        if self.style not in VOWEL_STYLES:
+            raise ConfigError(f"a prompt's style must be {' or '.join(VOWEL_STYLES)}")
         if self.context_window < 0:
             raise ConfigError("need context_window ≥ 0")
         if not isinstance(self.template, Template):
@@ -105,7 +105,7 @@ def prompt_variables(
     output_format: str = "tags",
     dialogue: list[Annotation] | None = None,
     window: int = 12,
-    vowel_style: str = "paper",
+    style: str = "paper",
 ) -> dict[str, str]:
     """Every variable a shipped template may use, for one annotated utterance."""
     if output_format not in OUTPUT_FORMATS:
@@ -118,7 +118,7 @@ def prompt_variables(
         "transcript": row.text or "",
         "speaker": speaker_names(dialogue).get(row_in.speaker, "Speaker_0"),
         "context": context_lines(row_in, dialogue, window),  # each turn's text through data_text
-        "vowel_descriptions": describe(row, vowel_style) if row.vowels else "(no vowels could be measured)",
+        "vowel_descriptions": describe(row, style) if row.vowels else "(no vowels could be measured)",
         "utterance_description": describe(row, "speechcue"),
         "labels": ", ".join(labels.labels),
         "output_instructions": OUTPUT_INSTRUCTIONS[output_format],
@@ -143,7 +143,7 @@ def conversation(
     the run, so that rows already done or failed still give context)."""
     dialogue = (groups or {}).get(row.dialogue, [row]) if row.dialogue is not None else [row]
     variables = prompt_variables(
-        row, config.labels, config.output_format, dialogue, config.context_window, config.vowel_style
+        row, config.labels, config.output_format, dialogue, config.context_window, config.style
     )
     return config.template.render(variables)
 
