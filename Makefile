@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test setup dev vllm system-deps lint bench clean
+.PHONY: demo test setup dev vllm system-deps lint bench bench-smoke clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -43,6 +43,9 @@ lint: dev
 
 bench: vllm system-deps
 	$(PY) benchmarks/run_all.py
+
+bench-smoke: vllm system-deps  # the benchmarks' own tests at their smallest size (the training proof: ~5 min)
+	$(PY) -m pytest -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

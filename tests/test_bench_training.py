@@ -1,5 +1,5 @@
 """The training proof's smallest run, ``benchmarks/bench_training.py --smoke --styles vowelprompt``, launched
-as a user would.
+as a user would. Marked ``bench``: ``make bench-smoke`` runs them (and CI), ``make test`` does not (~5 min).
 
 It builds the prosody-only corpus (16 utterances), fits statistics, builds the SFT and GRPO datasets of one
 prompt style, trains SmolLM2-135M with both recipes (one step each: this checks that the steps connect, not
@@ -35,6 +35,7 @@ def smoke_run(tmp_path_factory):
     return out, proc.stdout
 
 
+@pytest.mark.bench
 def test_a_style_is_trained_predicted_and_scored(smoke_run):
     out, stdout = smoke_run
     results = json.loads((out / "results.json").read_text())
@@ -67,6 +68,7 @@ def test_a_style_is_trained_predicted_and_scored(smoke_run):
     assert "\nchecks: every style trained, predicted and scored" in stdout  # the benchmark's own check passed
 
 
+@pytest.mark.bench
 def test_test_voices_are_unseen_and_traces_fit_the_prompt(smoke_run):
     out, _ = smoke_run
     speakers = {
@@ -84,6 +86,7 @@ def test_test_voices_are_unseen_and_traces_fit_the_prompt(smoke_run):
     assert len(classes) == 4 and grpo == classes * (len(grpo) // 4)
 
 
+@pytest.mark.bench
 def test_a_rerun_resumes_without_retraining(smoke_run):
     out, _ = smoke_run
     adapter = out / "runs" / "vowelprompt" / "grpo" / "adapter_model.safetensors"
@@ -102,6 +105,7 @@ def test_a_rerun_resumes_without_retraining(smoke_run):
     assert minutes["steps"] == pytest.approx(recorded) and minutes["steps"] > 2 * minutes["this_run"]
 
 
+@pytest.mark.bench
 def test_reads_cues_scores_what_a_trace_states_against_the_vowels(smoke_run, tmp_path):
     """The diagnostic behind the README's "states the true lean" line, on traces with a known answer."""
     sys.path.insert(0, str(REPO / "benchmarks"))

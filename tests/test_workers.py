@@ -255,13 +255,27 @@ def test_workers_exit_when_the_parent_is_killed(slow_corpus, tmp_path, sig, reap
 
 @pytest.mark.slow
 def test_ctrl_c_stops_workers_without_their_tracebacks(slow_corpus, tmp_path, reap):
-    """Ctrl-C reaches the whole process group: workers ignore it and the parent ends them."""
+    """Ctrl-C reaches the whole process group: workers ignore it and the parent ends them. Their items
+    never finish (they spin), so a worker left running is still alive however slow the machine."""
     out = tmp_path / "w.jsonl"
-    proc = annotate_cli(slow_corpus, out, tmp_path, start_new_session=True)
+    spin = (
+        "import sys\nfrom vowelprompt import pipeline\nfrom vowelprompt.cli import main\n"
+        "def spin(self, utt):\n    while True:\n        pass\n"
+        "pipeline.Annotator.annotate = spin\n"
+        f"sys.exit(main(['annotate', {str(slow_corpus)!r}, '-o', {str(out)!r}, '--jobs', '2', '-q']))\n"
+    )
+    with open(tmp_path / "stderr.txt", "w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", spin],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
     try:
         reap.update(busy := busy_workers(proc.pid))
         os.killpg(proc.pid, signal.SIGINT)
-        assert wait_for(lambda: not any(alive(w) for w in busy), timeout=2)
+        assert wait_for(lambda: not any(alive(w) for w in busy), timeout=30)
         assert finish(proc) == 130
     finally:
         proc.kill()
