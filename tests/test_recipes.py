@@ -153,37 +153,6 @@ def test_zero_variance_warning_fires_above_its_threshold_only(caplog):
 
 
 @pytest.mark.slow
-def test_sft_resumes_from_its_last_checkpoint(tmp_path):
-    out = tmp_path / "sft"
-    common = [
-        "--config",
-        str(RECIPES / "smollm2-135m/sft/config_cpu.yaml"),
-        "--dataset_dir",
-        str(write_dataset(tmp_path / "data", "sft")),
-        "--output_dir",
-        str(out),
-        "--per_device_train_batch_size",
-        "2",
-        "--warmup_steps",
-        "0",
-        "--logging_steps",
-        "1",
-        "--save_strategy",
-        "steps",
-        "--save_steps",
-        "1",
-        "--log_level",
-        "info",
-    ]
-    first = run("sft.py", *common, "--max_steps", "2")
-    assert "Resuming training" not in first and (out / "checkpoint-2" / "adapter_model.safetensors").is_file()
-    again = run("sft.py", *common, "--max_steps", "3", "--resume_from_checkpoint", "true")
-    assert "Resuming training from checkpoint with epoch 0 and global step 2" in again
-    state = json.loads((out / "trainer_state.json").read_text())
-    assert state["global_step"] == 3 and [h["step"] for h in state["log_history"] if "loss" in h] == [1, 2, 3]
-
-
-@pytest.mark.slow
 def test_grpo_adapter_loads_in_the_transformers_backend(trained):
     from vowelprompt.backends.transformers import TransformersBackend
 
@@ -240,24 +209,22 @@ def test_label_weight_scales_the_loss_on_label_tokens_only(tmp_path):
 
 
 @pytest.mark.slow
-def test_label_weighted_run_logs_what_trl_logs(tmp_path):
-    """Through the recipe at weight 5, with an eval split: the train and eval logs carry label_loss beside
-    TRL's own entropy, token accuracy and token count."""
+def test_label_weighted_sft_logs_what_trl_logs_and_resumes_from_its_last_checkpoint(tmp_path):
+    """Through the recipe at label weight 5, with an eval split and a checkpoint per step: the train and eval
+    logs carry label_loss beside TRL's own entropy, token accuracy and token count; a second run with
+    --resume_from_checkpoint continues from step 2 (one SFT run serves both checks: each costs ~40 s)."""
     data = write_dataset(tmp_path / "data", "sft")
     shutil.copy(data / "train.jsonl", data / "eval.jsonl")
-    out = tmp_path / "out"
-    run(
-        "sft.py",
+    out = tmp_path / "sft"
+    common = [
         "--config",
         str(RECIPES / "smollm2-135m/sft/config_cpu.yaml"),
         "--dataset_dir",
         str(data),
         "--output_dir",
         str(out),
-        "--max_steps",
-        "2",
         "--per_device_train_batch_size",
-        "4",
+        "2",
         "--warmup_steps",
         "0",
         "--logging_steps",
@@ -268,7 +235,15 @@ def test_label_weighted_run_logs_what_trl_logs(tmp_path):
         "steps",
         "--eval_steps",
         "2",
-    )
+        "--save_strategy",
+        "steps",
+        "--save_steps",
+        "1",
+        "--log_level",
+        "info",
+    ]
+    first = run("sft.py", *common, "--max_steps", "2")
+    assert "Resuming training" not in first and (out / "checkpoint-2" / "adapter_model.safetensors").is_file()
     history = log_history(out)
     train = [h for h in history if "loss" in h]
     assert len(train) == 2
@@ -277,6 +252,11 @@ def test_label_weighted_run_logs_what_trl_logs(tmp_path):
     assert 0 < train[0]["num_tokens"] < train[1]["num_tokens"]
     (evaluation,) = [h for h in history if "eval_loss" in h]
     assert evaluation["eval_label_loss"] > 0 and 0 <= evaluation["eval_mean_token_accuracy"] <= 1
+
+    again = run("sft.py", *common, "--max_steps", "3", "--resume_from_checkpoint", "true")
+    assert "Resuming training from checkpoint with epoch 0 and global step 2" in again
+    state = json.loads((out / "trainer_state.json").read_text())
+    assert state["global_step"] == 3 and [h["step"] for h in state["log_history"] if "loss" in h] == [1, 2, 3]
 
 
 @pytest.mark.parametrize(

@@ -67,10 +67,19 @@ def _stat(pid: int) -> list[str] | None:
     return text[text.rindex(")") + 2 :].split()
 
 
+#: When each pid was first seen as a child (its start time, in clock ticks since boot). A long test session
+#: wraps the pid space (32,768 pids, and threads draw from it too), so a dead worker's pid may come back as
+#: another process: that one is not the worker, neither to wait for nor to kill.
+_STARTED: dict[int, str] = {}
+
+
 def alive(pid: int) -> bool:
-    """A running process (a zombie has exited: it only waits for its parent, or init, to reap it)."""
+    """A running process (a zombie has exited: it only waits for its parent, or init, to reap it), and the
+    same one that was seen as a child under this pid."""
     fields = _stat(pid)
-    return fields is not None and fields[0] not in ("Z", "X")
+    if fields is None or fields[0] in ("Z", "X"):
+        return False
+    return _STARTED.setdefault(pid, fields[19]) == fields[19]
 
 
 def cpu_s(pid: int) -> float:
@@ -90,6 +99,9 @@ def children(pid: int) -> set[int]:
         found = {
             int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(int(p.name)) == pid
         }
+    for c in found:
+        if (fields := _stat(c)) is not None:
+            _STARTED[c] = fields[19]
     return {c for c in found if alive(c)}
 
 
