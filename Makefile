@@ -35,10 +35,8 @@ system-deps:
 demo: setup
 	$(VENV)/bin/vowelprompt annotate examples/happy_day.wav
 
-# test_workers.py runs in a pytest process of its own: its Ctrl-C test failed only after the whole suite had
-# run in the same process (cause not found yet; alone, or after any subset tried, it passes).
 test: vllm system-deps
-	$(PY) -m pytest --ignore=tests/test_workers.py && $(PY) -m pytest tests/test_workers.py
+	$(PY) -m pytest
 
 lint: dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
