@@ -160,6 +160,24 @@ def annotate_cli(folder: Path, out: Path, tmp_path: Path, **popen) -> subprocess
         )
 
 
+def stuck(proc: subprocess.Popen, busy: set[int], stderr: Path) -> str:
+    """What a CLI whose workers outlived Ctrl-C was doing: its exit status, the signal state of it and of its
+    workers, and its threads' stacks (the CLI registers faulthandler on SIGUSR1)."""
+
+    def status(pid: int) -> str:
+        with contextlib.suppress(OSError):
+            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            wanted = [x.split()[:2] for x in lines if x.startswith(("State", "Sig", "PPid"))]
+            return " ".join(name + value for name, value in wanted)
+        return "gone"
+
+    kill(proc.pid, signal.SIGUSR1)
+    time.sleep(1.0)
+    report = [f"CLI {proc.pid}: returncode={proc.poll()} {status(proc.pid)}"]
+    report += [f"worker {w}: {status(w)}" for w in sorted(busy)]
+    return "\n".join([*report, "CLI stderr:", stderr.read_text()[-6000:]])
+
+
 def kill(pid: int, sig: int = signal.SIGKILL) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
@@ -271,7 +289,8 @@ def test_ctrl_c_stops_workers_without_their_tracebacks(slow_corpus, tmp_path, re
     never finish (they spin), so a worker left running is still alive however slow the machine."""
     out = tmp_path / "w.jsonl"
     spin = (
-        "import sys\nfrom vowelprompt import pipeline\nfrom vowelprompt.cli import main\n"
+        "import faulthandler, signal, sys\nfaulthandler.register(signal.SIGUSR1, all_threads=True)\n"
+        "from vowelprompt import pipeline\nfrom vowelprompt.cli import main\n"
         "def spin(self, utt):\n    while True:\n        pass\n"
         "pipeline.Annotator.annotate = spin\n"
         f"sys.exit(main(['annotate', {str(slow_corpus)!r}, '-o', {str(out)!r}, '--jobs', '2', '-q']))\n"
@@ -287,7 +306,8 @@ def test_ctrl_c_stops_workers_without_their_tracebacks(slow_corpus, tmp_path, re
     try:
         reap.update(busy := busy_workers(proc.pid))
         os.killpg(proc.pid, signal.SIGINT)
-        assert wait_for(lambda: not any(alive(w) for w in busy), timeout=30)
+        stopped = wait_for(lambda: not any(alive(w) for w in busy), timeout=30)
+        assert stopped, stuck(proc, busy, tmp_path / "stderr.txt")
         assert finish(proc) == 130
     finally:
         proc.kill()

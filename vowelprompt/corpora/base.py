@@ -1,0 +1,148 @@
+"""What every corpus adapter shares: the manifest row it makes, checks of media files, and the registry.
+
+An adapter is a module ``vowelprompt/corpora/<name>.py`` with a function ``prepare(root, **options) ->
+Prepared``: it reads the corpus as distributed (docs/corpora.md) and returns one :func:`row` per utterance it
+found, plus what it skipped and why. ``vowelprompt prepare CORPUS ROOT -o MANIFEST.jsonl`` writes the rows.
+
+Row fields (a JSONL manifest that ``annotate`` reads; fields it does not know are kept for later verbs):
+
+* ``id`` — ``<corpus>-<native id>``, unique in the corpus; ``dataset`` — the corpus name;
+* ``audio`` — an absolute path ``annotate`` reads; ``alignment`` — the corpus's own phone segmentation;
+* ``text`` (``""`` when the corpus has no transcript: ``annotate --asr`` then applies), ``lang`` (BCP-47:
+  ``en``, ``de``, ``fr``), ``speaker``, ``gender`` (``"female"``/``"male"``/None);
+* ``label`` — in the corpus's label-set preset (``label_set`` names it), or None; ``raw_label`` — the
+  corpus's own code (``exc``, ``W``, ``03``);
+* ``split`` (``train``/``dev``/``test``) and/or ``fold`` (an int: the fold in which this row is *test*),
+  ``dialogue`` and ``turn`` where the corpus has dialogues;
+* ``label_votes`` (``{label or raw code: count}``) and ``vad`` (``{"valence", "arousal", "dominance"}`` on the
+  corpus's scale) where the corpus has them;
+* ``error`` — set when the item cannot be used (missing, empty or corrupt media, a Git LFS pointer, no label
+  row): ``annotate`` then gives it an ``input_error`` row with this reason, so nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Corpus name → ``"module:prepare"`` (docs/architecture.md rule 5).
+CORPORA: dict[str, str] = {
+    "iemocap": "vowelprompt.corpora.iemocap:prepare",
+    "meld": "vowelprompt.corpora.meld:prepare",
+    "emodb": "vowelprompt.corpora.emodb:prepare",
+    "cafe": "vowelprompt.corpora.cafe:prepare",
+    "ravdess": "vowelprompt.corpora.ravdess:prepare",
+    "crema-d": "vowelprompt.corpora.cremad:prepare",
+    "asvp-esd": "vowelprompt.corpora.asvp:prepare",
+    "msp-podcast": "vowelprompt.corpora.msp_podcast:prepare",
+    "emobox": "vowelprompt.corpora.emobox:prepare",
+}
+
+#: The first bytes of a Git LFS pointer file (a media file that was never downloaded).
+LFS_POINTER = b"version https://git-lfs"
+
+
+def row(
+    dataset: str,
+    native_id: str,
+    audio: str | Path,
+    *,
+    text: str | None = "",
+    lang: str,
+    speaker: str | None = None,
+    gender: str | None = None,
+    label: str | None = None,
+    raw_label: str | None = None,
+    label_set: str | None = None,
+    split: str | None = None,
+    fold: int | None = None,
+    dialogue: str | None = None,
+    turn: int | None = None,
+    label_votes: dict[str, int] | None = None,
+    vad: dict[str, float] | None = None,
+    alignment: str | Path | None = None,
+    error: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One manifest row; fields that are None are left out (but ``label``, ``text``): rows stay short."""
+    data: dict[str, Any] = {
+        "id": f"{dataset}-{native_id}",
+        "audio": str(audio),
+        "text": text,
+        "lang": lang,
+        "speaker": speaker,
+        "gender": gender,
+        "label": label,
+        "raw_label": raw_label,
+        "label_set": label_set,
+        "dataset": dataset,
+        "split": split,
+        "fold": fold,
+        "dialogue": dialogue,
+        "turn": turn,
+        "label_votes": label_votes,
+        "vad": vad,
+        "alignment": str(alignment) if alignment is not None else None,
+        "error": error,
+        **extra,
+    }
+    return {k: v for k, v in data.items() if v is not None or k in ("label", "text")}
+
+
+def media_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be used as media (missing, empty, a Git LFS pointer), or None. Cheap: it reads at
+    most the first bytes, so that a corpus of 100,000 files is checked in seconds; a file that is there but
+    does not decode is reported by ``annotate`` as its ``input_error``."""
+    path = Path(path)
+    if not path.is_file():
+        return f"media file missing: {path}"
+    size = path.stat().st_size
+    if size == 0:
+        return f"media file empty (0 bytes): {path}"
+    with open(path, "rb") as fh:
+        head = fh.read(len(LFS_POINTER))
+    if head == LFS_POINTER:
+        return f"media file is a Git LFS pointer, not audio (run `git lfs pull`): {path}"
+    return None
+
+
+def read_text(path: str | Path) -> str:
+    """A text file of a corpus: UTF-8 (with or without BOM), else cp1252 (MELD's CSVs carry cp1252 bytes)."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+@dataclass
+class Prepared:
+    """What an adapter found: ``rows`` (usable or with ``error`` set) and ``skipped``, the items it left out
+    of the manifest on purpose (``{reason: [native ids]}``, e.g. labels outside the label set)."""
+
+    rows: list[dict[str, Any]]
+    skipped: dict[str, list[str]] = field(default_factory=dict)
+
+    def skip(self, reason: str, native_id: str) -> None:
+        self.skipped.setdefault(reason, []).append(native_id)
+
+    def summary(self) -> list[str]:
+        """Lines for the terminal: rows per label and split, rows with an error, items skipped and why."""
+        ok = [r for r in self.rows if not r.get("error")]
+        by_split: dict[str, Counter] = {}
+        for r in ok:
+            part = str(r.get("split") or (f"fold {r['fold']}" if r.get("fold") is not None else "all"))
+            by_split.setdefault(part, Counter())[r.get("label") or "(no label)"] += 1
+        lines = [f"{len(self.rows)} rows, {len(ok)} usable"]
+        for part, counts in sorted(by_split.items()):
+            labels = ", ".join(f"{label} {n}" for label, n in sorted(counts.items()))
+            lines.append(f"  {part}: {sum(counts.values())} ({labels})")
+        errors = Counter(r["error"].split(":")[0] for r in self.rows if r.get("error"))
+        for reason, n in sorted(errors.items()):
+            lines.append(f"  {n} rows with an error: {reason}")
+        for reason, ids in sorted(self.skipped.items()):
+            shown = ", ".join(ids[:3]) + (", …" if len(ids) > 3 else "")
+            lines.append(f"  skipped {len(ids)}: {reason} ({shown})")
+        return lines
