@@ -17,8 +17,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -35,6 +35,12 @@ _worker: Callable | None = None  # in a worker process: its work function, made 
 MAX_BARREN_POOLS = 5
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+#: How long the main thread blocks at most in one wait for workers. Linux delivers a process's SIGINT or
+#: SIGTERM to any of its threads that does not block it (the pool's manager and queue-feeder threads, tqdm's
+#: monitor), and Python runs its handlers only in the main thread, when that thread next runs bytecode: a main
+#: thread in an untimed wait on workers that never finish would never see Ctrl-C.
+WAKE_S = 0.25
 
 
 def _init_worker(
@@ -242,7 +248,7 @@ def _pool_round(
             except (BrokenProcessPool, OSError):  # died (or could not start) while items were being submitted
                 result.died = True  # don't wait for the rest: with no worker started, they would never end
                 futures = {future: i for future, i in futures.items() if future.done()}
-            for future in as_completed(futures):
+            for future in _as_completed(futures):
                 row = _row(future, items[futures[future]], failed, result)
                 if row is not None:
                     done.add(futures[future])
@@ -254,8 +260,18 @@ def _pool_round(
         result.cause = _stop_pool(pool, wait=finished)
 
 
+def _as_completed(futures: Iterable[Future]) -> Iterator[Future]:
+    """``concurrent.futures.as_completed`` in waits of :data:`WAKE_S` at most, so that signal handlers run."""
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=WAKE_S, return_when=FIRST_COMPLETED)
+        yield from done
+
+
 def _row(future, item: T, failed: Callable[[T, str, str], R], result: _Round) -> R | None:
     """The item's row, or None if its worker died (noted in ``result``)."""
+    while not future.done():
+        wait([future], timeout=WAKE_S)
     try:
         return future.result()
     except BrokenProcessPool:

@@ -206,12 +206,18 @@ class OpenAIBackend:
                 pool.submit(self._complete, i, {**fields, "messages": c}, stop)
                 for i, c in enumerate(conversations)
             ]
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            failure = next((f.exception() for f in done if f.exception() is not None), None)
-            if failure is not None:
-                stop.set()  # running items stop retrying; waiting ones are dropped
-                for future in futures:
-                    future.cancel()
+            pending, failure = set(futures), None
+            try:
+                # In short waits: a Ctrl-C that Linux hands to a request thread runs its handler only
+                # when the main thread runs Python again (not during an untimed wait).
+                while pending and failure is None:
+                    done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
+                    failure = next((f.exception() for f in done if f.exception() is not None), None)
+            finally:
+                if failure is not None or pending:  # failed or interrupted (Ctrl-C, SIGTERM)
+                    stop.set()  # running items stop retrying; waiting ones are dropped
+                    for future in futures:
+                        future.cancel()
         if failure is not None:
             raise failure
         return [future.result() for future in futures]
