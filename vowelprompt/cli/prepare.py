@@ -41,19 +41,23 @@ def run(args) -> int:
     from vowelprompt.corpora.base import CORPORA
     from vowelprompt.errors import ConfigError
     from vowelprompt.outputs import check_outputs, write_jsonl_atomic
-    from vowelprompt.registry import load_factory
+    from vowelprompt.registry import check_options, load_factory
 
     prepare = load_factory(CORPORA, args.corpus, "corpus")
     root, output = Path(args.root), Path(args.output)
     if not root.is_dir():
         raise ConfigError(f"{root}: no such folder (give the {args.corpus} corpus folder as unpacked)")
     check_outputs([], {"-o": output})
-    if output.exists() and output.stat().st_size > 0:
+    if output.exists():
         if output.resolve().is_relative_to(root.resolve()) and output.suffix.lower() != ".jsonl":
             raise ConfigError(f"-o {output} is a file of the corpus; write the manifest elsewhere")
-        if not args.overwrite:
+        if output.stat().st_size > 0 and not args.overwrite:
             raise ConfigError(f"-o {output} already has rows; pass --overwrite to replace it")
-    prepared = prepare(root, labels=args.labels, keep_unlabeled=args.keep_unlabeled)
+    # only the options given, so that an adapter without a label policy still runs with its defaults
+    options = {"labels": args.labels, "keep_unlabeled": args.keep_unlabeled or None}
+    options = {k: v for k, v in options.items() if v is not None}
+    check_options(prepare, args.corpus, "corpus", options)
+    prepared = prepare(root, **options)
     seen: set[str] = set()
     for made in prepared.rows:  # an adapter bug must not give two items one id
         if made["id"] in seen:
