@@ -296,3 +296,22 @@ def test_lablaut_files_go_to_the_lablaut_reader(tmp_path, monkeypatch):
         path.write_text("#\n")
         assert read_alignment(path) == [Word("x", 0.0, 1.0)]
     assert calls == [tmp_path / "lablaut" / "03a01Fa.lab", tmp_path / "03a01Fa.lablaut"]
+
+
+def test_phseg_with_the_context_in_columns(tmp_path):
+    """Sphinx-3 also writes the context as columns (``AH HH L i``); the first one is the phone."""
+    from vowelprompt.align.phseg import read_phseg
+
+    header = "\t SFrm  EFrm    SegAScr {}\n"
+    (tmp_path / "u.phseg").write_text(
+        header.format("Phone")
+        + "\t    0     9     -500 SIL\n\t   10    14     -300 HH SIL AH b\n"
+        + "\t   15    29     -800 AH HH SIL e\n\t   30    39     -200 SIL\n Total score:   -1800\n"
+    )
+    (tmp_path / "u.wdseg").write_text(
+        header.format("Word") + "\t    0     9     -500 <s>\n\t   10    29    -1100 HUH(3)\n"
+        "\t   30    39     -200 </s>\n Total score:   -1800\n"
+    )
+    [word] = read_phseg(tmp_path / "u.phseg")
+    assert (word.text, word.start_s, word.end_s) == ("huh", 0.1, 0.3)
+    assert [(p.label, p.start_s, p.end_s) for p in word.phones] == [("HH", 0.1, 0.15), ("AH", 0.15, 0.3)]
