@@ -2,10 +2,11 @@
 
 A manifest is JSONL with one item per line: ``audio`` (required; relative paths are relative to the
 manifest's folder), ``text``, ``speaker``, ``label``, ``id`` (default: the audio file's stem),
-``alignment`` (an existing TextGrid), and ``dialogue`` + ``turn`` (conversation id and position, used to
-give prompts the preceding turns as context). Rows are type-checked once, on reading: a row that is not
-usable (not JSON, ``"audio": 42``, ``"turn": "three"`` …) becomes an item whose output row says
-``input_error`` and why, so every input line maps to exactly one output row.
+``alignment`` (an existing TextGrid, or a corpus's ``.phseg``/``lablaut`` file), ``dialogue`` + ``turn``
+(conversation id and position, used to give prompts the preceding turns as context) and ``error`` (the
+item is unusable, and why: its row becomes ``input_error`` with that reason). Rows are type-checked once,
+on reading: a row that is not usable (not JSON, ``"audio": 42``, ``"turn": "three"`` …) becomes an item
+whose output row says ``input_error`` and why, so every input line maps to exactly one output row.
 
 Writing outputs (refusing to destroy an input, atomic files, resumable row files): :mod:`vowelprompt.outputs`.
 """
@@ -64,9 +65,15 @@ _NAME_FIELDS = ("id", "speaker", "dialogue")
 
 
 def manifest_item(row: dict[str, Any], base: Path, where: str) -> Utterance:
-    """One manifest row as an :class:`Utterance`; a row with a field of the wrong type is returned with
-    ``error`` set (its output row becomes ``input_error``), never raised, so the batch goes on."""
+    """One manifest row as an :class:`Utterance`; a row with a field of the wrong type, or with an ``error``
+    of its own (a prepared corpus marks media it could not use), is returned with ``error`` set (its output
+    row becomes ``input_error``), never raised, so the batch goes on."""
     problems = []
+    error = row.get("error")  # set by ``vowelprompt prepare``: missing or unusable media, no label row
+    if isinstance(error, str) and error.strip():
+        problems.append(" ".join(error.split()))
+    elif error is not None and error is not False and error != "":
+        problems.append(f"'error' must be text, got {_kind(error)}")
     fields: dict[str, Any] = {}
     for name in _NAME_FIELDS:
         value = row.get(name)

@@ -38,7 +38,9 @@ _SPEAKER_TIER = re.compile(r"(.+?)\s*-\s*(words|phones)")
 
 
 def read_alignment(path: str | Path, speaker: str | None = None) -> list[Word]:
-    """Words with their phones from an MFA-style TextGrid.
+    """Words with their phones from an MFA-style TextGrid, or from a corpus's own phone segmentation: a
+    Sphinx ``.phseg`` (IEMOCAP; :func:`vowelprompt.align.phseg.read_phseg`) or an EmoDB label file (in a
+    folder named ``lablaut`` or ending ``.lablaut``; :func:`vowelprompt.align.lablaut.read_lablaut`).
 
     Tiers: ``words`` and ``phones``, or ``SPEAKER - words`` and ``SPEAKER - phones``; ``speaker`` picks
     one speaker, else the plain tiers or the first speaker's are used. Pause words (blank, ``sil``,
@@ -57,6 +59,15 @@ def read_alignment(path: str | Path, speaker: str | None = None) -> list[Word]:
     >>> words[3].text, words[3].phones, words[3].pron_source
     ('vowelprompt', (), 'unaligned')
     """
+    kind = _segmentation_kind(Path(path))
+    if kind == "phseg":
+        from vowelprompt.align.phseg import read_phseg
+
+        return read_phseg(path)
+    if kind == "lablaut":
+        from vowelprompt.align.lablaut import read_lablaut
+
+        return read_lablaut(path)
     tg = _open(Path(path))
     words_tier, phones_tier = _tier_pair(tg, Path(path), speaker)
     # praatio has stripped the labels and refused intervals that do not move forward in time
@@ -80,6 +91,15 @@ def read_alignment(path: str | Path, speaker: str | None = None) -> list[Word]:
         )
         for (start, end, label), word_phones in zip(spans, phones, strict=True)
     ]
+
+
+def _segmentation_kind(path: Path) -> str:
+    """``phseg``, ``lablaut`` or ``textgrid``: which reader a file of alignments needs."""
+    if path.suffix.lower() == ".phseg":
+        return "phseg"
+    if path.suffix.lower() == ".lablaut" or path.parent.name.lower() == "lablaut":
+        return "lablaut"
+    return "textgrid"
 
 
 def write_alignment(path: str | Path, annotation: Annotation) -> None:
