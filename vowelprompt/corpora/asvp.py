@@ -49,7 +49,7 @@ _FIELD = re.compile(r"\d{1,3}")
 def prepare(root: Path, labels: str | None = None, keep_unlabeled: bool = False) -> Prepared:
     """One row per ``*.wav`` under ``root`` whose name has 8–12 numeric fields (module docstring)."""
     root = Path(root)
-    label_set = get_label_set(labels or DEFAULT_LABELS)
+    label_set, own = get_label_set(labels or DEFAULT_LABELS), get_label_set(DEFAULT_LABELS)
     out = Prepared([])
     found: list[tuple[str, dict]] = []
     seen: dict[str, Path] = {}
@@ -64,7 +64,7 @@ def prepare(root: Path, labels: str | None = None, keep_unlabeled: bool = False)
             continue
         seen[native_id] = path
         code = fields[2]
-        ok, label = resolve_label(out, native_id, EMOTIONS.get(code), code, label_set, keep_unlabeled)
+        ok, label = resolve_label(out, native_id, EMOTIONS.get(code), code, label_set, keep_unlabeled, own)
         if not ok:
             continue
         actor = fields[5]

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vowelprompt.labels import LabelSet, label_map
+
 #: Corpus name → ``"module:prepare"`` (docs/architecture.md rule 5).
 CORPORA: dict[str, str] = {
     "iemocap": "vowelprompt.corpora.iemocap:prepare",
@@ -154,19 +156,33 @@ def resolve_label(
     native_id: str,
     word: str | None,
     code: str,
-    label_set: Any,
+    label_set: LabelSet,
     keep_unlabeled: bool,
+    own: LabelSet | None = None,
 ) -> tuple[bool, str | None]:
     """The label of ``label_set`` that a corpus's ``code`` (spelled out as ``word``, e.g. ``W`` → ``anger``)
     stands for: ``(True, label)``; ``(True, None)`` for a code outside the set when ``keep_unlabeled``; else
-    ``(False, None)`` and the item is counted in ``prepared.skipped`` (never silently dropped)."""
-    label = label_set.normalize(word) if word else None
-    if label is None and word and "," in word:  # EmoBox's "pain, groan": any part that names a label
-        label = next((x for x in map(label_set.normalize, word.split(",")) if x), None)
+    ``(False, None)`` and the item is counted in ``prepared.skipped`` (never silently dropped).
+
+    ``own`` is the corpus's own preset: a code is first read in it, then carried to another ``label_set``
+    through :func:`vowelprompt.labels.label_map`, whose gaps are explicit (RAVDESS's *calm* has no
+    counterpart in ``iemocap4``, although "calm" is a word for neutral there)."""
+    if own is not None and own.name != label_set.name:
+        own_label = _normalize(own, word)
+        label = label_map(own, label_set).mapping.get(own_label) if own_label else None
+    else:
+        label = _normalize(label_set, word)
     if label is not None or keep_unlabeled:
         return True, label
     prepared.skip(f"label {code!r} outside {label_set.name}", native_id)
     return False, None
+
+
+def _normalize(label_set: LabelSet, word: str | None) -> str | None:
+    label = label_set.normalize(word) if word else None
+    if label is None and word and "," in word:  # EmoBox's "pain, groan": any part that names a label
+        label = next((x for x in map(label_set.normalize, word.split(",")) if x), None)
+    return label
 
 
 def seeded_folds(items: list[tuple[str, str | None]], k: int, seed: str) -> dict[str, int]:

@@ -48,7 +48,7 @@ _NAME = re.compile(r"(\d\d)-([A-Z])-([12])-([1-6])")
 def prepare(root: Path, labels: str | None = None, keep_unlabeled: bool = False) -> Prepared:
     """One row per ``*.wav`` anywhere under ``root`` whose name is ``AA-E-I-S`` (module docstring)."""
     root = Path(root)
-    label_set = get_label_set(labels or DEFAULT_LABELS)
+    label_set, own = get_label_set(labels or DEFAULT_LABELS), get_label_set(DEFAULT_LABELS)
     fold_of = {actor: k for k, actors in enumerate(FOLDS, start=1) for actor in actors}
     out = Prepared([])
     seen: dict[str, Path] = {}
@@ -67,7 +67,7 @@ def prepare(root: Path, labels: str | None = None, keep_unlabeled: bool = False)
             continue
         seen[path.stem] = path
         actor, code, intensity, sentence = m.groups()
-        ok, label = resolve_label(out, path.stem, EMOTIONS.get(code), code, label_set, keep_unlabeled)
+        ok, label = resolve_label(out, path.stem, EMOTIONS.get(code), code, label_set, keep_unlabeled, own)
         if not ok:
             continue
         out.rows.append(

@@ -50,7 +50,7 @@ _NAME = re.compile(r"(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})")
 def prepare(root: Path, labels: str | None = None, keep_unlabeled: bool = False) -> Prepared:
     """One row per clip of the CREMA-D folder ``root`` (module docstring)."""
     root = Path(root)
-    label_set = get_label_set(labels or DEFAULT_LABELS)
+    label_set, own = get_label_set(labels or DEFAULT_LABELS), get_label_set(DEFAULT_LABELS)
     wav_dir = root / "AudioWAV" if (root / "AudioWAV").is_dir() else root
     actors = {r["ActorID"].strip(): r for r in _csv(root / "VideoDemographics.csv") if r.get("ActorID")}
     votes = {
@@ -66,7 +66,7 @@ def prepare(root: Path, labels: str | None = None, keep_unlabeled: bool = False)
             out.skip("file name not AAAA_SSS_EEE_LL", stem)
             continue
         actor, sentence, code, level = m.groups()
-        ok, label = resolve_label(out, stem, EMOTIONS.get(code), code, label_set, keep_unlabeled)
+        ok, label = resolve_label(out, stem, EMOTIONS.get(code), code, label_set, keep_unlabeled, own)
         if not ok:
             continue
         info = actors.get(actor, {})

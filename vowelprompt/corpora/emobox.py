@@ -61,9 +61,10 @@ def prepare(
     dataset = root.name
     audio_root = Path(audio_root) if audio_root else root.parent.parent
     label_map = _json(root / "label_map.json") if (root / "label_map.json").is_file() else {}
-    label_set = get_label_set(
-        labels or PRESETS.get(dataset) or ",".join(sorted({_word(v) for v in label_map.values()})) or ""
+    own = get_label_set(
+        PRESETS.get(dataset) or ",".join(sorted({_word(v) for v in label_map.values()})) or ""
     )
+    label_set = get_label_set(labels) if labels else own
     records, place, twice = _records(root, dataset)
     if not records:
         raise InputError(f"{root}: no {dataset}.jsonl, {dataset}.json or fold_<k>/ files of EmoBox")
@@ -75,7 +76,7 @@ def prepare(
         native_id = key.removeprefix(f"{dataset}-")
         code = str(record.get("emo", record.get("label", "")))
         ok, label = resolve_label(
-            out, native_id, _word(label_map.get(code, code)), code, label_set, keep_unlabeled
+            out, native_id, _word(label_map.get(code, code)), code, label_set, keep_unlabeled, own
         )
         if not ok:
             continue

@@ -69,7 +69,7 @@ _NAME = re.compile(r"(\d\d)([ab]\d\d)([A-Z])([a-z])")
 def prepare(root: Path, labels: str | None = None, keep_unlabeled: bool = False) -> Prepared:
     """One row per ``wav/*.wav`` of the EmoDB folder ``root`` (module docstring)."""
     root = Path(root)
-    label_set = get_label_set(labels or DEFAULT_LABELS)
+    label_set, own = get_label_set(labels or DEFAULT_LABELS), get_label_set(DEFAULT_LABELS)
     wav_dir = root / "wav" if (root / "wav").is_dir() else root
     out = Prepared([])
     found: list[tuple[str, dict]] = []
@@ -84,7 +84,7 @@ def prepare(root: Path, labels: str | None = None, keep_unlabeled: bool = False)
             out.skip("file name not SSTTTEV (speaker, text, emotion, version)", stem)
             continue
         speaker, text_code, code, _ = m.groups()
-        ok, label = resolve_label(out, stem, EMOTIONS.get(code), code, label_set, keep_unlabeled)
+        ok, label = resolve_label(out, stem, EMOTIONS.get(code), code, label_set, keep_unlabeled, own)
         if not ok:
             continue
         gender, age = SPEAKERS.get(speaker, (None, None))

@@ -47,7 +47,7 @@ GENDERS = {"male": "male", "female": "female"}
 def prepare(root: Path, labels: str | None = None, keep_unlabeled: bool = False) -> Prepared:
     """One row per labelled file of the MSP-Podcast folder ``root`` (module docstring)."""
     root = Path(root)
-    label_set = get_label_set(labels or DEFAULT_LABELS)
+    label_set, own = get_label_set(labels or DEFAULT_LABELS), get_label_set(DEFAULT_LABELS)
     audio_dir = next((root / d for d in ("Audios", "Audio") if (root / d).is_dir()), root / "Audios")
     consensus = next(
         (
@@ -73,7 +73,7 @@ def prepare(root: Path, labels: str | None = None, keep_unlabeled: bool = False)
             continue
         listed.add(stem)
         code = (record.get("EmoClass") or "").strip()
-        ok, label = resolve_label(out, stem, EMOTIONS.get(code), code, label_set, keep_unlabeled)
+        ok, label = resolve_label(out, stem, EMOTIONS.get(code), code, label_set, keep_unlabeled, own)
         if not ok:
             continue
         part = (record.get("Split_Set") or partitions.get(stem) or "").strip()

@@ -48,7 +48,7 @@ _NAME = re.compile(r"(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)")
 def prepare(root: Path, labels: str | None = None, keep_unlabeled: bool = False) -> Prepared:
     """One row per speech ``*.wav`` anywhere under ``root`` (module docstring)."""
     root = Path(root)
-    label_set = get_label_set(labels or DEFAULT_LABELS)
+    label_set, own = get_label_set(labels or DEFAULT_LABELS), get_label_set(DEFAULT_LABELS)
     fold_of = {actor: k for k, actors in enumerate(FOLDS, start=1) for actor in actors}
     out = Prepared([])
     seen: set[str] = set()
@@ -65,7 +65,7 @@ def prepare(root: Path, labels: str | None = None, keep_unlabeled: bool = False)
             out.skip("file name found twice", str(path.relative_to(root)))
             continue
         seen.add(path.stem)
-        ok, label = resolve_label(out, path.stem, EMOTIONS.get(code), code, label_set, keep_unlabeled)
+        ok, label = resolve_label(out, path.stem, EMOTIONS.get(code), code, label_set, keep_unlabeled, own)
         if not ok:
             continue
         out.rows.append(
