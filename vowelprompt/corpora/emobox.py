@@ -61,13 +61,20 @@ def prepare(
     dataset = root.name
     audio_root = Path(audio_root) if audio_root else root.parent.parent
     label_map = _json(root / "label_map.json") if (root / "label_map.json").is_file() else {}
-    own = get_label_set(
-        PRESETS.get(dataset) or ",".join(sorted({_word(v) for v in label_map.values()})) or ""
-    )
-    label_set = get_label_set(labels) if labels else own
     records, place, twice = _records(root, dataset)
     if not records:
         raise InputError(f"{root}: no {dataset}.jsonl, {dataset}.json or fold_<k>/ files of EmoBox")
+    names = ",".join(sorted({_word(v) for v in label_map.values()}))
+    if not (labels or PRESETS.get(dataset) or names):
+        raise InputError(f"{root}: no label_map.json and no preset for {dataset!r}: name a label set")
+    label_set = get_label_set(labels or PRESETS.get(dataset) or names)
+    own = (
+        get_label_set(PRESETS[dataset])
+        if dataset in PRESETS
+        else get_label_set(names)
+        if names
+        else label_set
+    )
     n_folds = len({k for k, _ in _fold_parts(root)})
     out = Prepared([])
     for key in twice:
