@@ -41,8 +41,9 @@ def emobox_root(tmp_path_factory, synth):
         for code, folder in folders.items():
             name = f"{actor}-{code.upper()}-{'1' if code == 'n' else '2'}-1"
             wav = f"downloads/cafe/CaFE_48k/{folder}/{name}.wav"
-            rows.append({"key": f"cafe-{name}", "dataset": "cafe", "wav": wav, "type": "raw", "sample_rate": 48000,
-                         "length": 3.5, "task": "category", "emo": code, "channel": 1})  # fmt: skip
+            rows.append({"key": f"cafe-{name}", "dataset": "cafe", "wav": wav, "type": "raw",
+                         "sample_rate": 48000, "length": 3.5, "task": "category", "emo": code,
+                         "channel": 1})  # fmt: skip
             (top / wav).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, top / wav)
     (top / rows[-1]["wav"]).unlink()  # listed, but its audio is missing
@@ -137,9 +138,9 @@ def test_fold_file_spellings_and_typos(emobox_root):
 
 
 def test_not_emobox(tmp_path):
-    with pytest.raises(InputError, match="no empty.jsonl, empty.json or fold_<k>/ files of EmoBox"):
+    with pytest.raises(InputError, match=r"no empty\.jsonl, empty\.json or fold_<k>/ files of EmoBox"):
         emobox.prepare((tmp_path / "empty").mkdir() or tmp_path / "empty", labels="meld7")
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "bad.jsonl").write_text('{"key": "bad-1"\n')
-    with pytest.raises(InputError, match="bad.jsonl:1: not JSON"):
+    with pytest.raises(InputError, match=r"bad\.jsonl:1: not JSON"):
         emobox.prepare(tmp_path / "bad", labels="meld7")

@@ -117,5 +117,5 @@ def test_older_release_layout(tmp_path, speech):
 
 
 def test_not_an_msp_folder(tmp_path):
-    with pytest.raises(InputError, match="no Labels/labels_consensus.csv"):
+    with pytest.raises(InputError, match=r"no Labels/labels_consensus\.csv"):
         msp_podcast.prepare(tmp_path)

@@ -2,10 +2,11 @@
 
 ``AAAA`` actor 1001–1091, ``SSS`` one of twelve fixed sentences (:data:`SENTENCES`), ``EEE`` emotion
 (ANG DIS FEA HAP NEU SAD), ``LL`` level (LO MD HI XX). ``VideoDemographics.csv`` gives each actor's sex and
-age; ``processedResults/tabulatedVotes.csv``, where present, the raters' votes per clip (``label_votes``,
-counts by the corpus's letters A D F H N S). A clip listed in the votes but absent from ``AudioWAV/`` is
-an error row, as is a wav that is a **Git LFS pointer** (the corpus is distributed through Git LFS: a zip
-download holds text stubs starting ``version https://git-lfs``).
+age; ``processedResults/tabulatedVotes.csv``, where present, the raters' votes per clip (``label_votes``:
+counts per label of the set, by the corpus's letter A D F H N S where the set has none). A clip listed
+in the votes but absent from ``AudioWAV/`` is an error row, as is a wav that is a **Git LFS pointer**
+(the corpus is distributed through Git LFS: a zip download holds text stubs starting ``version
+https://git-lfs``).
 
 Protocol (docs/corpora.md): EmoBox's single random 75/25 speaker-dependent split, stratified by label
 and seeded (:func:`~vowelprompt.corpora.base.seeded_split`, seed ``"crema-d"``) → ``split`` train/test.
