@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 
@@ -53,6 +54,7 @@ def root(tmp_path_factory, synth):
 def test_rows_have_every_field(root):
     prepared = asvp.prepare(root)
     rows = {r["id"]: r for r in prepared.rows}
+    assert json.loads(json.dumps(prepared.rows)) == prepared.rows  # plain JSON values only
     assert len(rows) == len(prepared.rows) == len(NAMES) + 48 + 1
     for name, (native, speech, label, lang, speaker, gender) in NAMES.items():
         r = rows[f"asvp-esd-{native}"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -46,6 +47,7 @@ def root(tmp_path_factory, synth):
 def test_rows_have_every_field(root):
     prepared = cafe.prepare(root)
     rows = {r["id"]: r for r in prepared.rows}
+    assert json.loads(json.dumps(prepared.rows)) == prepared.rows  # plain JSON values only
     assert len(rows) == len(prepared.rows) == 11
     r = rows["cafe-01-C-1-1"]
     assert r["audio"] == str(root / "CaFE_48k" / "Colère" / "Faible" / "01-C-1-1.wav")  # first, sorted

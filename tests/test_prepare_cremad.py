@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 
@@ -46,6 +47,7 @@ def root(tmp_path_factory, synth):
 def test_rows_have_every_field(root):
     prepared = cremad.prepare(root)
     rows = {r["id"]: r for r in prepared.rows}
+    assert json.loads(json.dumps(prepared.rows)) == prepared.rows  # plain JSON values only
     assert len(rows) == len(prepared.rows) == 96 + 1
     r = rows["crema-d-1001_DFA_ANG_XX"]
     assert r["audio"] == str(root / "AudioWAV" / "1001_DFA_ANG_XX.wav") and r["dataset"] == "crema-d"

@@ -100,6 +100,7 @@ def emobox_root(tmp_path_factory, synth):
 def test_cafe_folds_labels_and_paths(emobox_root):
     prepared = emobox.prepare(emobox_root / "data" / "cafe")
     rows = {r["id"]: r for r in prepared.rows}
+    assert json.loads(json.dumps(prepared.rows)) == prepared.rows  # plain JSON values only
     assert len(rows) == len(prepared.rows) == 30 and not prepared.skipped
     r = rows["cafe-01-C-2-1"]
     assert r["audio"] == str(emobox_root / "downloads/cafe/CaFE_48k/ColŠre/Fort/01-C-2-1.wav")

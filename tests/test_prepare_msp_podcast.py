@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -66,6 +67,7 @@ def test_rows_have_every_field(tmp_path, speech):
     root = build(tmp_path / "MSP-PODCAST", speech)
     prepared = msp_podcast.prepare(root)
     rows = {r["id"]: r for r in prepared.rows}
+    assert json.loads(json.dumps(prepared.rows)) == prepared.rows  # plain JSON values only
     assert len(rows) == len(prepared.rows) == 7
     r = rows["msp-podcast-MSP-PODCAST_0001_0008"]
     assert r["audio"] == str(root / "Audios" / "MSP-PODCAST_0001_0008.wav") and r["dataset"] == "msp-podcast"

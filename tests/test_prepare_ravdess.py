@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 
@@ -42,6 +43,7 @@ def root(tmp_path_factory, synth):
 def test_rows_have_every_field(root):
     prepared = ravdess.prepare(root)
     rows = {r["id"]: r for r in prepared.rows}
+    assert json.loads(json.dumps(prepared.rows)) == prepared.rows  # plain JSON values only
     assert len(rows) == len(prepared.rows) == 24 * 8 + 2
     r = rows["ravdess-03-01-02-01-02-01-11"]
     assert r["audio"] == str(root / "Audio_Speech_Actors_01-24" / "Actor_11" / "03-01-02-01-02-01-11.wav")
