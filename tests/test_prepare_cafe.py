@@ -41,6 +41,10 @@ def root(tmp_path_factory, synth):
     (base / "Peur" / "Faible").mkdir(parents=True)
     (base / "Peur" / "Faible" / "10-P-1-6.wav").symlink_to(root / "gone.wav")  # dangling: missing media
     (base / "Neutre" / "Thumbs.wav").write_bytes(b"RIFF")
+    (root / "CaFE_192k" / "Neutre").mkdir(
+        parents=True
+    )  # the other release beside it: sorts first, kept second
+    shutil.copy(first, root / "CaFE_192k" / "Neutre" / "01-N-1-1.wav")
     return root
 
 
@@ -69,6 +73,7 @@ def test_rows_have_every_field(root):
         "file name found twice (kept CaFE_48k/Colère/Faible/01-C-1-1.wav)": [
             "CaFE_48k/ColŠre/Faible/01-C-1-1.wav"
         ],
+        "file name found twice (kept CaFE_48k/Neutre/01-N-1-1.wav)": ["CaFE_192k/Neutre/01-N-1-1.wav"],
         "file name not AA-E-I-S (actor, emotion, intensity, sentence)": ["CaFE_48k/Neutre/Thumbs.wav"],
     }
     summary = prepared.summary()

@@ -4,8 +4,8 @@ Fort>/AA-E-I-S.wav`` (neutral has no intensity folder).
 Everything comes from the **file name**, never the folders: accented folder names often unpack as
 mojibake (``ColŠre``, ``D‚go–t``). ``AA`` actor 01–12 (odd male, even female), ``E`` emotion letter,
 ``I`` intensity (1 faible, 2 fort), ``S`` one of six fixed sentences (:data:`SENTENCES`). A file name found
-twice (the same archive unpacked with and without mojibake) keeps its first path (sorted) and the other is
-reported as skipped.
+twice (the same archive unpacked with and without mojibake, or both the 48 and 192 kHz releases) keeps
+its first path (sorted, ``CaFE_48k`` before ``CaFE_192k``) and the other is reported as skipped.
 
 Protocol (docs/corpora.md): EmoBox's three speaker-independent folds (:data:`FOLDS`, the test actors).
 """
@@ -52,7 +52,8 @@ def prepare(root: Path, labels: str | None = None, keep_unlabeled: bool = False)
     fold_of = {actor: k for k, actors in enumerate(FOLDS, start=1) for actor in actors}
     out = Prepared([])
     seen: dict[str, Path] = {}
-    for path in sorted(root.rglob("*.wav")):
+    # the 48 kHz release first: where both releases are unpacked, the 192 kHz copies are the duplicates
+    for path in sorted(root.rglob("*.wav"), key=lambda p: ("CaFE_192k" in p.parts, p)):
         m = _NAME.fullmatch(path.stem)
         if not m:
             out.skip(
