@@ -10,7 +10,9 @@ files are ESPS/waves+ ``xlabel`` files: a header of ``key value`` lines (``signa
 
 a time in seconds, a colour number and the label: a German SAMPA phone, possibly followed by markers of
 voice quality or articulation (``+lar``/``-xyz`` words, bracketed or parenthesised notes), which are
-dropped here (only the phone is kept).
+dropped here (only the phone is kept); with ``nfields`` above 1 the fields are split by the header's
+``separator`` (``;``) and the first is the phone. (The lines above illustrate the layout public readers of
+EmoDB parse; they are not copied from the corpus.)
 
 **What the time means is not documented with the corpus.** In the xlabel convention each time is the *end*
 of its label's segment (the first segment starts at 0), and one public reader of EmoDB takes the last time
@@ -85,8 +87,10 @@ def sampa_to_ipa(label: str) -> str | None:
 
     >>> sampa_to_ipa("a: [+lar]"), sampa_to_ipa("'E"), sampa_to_ipa("<p:>"), sampa_to_ipa("t_h")
     ('aː', 'ɛ', None, 't')
+    >>> sampa_to_ipa("2:;+lar"), sampa_to_ipa("Q"), sampa_to_ipa("")
+    ('øː', 'ʔ', None)
     """
-    text = _NOTE.sub(" ", _MARKER.sub(" ", label)).split()
+    text = _NOTE.sub(" ", _MARKER.sub(" ", label.split(";")[0])).split()  # ";": the header's separator
     if not text or text[0] in PAUSES or text[0].startswith("<"):
         return None
     phone = text[0].lstrip("'\"%")
