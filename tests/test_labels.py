@@ -19,6 +19,8 @@ def test_presets_have_the_documented_sizes():
         "emodb7": 7,
         "asvp12": 12,
         "msp8": 8,
+        "ravdess8": 8,
+        "cremad6": 6,
     }
     assert LABEL_SETS["meld7"].labels == ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear")
 
@@ -35,6 +37,16 @@ def test_presets_have_the_documented_sizes():
         ("cafe7", "colère", "anger"),
         ("emodb7", "bored", "boredom"),
         ("iemocap4", "bored", None),
+        ("ravdess8", "calm", "calm"),  # calm is its own class in RAVDESS …
+        ("ravdess8", "Relaxed.", "calm"),
+        ("ravdess8", "neutral", "neutral"),
+        ("ravdess8", "afraid", "fearful"),
+        ("ravdess8", "surprise", "surprised"),
+        ("iemocap4", "calm", "neutral"),  # … and still a word for neutral where there is no calm
+        ("meld7", "calm", "neutral"),
+        ("cremad6", "joy", "happy"),
+        ("cremad6", "angry", "anger"),
+        ("cremad6", "sadness", "sad"),
         ("iemocap4", "", None),
     ],
 )
@@ -64,3 +76,17 @@ def test_custom_and_unknown_sets():
     assert custom.normalize("joy") == "happy" and custom.normalize("tense") == "tense"
     with pytest.raises(ConfigError, match="choose one of: iemocap4"):
         get_label_set("iemocap")
+
+
+def test_ravdess_calm_has_no_counterpart_elsewhere():
+    assert LABEL_SETS["ravdess8"].labels == (
+        "neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised",
+    )  # fmt: skip
+    assert LABEL_SETS["cremad6"].labels == ("anger", "disgust", "fear", "happy", "neutral", "sad")
+    to_cremad = label_map("ravdess8", "cremad6")
+    assert to_cremad.unmapped == ["calm", "surprised"]
+    assert to_cremad.mapping["fearful"] == "fear" and to_cremad.mapping["neutral"] == "neutral"
+    assert label_map("iemocap4", "ravdess8").mapping == {
+        "neutral": "neutral", "happy": "happy", "angry": "angry", "sad": "sad",
+    }  # fmt: skip
+    assert LABEL_SETS["ravdess8"].find_all("calm, not neutral") == [(0, "calm"), (10, "neutral")]

@@ -23,7 +23,9 @@ from vowelprompt.errors import ConfigError
 
 #: Words a model may use for each concept (lower case). A label resolves through its own name first.
 CONCEPT_WORDS: dict[str, tuple[str, ...]] = {
+    # "calm" also names neutral in every set without a calm label; RAVDESS's calm is its own concept
     "neutral": ("neutral", "neutrality", "calm", "none", "no emotion", "neutre"),
+    "calm": ("calm", "calmness", "relaxed", "serene", "peaceful"),
     "happiness": ("happy", "happiness", "joy", "joyful", "glad", "pleased", "cheerful", "joie"),
     "excitement": ("excited", "excitement", "enthusiastic", "thrilled"),
     "sadness": ("sad", "sadness", "unhappy", "sorrow", "tristesse"),
@@ -126,6 +128,11 @@ _PRESETS: dict[str, tuple[str, str]] = {
         "disappointment",
         "ASVP-ESD, 12 classes",
     ),
+    "ravdess8": (
+        "neutral calm happy=happiness sad=sadness angry=anger fearful=fear disgust surprised=surprise",
+        "RAVDESS speech, 8 classes (calm is its own class: no other set maps onto it)",
+    ),
+    "cremad6": ("anger disgust fear happy=happiness neutral sad=sadness", "CREMA-D, 6 classes"),
     "msp8": (
         "neutral happy=happiness sad=sadness angry=anger surprise fear disgust contempt",
         "MSP-Podcast, 8 primary emotions",

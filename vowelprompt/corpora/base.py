@@ -22,10 +22,13 @@ Row fields (a JSONL manifest that ``annotate`` reads; fields it does not know ar
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from vowelprompt.labels import LabelSet, label_map
 
 #: Corpus name → ``"module:prepare"`` (docs/architecture.md rule 5).
 CORPORA: dict[str, str] = {
@@ -146,3 +149,71 @@ class Prepared:
             shown = ", ".join(ids[:3]) + (", …" if len(ids) > 3 else "")
             lines.append(f"  skipped {len(ids)}: {reason} ({shown})")
         return lines
+
+
+def resolve_label(
+    prepared: Prepared,
+    native_id: str,
+    word: str | None,
+    code: str,
+    label_set: LabelSet,
+    keep_unlabeled: bool,
+    own: LabelSet | None = None,
+) -> tuple[bool, str | None]:
+    """The label of ``label_set`` that a corpus's ``code`` (spelled out as ``word``, e.g. ``W`` → ``anger``)
+    stands for: ``(True, label)``; ``(True, None)`` for a code outside the set when ``keep_unlabeled``; else
+    ``(False, None)`` and the item is counted in ``prepared.skipped`` (never silently dropped).
+
+    ``own`` is the corpus's own preset: a code is first read in it, then carried to another ``label_set``
+    through :func:`vowelprompt.labels.label_map`, whose gaps are explicit (RAVDESS's *calm* has no
+    counterpart in ``iemocap4``, although "calm" is a word for neutral there)."""
+    if own is not None and own.name != label_set.name:
+        own_label = _normalize(own, word)
+        label = label_map(own, label_set).mapping.get(own_label) if own_label else None
+    else:
+        label = _normalize(label_set, word)
+    if label is not None or keep_unlabeled:
+        return True, label
+    prepared.skip(f"label {code!r} outside {label_set.name}", native_id)
+    return False, None
+
+
+def _normalize(label_set: LabelSet, word: str | None) -> str | None:
+    label = label_set.normalize(word) if word else None
+    if label is None and word and "," in word:  # EmoBox's "pain, groan": any part that names a label
+        label = next((x for x in map(label_set.normalize, word.split(",")) if x), None)
+    return label
+
+
+def seeded_folds(items: list[tuple[str, str | None]], k: int, seed: str) -> dict[str, int]:
+    """Deterministic random folds 1..k stratified by label: ``items`` are (native id, label); within each
+    label the ids are sorted, shuffled by ``random.Random(seed)`` and dealt round-robin, so every fold gets
+    the same share of every label (±1) whatever order the files were listed in."""
+    by_label: dict[str, list[str]] = {}
+    for native_id, label in items:
+        by_label.setdefault(str(label), []).append(native_id)
+    folds: dict[str, int] = {}
+    offset = 0
+    for label in sorted(by_label):
+        ids = sorted(by_label[label])
+        random.Random(f"{seed}/{label}").shuffle(ids)
+        for i, native_id in enumerate(ids):
+            folds[native_id] = (offset + i) % k + 1
+        offset += len(ids)  # the next label starts where this one stopped: fold sizes stay balanced
+    return folds
+
+
+def seeded_split(items: list[tuple[str, str | None]], test_share: float, seed: str) -> dict[str, str]:
+    """A deterministic random train/test split stratified by label (``test_share`` of each label in test,
+    rounded), speaker-dependent: ``{native id: "train" | "test"}``."""
+    by_label: dict[str, list[str]] = {}
+    for native_id, label in items:
+        by_label.setdefault(str(label), []).append(native_id)
+    split: dict[str, str] = {}
+    for label in sorted(by_label):
+        ids = sorted(by_label[label])
+        random.Random(f"{seed}/{label}").shuffle(ids)
+        n_test = round(len(ids) * test_share)
+        for i, native_id in enumerate(ids):
+            split[native_id] = "test" if i < n_test else "train"
+    return split
