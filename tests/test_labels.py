@@ -80,13 +80,23 @@ def test_custom_and_unknown_sets():
 
 def test_ravdess_calm_has_no_counterpart_elsewhere():
     assert LABEL_SETS["ravdess8"].labels == (
-        "neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised",
-    )  # fmt: skip
+        "neutral",
+        "calm",
+        "happy",
+        "sad",
+        "angry",
+        "fearful",
+        "disgust",
+        "surprised",
+    )
     assert LABEL_SETS["cremad6"].labels == ("anger", "disgust", "fear", "happy", "neutral", "sad")
     to_cremad = label_map("ravdess8", "cremad6")
     assert to_cremad.unmapped == ["calm", "surprised"]
     assert to_cremad.mapping["fearful"] == "fear" and to_cremad.mapping["neutral"] == "neutral"
     assert label_map("iemocap4", "ravdess8").mapping == {
-        "neutral": "neutral", "happy": "happy", "angry": "angry", "sad": "sad",
-    }  # fmt: skip
+        "neutral": "neutral",
+        "happy": "happy",
+        "angry": "angry",
+        "sad": "sad",
+    }
     assert LABEL_SETS["ravdess8"].find_all("calm, not neutral") == [(0, "calm"), (10, "neutral")]

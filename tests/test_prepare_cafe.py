@@ -84,5 +84,7 @@ def test_label_set_choice(root):
     prepared = cafe.prepare(root, labels="iemocap4")
     assert {r["label"] for r in prepared.rows} == {"neutral", "angry", "happy", "sad"}
     assert sorted(r for r in prepared.skipped if "outside" in r) == [
-        "label 'D' outside iemocap4", "label 'P' outside iemocap4", "label 'S' outside iemocap4",
-    ]  # fmt: skip
+        "label 'D' outside iemocap4",
+        "label 'P' outside iemocap4",
+        "label 'S' outside iemocap4",
+    ]

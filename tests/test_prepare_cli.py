@@ -95,7 +95,7 @@ def test_annotate_reads_the_prepared_rows(trees, tmp_path):
     run("annotate", str(subset), "-o", str(out), "-q", check_rc=1)
     got = {r["id"]: r for r in rows(out)}
     aligned = got["iemocap-Ses01F_impro01_F000"]
-    assert (aligned["status"], aligned["aligner"]) == ("ok", "textgrid")
+    assert (aligned["status"], aligned["aligner"]) == ("ok", "phseg")
     assert [v["span"]["ipa"] for v in aligned["vowels"]] == ["ɛ", "u", "i"]
     truth = [p for p in spoken["Ses01F_impro01_F000"].phones if p.is_vowel]
     for vowel, want in zip(aligned["vowels"], truth, strict=True):

@@ -57,8 +57,12 @@ def test_rows_have_every_field(root):
     assert r["label_votes"] == {"anger": 7, "happy": 2, "sad": 1} and r["split"] in ("train", "test")
     s = rows["crema-d-1002_WSI_SAD_HI"]
     assert (s["text"], s["gender"], s["age"], s["level"], s["label"]) == (
-        "We'll stop in a couple of minutes", "female", 21, "high", "sad",
-    )  # fmt: skip
+        "We'll stop in a couple of minutes",
+        "female",
+        21,
+        "high",
+        "sad",
+    )
     assert rows["crema-d-1004_TIE_SAD_HI"]["error"].startswith("media file is a Git LFS pointer")
     assert rows["crema-d-1003_IEO_FEA_HI"]["error"].startswith("media file missing")
     unknown = rows["crema-d-1091_ITS_NEU_XX"]  # an actor missing from the demographics: no gender

@@ -41,9 +41,19 @@ def emobox_root(tmp_path_factory, synth):
         for code, folder in folders.items():
             name = f"{actor}-{code.upper()}-{'1' if code == 'n' else '2'}-1"
             wav = f"downloads/cafe/CaFE_48k/{folder}/{name}.wav"
-            rows.append({"key": f"cafe-{name}", "dataset": "cafe", "wav": wav, "type": "raw",
-                         "sample_rate": 48000, "length": 3.5, "task": "category", "emo": code,
-                         "channel": 1})  # fmt: skip
+            rows.append(
+                {
+                    "key": f"cafe-{name}",
+                    "dataset": "cafe",
+                    "wav": wav,
+                    "type": "raw",
+                    "sample_rate": 48000,
+                    "length": 3.5,
+                    "task": "category",
+                    "emo": code,
+                    "channel": 1,
+                }
+            )
             (top / wav).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, top / wav)
     (top / rows[-1]["wav"]).unlink()  # listed, but its audio is missing
@@ -78,8 +88,12 @@ def emobox_root(tmp_path_factory, synth):
     emodb = top / "data" / "emodb"
     for k in (1, 2):
         name = "03a01Wa" if k == 1 else "08a02Lb"
-        new = {"key": f"emodb-{name}", "dataset": "emodb", "wav": f"downloads/emodb/wav/{name}.wav",
-               "emo": "anger" if k == 1 else "boredem"}  # fmt: skip
+        new = {
+            "key": f"emodb-{name}",
+            "dataset": "emodb",
+            "wav": f"downloads/emodb/wav/{name}.wav",
+            "emo": "anger" if k == 1 else "boredem",
+        }
         old = {
             "key": f"emodb-{name}",
             "dataset": "emodb",

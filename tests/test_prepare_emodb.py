@@ -105,8 +105,11 @@ def test_other_label_set_skips_or_keeps(tree):
     prepared = emodb.prepare(root, labels="iemocap4")
     assert {r["label"] for r in prepared.rows} == {"neutral", "happy", "angry", "sad"}
     skipped = {reason: len(ids) for reason, ids in prepared.skipped.items() if "outside" in reason}
-    assert skipped == {"label 'L' outside iemocap4": 10, "label 'E' outside iemocap4": 10,
-                       "label 'A' outside iemocap4": 10}  # fmt: skip
+    assert skipped == {
+        "label 'L' outside iemocap4": 10,
+        "label 'E' outside iemocap4": 10,
+        "label 'A' outside iemocap4": 10,
+    }
     kept = emodb.prepare(root, labels="iemocap4", keep_unlabeled=True)
     assert len(kept.rows) == 73 and sum(r["label"] is None for r in kept.rows) == 30
     assert {r["raw_label"] for r in kept.rows if r["label"] is None} == {"L", "E", "A"}
@@ -150,8 +153,8 @@ def test_lablaut_start_times_and_errors(tree, tmp_path):
 
 
 def test_manifest_reads_back_and_annotates_with_the_hand_labels(tree, tmp_path):
-    """The rows go through annotate's manifest reader; the lablaut phones stand in for an aligner and the
-    pipeline measures the vowels they mark (the lablaut dispatch of read_alignment is another module's)."""
+    """The rows go through annotate's manifest reader (a row with an error keeps it, and becomes that item's
+    input_error); the lablaut file is the alignment (read_alignment dispatches on the lablaut folder)."""
     root, utts = tree
     rows = emodb.prepare(root).rows
     manifest = tmp_path / "emodb.jsonl"
@@ -160,18 +163,14 @@ def test_manifest_reads_back_and_annotates_with_the_hand_labels(tree, tmp_path):
     assert len(items) == len(rows)
     for r in rows:
         u = items[r["id"]]
-        assert (u.audio, u.text, u.speaker, u.label, u.alignment) == (
-            r["audio"], r["text"], r["speaker"], r["label"], r.get("alignment"),
-        )  # fmt: skip
-        if "error" in r:  # annotate's manifest reader does not read `error` yet: loading fails in one line
+        expected = (r["audio"], r["text"], r["speaker"], r["label"], r.get("alignment"))
+        assert (u.audio, u.text, u.speaker, u.label, u.alignment) == expected
+        if "error" in r:
+            assert r["error"] in u.error and "16a02Tc.wav" in u.error
             with pytest.raises(VowelPromptError, match=r"16a02Tc\.wav"):
                 Annotator().prepare(u)
-    utt = items["emodb-03a01Fa"]
-    annotator = Annotator()
-    audio, text = annotator.prepare(utt)
-    words = read_lablaut(utt.alignment, end_s=audio.duration_s)
-    annotation = annotator.finish(utt, audio, text, words, "lablaut")
-    assert annotation.status == "ok" and annotation.label == "happiness"
+    annotation = Annotator().annotate(items["emodb-03a01Fa"])
+    assert (annotation.status, annotation.aligner, annotation.label) == ("ok", "lablaut", "happiness")
     assert len(annotation.vowels) == len(utts["a01"].vowels)
     voiced = [v for v in annotation.vowels if v.features.voiced_frames]
     assert len(voiced) >= len(annotation.vowels) - 1  # espeak's vowels are voiced

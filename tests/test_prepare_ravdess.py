@@ -83,5 +83,8 @@ def test_calm_outside_a_four_class_set(root):
     assert len(prepared.skipped["label '02' outside iemocap4"]) == 24
     kept = ravdess.prepare(root, labels="iemocap4", keep_unlabeled=True)
     assert len(kept.rows) == 24 * 8 + 2 and {r["raw_label"] for r in kept.rows if r["label"] is None} == {
-        "02", "06", "07", "08",
-    }  # fmt: skip
+        "02",
+        "06",
+        "07",
+        "08",
+    }

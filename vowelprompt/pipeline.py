@@ -105,9 +105,10 @@ class Annotator:
 
     def words(self, utt: Utterance, audio: Audio, text: str) -> tuple[list[Word], str]:
         if utt.alignment:
-            from vowelprompt.align.textgrid import read_alignment
+            from vowelprompt.align.textgrid import alignment_format, read_alignment
 
-            return read_alignment(utt.alignment, speaker=utt.speaker), "textgrid"
+            # the row's aligner names the imported format: textgrid, phseg (IEMOCAP) or lablaut (EmoDB)
+            return read_alignment(utt.alignment, speaker=utt.speaker), alignment_format(Path(utt.alignment))
         aligner = self.aligner_instance()
         return aligner.align(audio.samples, audio.sr, text), aligner.name
 

@@ -43,7 +43,7 @@ SAMPA_IPA: dict[str, str] = {
     "2": "ø", "2:": "øː", "9": "œ", "@": "ə", "6": "ɐ", "aI": "aɪ", "aU": "aʊ", "OY": "ɔʏ", "OI": "ɔʏ",
     "a~": "ɑ̃", "E~": "ɛ̃", "O~": "ɔ̃", "9~": "œ̃",
     "S": "ʃ", "Z": "ʒ", "C": "ç", "N": "ŋ", "R": "ʁ", "Q": "ʔ", "?": "ʔ", "tS": "tʃ", "dZ": "dʒ",
-}  # fmt: skip
+}
 
 #: Labels that mark a pause or a non-speech event rather than a phone.
 PAUSES = NON_SPEECH | {"#", "_", "p:", "<p:>", "<p>", ".", "..", "...", "-", "|", "pause", "<usb>", "<nib>"}

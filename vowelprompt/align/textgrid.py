@@ -59,7 +59,7 @@ def read_alignment(path: str | Path, speaker: str | None = None) -> list[Word]:
     >>> words[3].text, words[3].phones, words[3].pron_source
     ('vowelprompt', (), 'unaligned')
     """
-    kind = _segmentation_kind(Path(path))
+    kind = alignment_format(Path(path))
     if kind == "phseg":
         from vowelprompt.align.phseg import read_phseg
 
@@ -93,7 +93,7 @@ def read_alignment(path: str | Path, speaker: str | None = None) -> list[Word]:
     ]
 
 
-def _segmentation_kind(path: Path) -> str:
+def alignment_format(path: Path) -> str:
     """``phseg``, ``lablaut`` or ``textgrid``: which reader a file of alignments needs."""
     if path.suffix.lower() == ".phseg":
         return "phseg"
