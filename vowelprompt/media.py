@@ -59,7 +59,7 @@ def load_container(path: Path, max_duration_s: float) -> Decoded:
     try:
         container = av.open(str(path), mode="r")
     except (av.FFmpegError, OSError, ValueError) as exc:
-        raise AudioError(f"{path}: not a readable media file ({one_line(exc, last=True)})") from None
+        raise AudioError(f"{path}: not a readable media file ({_reason(exc)})") from None
     with container:
         if not container.streams.audio:
             kinds = sorted({s.type for s in container.streams}) or ["no streams"]
@@ -112,5 +112,10 @@ def _decode(av, container, stream, path: Path) -> tuple[list[np.ndarray], int, l
         if resampler is not None:
             planes.extend(f.to_ndarray() for f in resampler.resample(None))
     except (av.FFmpegError, ValueError) as exc:
-        raise AudioError(f"{path}: truncated or corrupt audio ({one_line(exc, last=True)})") from None
+        raise AudioError(f"{path}: truncated or corrupt audio ({_reason(exc)})") from None
     return [p.astype(np.float32, copy=False) for p in planes if p.size], sr, names, layout
+
+
+def _reason(exc: Exception) -> str:
+    """FFmpeg's own words for a failure ("Invalid data found when processing input"), without the errno."""
+    return str(getattr(exc, "strerror", None) or one_line(exc, last=True))
