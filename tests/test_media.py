@@ -25,7 +25,8 @@ TEXT = SENTENCES[1]
 
 
 def write_mp4(path: Path, channels: np.ndarray, layout: str, sr: int = SR) -> Path:
-    """AAC in MP4: ``channels`` is ``(n_channels, n)`` float32 in ``layout``'s channel order."""
+    """AAC in MP4 (or the container ``path``'s suffix names): ``channels`` is ``(n_channels, n)`` float32 in
+    ``layout``'s channel order."""
     with av.open(str(path), "w") as container:
         stream = container.add_stream("aac", rate=sr, layout=layout)
         stream.bit_rate = 64_000 * channels.shape[0]
@@ -185,6 +186,20 @@ def test_truncated_audio_with_its_index_in_front_is_an_error(tmp_path, speech):
     with pytest.raises(AudioError, match="truncated") as info:
         load_audio(path)
     assert "\n" not in str(info.value)
+
+
+def test_audio_cut_short_is_an_error_not_a_shorter_clip(tmp_path, speech):
+    """Matroska decodes what is left without complaint: the duration in its header tells."""
+    path = write_mp4(tmp_path / "clip.mkv", speech[None, :], "mono")
+    assert abs(load_audio(path).duration_s - speech.size / SR) < 0.1
+    data = path.read_bytes()
+    for keep in (0.5, 0.85):
+        cut = tmp_path / f"cut{keep}.mkv"
+        cut.write_bytes(data[: int(len(data) * keep)])
+        with pytest.raises(
+            AudioError, match=r"truncated audio \(the header says 3\.\d\d s, [\d.]+ s could be decoded\)"
+        ):
+            load_audio(cut)
 
 
 def test_without_pyav_the_error_names_the_extra(clips):

@@ -95,7 +95,16 @@ _ROW_SETTINGS = {
 #: is compared without how the server is reached (each shard may talk to its own vLLM server).
 _MANIFEST_SETTINGS = ("config", "template", "labels", "model", "backend", "sampling", "backend_options")
 _TRANSPORT_OPTIONS = frozenset(
-    {"base_url", "api_key", "concurrency", "timeout_s", "max_retries", "backoff_s", "max_backoff_s"}
+    {
+        "base_url",
+        "api_key",
+        "concurrency",
+        "timeout_s",
+        "max_retries",
+        "backoff_s",
+        "max_backoff_s",
+        "deadline_s",
+    }
 )
 
 
