@@ -58,7 +58,7 @@ def load_container(path: Path, max_duration_s: float) -> Decoded:
     av = require_av()
     try:
         container = av.open(str(path), mode="r")
-    except (av.FFmpegError, OSError, ValueError) as exc:
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
         raise AudioError(f"{path}: not a readable media file ({_reason(exc)})") from None
     with container:
         if not container.streams.audio:
@@ -112,7 +112,7 @@ def _decode(av, container, stream, path: Path) -> tuple[list[np.ndarray], int, l
             planes.extend(f.to_ndarray() for f in resampler.resample(frame))
         if resampler is not None:
             planes.extend(f.to_ndarray() for f in resampler.resample(None))
-    except (av.FFmpegError, ValueError) as exc:
+    except (av.error.FFmpegError, ValueError) as exc:
         raise AudioError(f"{path}: truncated or corrupt audio ({_reason(exc)})") from None
     return [p.astype(np.float32, copy=False) for p in planes if p.size], sr, names, layout
 
