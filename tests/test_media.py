@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import HANG_GUARD_S, REPO, SENTENCES, require
 
-from vowelprompt.audio import ANALYSIS_SR, load_audio, resample
+from vowelprompt.audio import ANALYSIS_SR, AudioConfig, load_audio, resample
 from vowelprompt.errors import AudioError
 from vowelprompt.io import resolve_inputs
 
@@ -200,6 +200,23 @@ def test_audio_cut_short_is_an_error_not_a_shorter_clip(tmp_path, speech):
             AudioError, match=r"truncated audio \(the header says 3\.\d\d s, [\d.]+ s could be decoded\)"
         ):
             load_audio(cut)
+
+
+def test_raw_adts_aac_is_not_judged_by_its_estimated_duration(tmp_path, speech):
+    """A bare .aac file has no index: FFmpeg guesses its duration from the first packets' bit rate, and a
+    quiet start makes that guess many times too long. Neither the length limit nor the truncation check
+    may trust it."""
+    path = write_mp4(
+        tmp_path / "quiet_start.aac", np.concatenate([np.zeros(3 * SR), speech])[None, :], "mono"
+    )
+    with av.open(str(path)) as container:
+        guess = container.duration / 1e6
+    truth = 3 + speech.size / SR
+    assert guess > 2 * truth  # the trap (FFmpeg: "Estimating duration from bitrate")
+    audio = load_audio(path, AudioConfig(max_duration_s=guess / 2))
+    assert abs(audio.duration_s - truth) < 0.1 and audio.source_layout == "mono"
+    with pytest.raises(AudioError, match="over the 5 s limit"):  # checked on the decoded audio
+        load_audio(path, AudioConfig(max_duration_s=5))
 
 
 def test_without_pyav_the_error_names_the_extra(clips):

@@ -71,25 +71,28 @@ def load_container(path: Path, max_duration_s: float) -> Decoded:
                 f"{path}: {header_s:.1f} s long, over the {max_duration_s:.0f} s limit "
                 "(--max-duration); split it into utterances first"
             )
-        planes, sr, names, layout = _decode(av, container, stream, path)
-    if not planes:
+        decoded = _decode(av, container, stream, path)
+    frames = decoded.samples.shape[0]
+    if not frames:
         raise AudioError(f"{path}: contains no audio samples (the audio stream decodes to nothing)")
-    data = np.concatenate(planes, axis=1).T  # (frames, channels)
-    decoded_s = data.shape[0] / sr
     # Encoders pad a few frames (AAC: up to ~50 ms) and headers round; more missing than that was cut off.
+    decoded_s = frames / decoded.sr
     if header_s is not None and decoded_s < header_s - (0.1 + 0.01 * header_s):
         raise AudioError(
             f"{path}: truncated audio (the header says {header_s:.2f} s, {decoded_s:.2f} s could be decoded)"
         )
-    channels = data.shape[1]
-    if channels > 2 and CENTRE in names:
-        data = data[:, [names.index(CENTRE)]]
-        note = f"{layout} audio: took the centre channel (FC) only, where films put the dialogue"
-        return Decoded(np.ascontiguousarray(data), sr, channels, layout, note)
-    return Decoded(data, sr, channels, layout)
+    return decoded
+
+
+#: Containers whose duration FFmpeg estimates from the bit rate (raw ADTS AAC has no index): a quiet start
+#: makes the guess many times too long, so neither the length limit nor the truncation check trusts it (the
+#: limit is checked on the decoded audio instead, by :func:`vowelprompt.audio.check_audio`).
+_ESTIMATED_DURATION = frozenset({"aac"})
 
 
 def _header_duration(container, stream) -> float | None:
+    if container.format.name in _ESTIMATED_DURATION:
+        return None
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
@@ -97,24 +100,41 @@ def _header_duration(container, stream) -> float | None:
     return None
 
 
-def _decode(av, container, stream, path: Path) -> tuple[list[np.ndarray], int, list[str], str]:
-    """Every frame as float32 ``(channels, n)`` planes in the first frame's layout and rate (a stream that
-    changes them midway is converted to those)."""
+def _decode(av, container, stream, path: Path) -> Decoded:
+    """Every frame as float32, in the first frame's layout and rate (a stream that changes them midway is
+    converted to those). More than two channels are reduced frame by frame (the centre channel, else their
+    mean), so a long 5.1 or 7.1 file never holds all its channels in memory."""
     planes: list[np.ndarray] = []
     resampler = None
-    sr, names, layout = 0, [], ""
+    sr, layout, channels, centre, note = 0, "", 0, None, None
+
+    def keep(frame) -> None:
+        data = frame.to_ndarray().astype(np.float32, copy=False)  # fltp: (channels, n)
+        if data.size and channels > 2:
+            data = data[[centre]] if centre is not None else data.mean(axis=0, keepdims=True)
+        if data.size:
+            planes.append(data)
+
     try:
         for frame in container.decode(stream):
             if resampler is None:
                 sr, layout = frame.sample_rate, frame.layout.name
                 names = [c.name for c in frame.layout.channels]
+                channels = len(names)
+                if channels > 2 and CENTRE in names:
+                    centre = names.index(CENTRE)
+                    note = f"{layout} audio: took the centre channel (FC) only, where films put the dialogue"
                 resampler = av.AudioResampler(format="fltp", layout=frame.layout, rate=sr)
-            planes.extend(f.to_ndarray() for f in resampler.resample(frame))
+            for converted in resampler.resample(frame):
+                keep(converted)
         if resampler is not None:
-            planes.extend(f.to_ndarray() for f in resampler.resample(None))
+            for converted in resampler.resample(None):
+                keep(converted)
     except (av.error.FFmpegError, ValueError) as exc:
         raise AudioError(f"{path}: truncated or corrupt audio ({_reason(exc)})") from None
-    return [p.astype(np.float32, copy=False) for p in planes if p.size], sr, names, layout
+    if not planes:
+        return Decoded(np.zeros((0, 1), np.float32), sr or 1, channels, layout, note)
+    return Decoded(np.concatenate(planes, axis=1).T, sr, channels, layout, note)
 
 
 def _reason(exc: Exception) -> str:
