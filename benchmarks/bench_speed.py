@@ -2,8 +2,10 @@
 the description styles; time and peak memory on a long recording.
 
     python benchmarks/bench_speed.py [--files 40] [--long-minutes 9]
+    python benchmarks/bench_speed.py --annotate-only     # hours of audio per core-hour, for cluster planning
 
-"× real time" = seconds of audio processed per second of wall-clock time. Single-core figures pin the
+"× real time" = seconds of audio processed per second of wall-clock time; on one core it is also hours of
+audio per core-hour. Single-core figures pin the
 process to one CPU (sched_setaffinity) so that library thread pools cannot borrow the second core.
 """
 
@@ -80,6 +82,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--long-minutes", type=float, nargs="*", default=[2.0, 9.0], help="lengths of the long-file tests"
     )
+    parser.add_argument(
+        "--annotate-only", action="store_true", help="only annotate's hours of audio per core-hour (~1 min)"
+    )
     args = parser.parse_args(argv)
     tmp = tempfile.TemporaryDirectory()
     folder = Path(tmp.name)
@@ -91,8 +96,26 @@ def main(argv: list[str] | None = None) -> dict:
 
     annotator = Annotator(AnnotateConfig())
     annotator.annotate(items[0])  # warm-up: dictionary, decoders, G2P tables
+    cpu_start = time.process_time()
     rows, t_annotate = timed(lambda: [annotator.annotate(u) for u in items])
+    cpu_annotate = time.process_time() - cpu_start
     assert all(r.ok for r in rows), [r.error for r in rows if not r.ok]
+    per_core_hour = audio_s / t_annotate  # (audio_s / 3600) h of audio in (t_annotate / 3600) core-hours
+    print(
+        f"annotate (pocketsphinx, one process on one core): {per_core_hour:.0f} hours of audio per core-hour "
+        f"of wall-clock time, {audio_s / cpu_annotate:.0f} per hour of CPU time (the two agree on an idle "
+        f"machine; on a busy one the CPU-time figure is the machine's own) — {len(items)} utterances, "
+        f"{audio_s:.1f} s of audio; a 100-hour corpus: {100 / per_core_hour:.1f} core-hours\n"
+    )
+    if args.annotate_only:
+        os.sched_setaffinity(0, both_cores)
+        tmp.cleanup()
+        return {
+            "files": len(items),
+            "audio_s": round(audio_s, 1),
+            "annotate_hours_per_core_hour": per_core_hour,
+            "annotate_hours_per_cpu_hour": audio_s / cpu_annotate,
+        }
 
     audios = [load_audio(u.audio) for u in items]
     _, t_align = timed(
@@ -132,6 +155,8 @@ def main(argv: list[str] | None = None) -> dict:
         "files": len(items),
         "audio_s": round(audio_s, 1),
         "annotate_x_rt_1core": audio_s / t_annotate,
+        "annotate_hours_per_core_hour": per_core_hour,
+        "annotate_hours_per_cpu_hour": audio_s / cpu_annotate,
         "annotate_x_rt_jobs2": audio_s / t_jobs2,
         "align_x_rt_1core": audio_s / t_align,
         "features_x_rt_1core": audio_s / t_features,

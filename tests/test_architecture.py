@@ -28,9 +28,11 @@ STAGES: dict[str, int] = {
     "vowelprompt.redact": 0,
     "vowelprompt.io": 0,
     "vowelprompt.outputs": 0,
+    "vowelprompt.shards": 0,
     "vowelprompt.labels": 0,
     # 1 audio
     "vowelprompt.audio": 1,
+    "vowelprompt.media": 1,
     # 2 speech in
     "vowelprompt.align": 2,
     "vowelprompt.asr": 2,

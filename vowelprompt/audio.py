@@ -1,4 +1,5 @@
-"""Load and check audio: any format libsndfile reads, any sample rate, mono, resampled with soxr.
+"""Load and check audio: any format libsndfile reads, any sample rate, mono, resampled with soxr; MP4/M4A/AAC
+(and MOV, MKV, WebM) through PyAV (:mod:`vowelprompt.media`: the centre channel of 5.1 film audio).
 
 Problems are raised as :class:`~vowelprompt.errors.AudioError` with a one-line message; soft problems
 (clipping, a low sample rate) are returned as warnings so that the file is still processed.
@@ -23,6 +24,7 @@ import soundfile as sf
 import soxr
 
 from vowelprompt.errors import AudioError, ConfigError, one_line
+from vowelprompt.media import is_container, load_container
 
 #: Extensions read as headerless PCM (with the ``raw_*`` fields of :class:`AudioConfig`).
 RAW_SUFFIXES = (".raw", ".pcm")
@@ -120,6 +122,9 @@ class Audio:
     source_sr: int
     source_channels: int
     warnings: tuple[str, ...] = field(default=())
+    source_layout: str | None = None
+    """The source's channel layout as FFmpeg names it (``stereo``, ``5.1(side)`` …) for audio read from a
+    container; None for what libsndfile reads (its channel count is in ``source_channels``)."""
 
     @property
     def duration_s(self) -> float:
@@ -150,6 +155,8 @@ def load_audio(path: str | Path, config: AudioConfig = AudioConfig()) -> Audio:
         raise AudioError(f"{path}: empty file (0 bytes)")
     if path.suffix.lower() in RAW_SUFFIXES and not _starts_with_header(path):
         return _load_raw(path, config)
+    if is_container(path):
+        return _load_container(path, config)
     # python-soundfile takes a name (even a file object's) ending .raw to mean headerless; given nameless
     # bytes, libsndfile identifies the format from the content (here: a .raw file that starts with a header).
     source = io.BytesIO(path.read_bytes()) if path.suffix.lower() == ".raw" else str(path)
@@ -169,6 +176,20 @@ def load_audio(path: str | Path, config: AudioConfig = AudioConfig()) -> Audio:
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise AudioError(f"{path}: truncated or corrupt audio ({one_line(exc, last=True)})") from None
     return check_audio(data, sr, config, name=str(path))
+
+
+def _load_container(path: Path, config: AudioConfig) -> Audio:
+    """A media container's first audio stream, through PyAV; the centre channel of 5.1 (see
+    :mod:`vowelprompt.media`), noted among the warnings so that the annotation row records it."""
+    decoded = load_container(path, config.max_duration_s)
+    audio = check_audio(decoded.samples, decoded.sr, config, name=str(path))
+    notes = (decoded.note,) if decoded.note else ()
+    return replace(
+        audio,
+        source_channels=decoded.channels,
+        source_layout=decoded.layout,
+        warnings=(*notes, *audio.warnings),
+    )
 
 
 def _load_raw(path: Path, config: AudioConfig) -> Audio:

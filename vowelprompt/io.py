@@ -25,9 +25,11 @@ from vowelprompt.records import Annotation, Utterance
 
 T = TypeVar("T", Utterance, Annotation)
 
-#: Audio file endings picked up when a directory is given (what libsndfile reads).
+#: Audio file endings picked up when a directory is given: what libsndfile reads, and the containers read
+#: through PyAV (``vowelprompt.media.CONTAINER_SUFFIXES``: MELD's clips are MP4).
 AUDIO_SUFFIXES = frozenset(
     {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".au", ".w64", ".caf", ".raw", ".pcm"}
+    | {".mp4", ".m4a", ".aac", ".mov", ".mkv", ".webm"}
 )
 
 

@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 from vowelprompt.cli.console import add_verb, plural, progress
-from vowelprompt.cli.inputs import add_style_option, annotate_config, input_paths, resolve_items
+from vowelprompt.cli.inputs import (
+    add_shard_option,
+    add_style_option,
+    annotate_config,
+    input_paths,
+    resolve_items,
+)
 from vowelprompt.errors import ConfigError, VowelPromptError
 
 EPILOG = """\
@@ -17,6 +23,7 @@ examples:
   vowelprompt annotate corpus/ -o out.jsonl --jobs 2 --resume --textgrid tg/
   vowelprompt fit-stats train.jsonl -o stats.json
   vowelprompt annotate test.jsonl --stats stats.json -o test.out.jsonl
+  vowelprompt annotate corpus.jsonl --shard 3/8 -o ann.3.jsonl --resume   (then: vowelprompt merge)
 """
 
 
@@ -35,6 +42,7 @@ def add_parser(verbs, parents: list) -> None:
         "for reasons outside the item (a dead worker)",
     )
     out.add_argument("--overwrite", action="store_true", help="replace an --output that already has rows")
+    add_shard_option(out)
     out.add_argument(
         "--textgrid", metavar="DIR", help="write one TextGrid per input (words, phones, vowel tiers)"
     )

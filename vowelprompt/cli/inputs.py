@@ -49,6 +49,30 @@ def add_style_option(parser) -> None:
     parser.add_argument("--style", choices=sorted(STYLES), default="paper", help="description style")
 
 
+def add_shard_option(parser) -> None:
+    """``--shard K/N`` (``annotate`` and ``predict``): this run's part of the inputs
+    (:mod:`vowelprompt.shards`)."""
+    parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="process only shard K of N (1 ≤ K ≤ N; by a hash of the dialogue, else the id): e.g. "
+        "--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT with --array=1-N; join with vowelprompt merge",
+    )
+
+
+def sharded(args, items: list) -> list:
+    """``items`` of this run's ``--shard`` (all of them without one), saying how many on stderr."""
+    shard = getattr(args, "shard", None)
+    if not shard:
+        return items
+    from vowelprompt.shards import Shard
+
+    part = Shard.parse(shard).select(items)
+    if not getattr(args, "quiet", False):
+        print(f"shard {shard}: {len(part)} of {len(items)} inputs", file=sys.stderr)
+    return part
+
+
 def annotate_config(args):
     """The :class:`AnnotateConfig` the input options describe."""
     from vowelprompt.audio import AudioConfig
@@ -76,6 +100,7 @@ def annotate_config(args):
 def resolve_items(args) -> list:
     """The utterances the inputs name (audio files, folders, manifests), with ``--alignment`` attached."""
     from vowelprompt.io import resolve_inputs
+    from vowelprompt.media import is_container, require_av
     from vowelprompt.records import Utterance
 
     items = resolve_inputs(args.inputs, text=args.text, speaker=args.speaker)
@@ -83,6 +108,9 @@ def resolve_items(args) -> list:
         if len(items) != 1:
             raise ConfigError("--alignment gives the TextGrid of one recording")
         items = [Utterance(**{**items[0].to_dict(), "alignment": args.alignment})]
+    items = sharded(args, items)
+    if any(is_container(item.audio) for item in items):
+        require_av()  # fail before any work, naming the extra, rather than once per row
     return items
 
 
@@ -99,7 +127,7 @@ def read_inputs(args) -> tuple[list | None, list | None]:
     from vowelprompt.io import is_annotations, read_annotations
 
     if len(args.inputs) == 1 and is_annotations(args.inputs[0]):
-        return read_annotations(args.inputs[0]), None
+        return sharded(args, read_annotations(args.inputs[0])), None
     return None, resolve_items(args)
 
 

@@ -7,7 +7,7 @@ import os
 import sys
 
 from vowelprompt.cli.console import add_verb, plural, progress
-from vowelprompt.cli.inputs import annotations, check_run_outputs, read_inputs
+from vowelprompt.cli.inputs import add_shard_option, annotations, check_run_outputs, read_inputs
 from vowelprompt.cli.prompting import add_prompt_options, prompt_config
 from vowelprompt.errors import ConfigError
 
@@ -17,6 +17,7 @@ examples:
   vowelprompt predict annotated.jsonl --model smollm2-135m --backend transformers -o preds.jsonl
   vowelprompt predict test.jsonl --stats stats.json --backend vllm --model Qwen/Qwen2.5-7B-Instruct -o p.jsonl
   vowelprompt predict ann.jsonl --backend openai --base-url http://127.0.0.1:8000/v1 --model m -o p.jsonl
+  vowelprompt predict ann.jsonl --shard 2/4 --backend openai --base-url http://node2:8000/v1 -o p.2.jsonl
   vowelprompt evaluate preds.jsonl
 """
 
@@ -67,6 +68,7 @@ def add_parser(verbs, parents: list) -> None:
     )
     out.add_argument("--resume", action="store_true", help="skip ids already predicted (errors are retried)")
     out.add_argument("--overwrite", action="store_true", help="replace an --output that already has rows")
+    add_shard_option(out)
     out.add_argument("--batch-size", type=int, default=16, metavar="N", help="conversations per backend call")
     out.add_argument("--save-annotations", help="write the annotated rows here when annotating audio")
     out.add_argument(
