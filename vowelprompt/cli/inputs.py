@@ -171,8 +171,7 @@ def annotations(args, inputs, stats, save: str | None, report_errors: bool) -> l
                 fh.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
             if report_errors and not row.ok:
                 bar.write(f"{row.id}: {row.status}: {row.error}", file=sys.stderr)
-    order = {item.id: i for i, item in enumerate(items)}
-    return sorted(rows, key=lambda r: order[r.id])
+    return rows  # iter_annotate yields in input order, with --jobs and with MFA's batches alike
 
 
 def _renormalized(row, stats, config):
