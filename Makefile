@@ -35,8 +35,10 @@ system-deps:
 demo: setup
 	$(VENV)/bin/vowelprompt annotate examples/happy_day.wav
 
+# Two pytest workers (at most 4 on bigger machines: each may hold a model or an engine); a test module's
+# tests stay in one worker, so its fixtures (a trained adapter, a started engine) are built once.
 test: vllm system-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 lint: dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
