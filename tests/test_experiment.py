@@ -354,3 +354,9 @@ def test_the_cli_lists_protocols_and_refuses_a_bad_config_in_one_line(tmp_path):
         refused.returncode == 2
         and refused.stderr.strip() == "vowelprompt: error: manifest nowhere.jsonl not found"
     )
+
+
+def test_the_example_configs_are_valid():
+    for path in sorted((REPO / "examples" / "experiments").glob("*.yaml")):
+        config = load_config(path)
+        assert config.spec.name == config.protocol and config.controls == tuple(CONTROLS)

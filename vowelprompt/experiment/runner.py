@@ -270,15 +270,16 @@ class Runner:
         )
         sampling = Sampling(**self.config.sampling)
         path.parent.mkdir(parents=True, exist_ok=True)
-        backend = self.backend(model)
-        manifest = run_manifest(config, backend, sampling, self.argv, self.config.backend_options)
-        write_text_atomic(str(path) + ".run.json", json.dumps(manifest, indent=1))
         with RowWriter(path, resume=True, ids=[r.id for r in rows]) as writer:
             todo = len(rows) - len(writer.done)
-            with self.bar(todo, f"predict {path.parent.name}/{path.stem}") as bar:
-                for prediction in iter_predict(rows, backend, sampling, config, skip=writer.done):
-                    writer.write(prediction.to_dict())
-                    bar.update()
+            if todo:  # a model is loaded only when something is left to predict
+                backend = self.backend(model)
+                manifest = run_manifest(config, backend, sampling, self.argv, self.config.backend_options)
+                write_text_atomic(str(path) + ".run.json", json.dumps(manifest, indent=1))
+                with self.bar(todo, f"predict {path.parent.name}/{path.stem}") as bar:
+                    for prediction in iter_predict(rows, backend, sampling, config, skip=writer.done):
+                        writer.write(prediction.to_dict())
+                        bar.update()
         path.with_suffix(".done").touch()
 
     def _evaluate(self, path: Path, rows: list, out: Path) -> None:
