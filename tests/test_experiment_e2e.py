@@ -1,9 +1,11 @@
 """``vowelprompt experiment`` end to end, as a user runs it: the ``iemocap4-loso`` protocol on 2 folds of a
 synthetic IEMOCAP-shaped corpus (espeak-ng speech, one voice per session, the four emotions carried by
 vowel pitch movements only: ``vowelprompt.experiment.synthetic``), SmolLM2-135M through transformers on CPU,
-zero-shot with the counterfactual controls, then one SFT and one GRPO step per fold with the recipes and
-predictions again. The tiny model is not expected to be accurate; what is checked is that every step ran on
-the right rows, the tables are written, and a rerun reuses every step and redoes exactly what was deleted.
+zero-shot with the counterfactual controls (``slow``, in ``make test``); then the same run folder with one
+SFT and one GRPO step per fold with the recipes and predictions again (``bench``, in ``make bench-smoke``,
+which CI runs too: the recipes' start-up and the merge of the SFT adapter cost about a minute per fold).
+The tiny model is not expected to be accurate; what is checked is that every step ran on the right rows, the
+tables are written, and a rerun reuses every step and redoes exactly what was deleted or is out of date.
 
 Sizes are cut only for time (none changes which code runs): 4 test utterances per fold; the compact style
 (prompts ~45 % of the paper style's tokens: on CPU the prompt's prefill is most of a prediction's cost);
@@ -24,10 +26,17 @@ from conftest import HANG_GUARD_S, LLM_INSTALL, LLM_MODULES, REPO, require
 require(LLM_MODULES, LLM_INSTALL, module_level=True)
 require(("trl", "peft", "datasets"), "pip install -c constraints.txt -e '.[train]'", module_level=True)
 
-pytestmark = pytest.mark.slow
-
 CONTROLS = ("shuffled", "pitch_inverted", "no_prosody")
 SMOKE = {"max_steps": 1, "per_device_train_batch_size": 2, "warmup_steps": 0, "logging_steps": 1}
+TRAIN = {
+    "templates": ["vowelprompt"],
+    "dataset": {"cite": 0},
+    "sft": {"config": "smollm2-135m/sft/config_cpu.yaml", "args": SMOKE},
+    "grpo": {
+        "config": "smollm2-135m/grpo/config_cpu.yaml",
+        "args": {**SMOKE, "num_generations": 2, "max_completion_length": 16},
+    },
+}
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -43,21 +52,17 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     return proc
 
 
-def steps(out) -> list[dict]:
-    return json.loads((out / "experiment.run.json").read_text())["steps"]
+def ran(out) -> list[str]:
+    """The steps the last run of ``out`` did (not reused)."""
+    steps = json.loads((out / "experiment.run.json").read_text())["steps"]
+    return [s["step"] for s in steps if s["status"] == "ran"]
 
 
-@pytest.fixture(scope="module")
-def run(synth, tmp_path_factory):
-    """(run folder, first run's process, its seconds, config path)."""
-    from vowelprompt.experiment.synthetic import write_corpus
-
-    base = tmp_path_factory.mktemp("experiment")
-    manifest = write_corpus(base / "corpus", sessions=2, sentences=1, speakers=1)
+def write_config(path, manifest, out, train=None):
     config = {
         "protocol": "iemocap4-loso",
         "manifest": str(manifest),
-        "output": str(base / "run"),
+        "output": str(out),
         "folds": [1, 2],
         "templates": ["transcript", "vowelprompt"],
         "backend": "transformers",
@@ -66,62 +71,64 @@ def run(synth, tmp_path_factory):
         "style": "compact",
         "controls": True,
         "control_stages": ["zero-shot"],
-        "train": {
-            "templates": ["vowelprompt"],
-            "dataset": {"cite": 0},
-            "sft": {"config": "smollm2-135m/sft/config_cpu.yaml", "args": SMOKE},
-            "grpo": {
-                "config": "smollm2-135m/grpo/config_cpu.yaml",
-                "args": {**SMOKE, "num_generations": 2, "max_completion_length": 16},
-            },
-        },
+        "train": train,
     }
-    path = base / "experiment.yaml"
     path.write_text(json.dumps(config))  # JSON is YAML
+    return path
+
+
+@pytest.fixture(scope="module")
+def zero_shot(synth, tmp_path_factory):
+    """(run folder, the process, its seconds, config path, manifest rows): zero-shot with the controls."""
+    from vowelprompt.experiment.synthetic import write_corpus
+
+    base = tmp_path_factory.mktemp("experiment")
+    manifest = write_corpus(base / "corpus", sessions=2, sentences=1, speakers=1)
+    path = write_config(base / "zero-shot.yaml", manifest, base / "run")
     start = time.perf_counter()
     proc = cli(str(path))
-    return base / "run", proc, time.perf_counter() - start, path
+    rows = [json.loads(line) for line in manifest.open()]
+    return base / "run", proc, time.perf_counter() - start, path, rows
 
 
-def test_every_fold_predicts_zero_shot_and_after_training_and_writes_the_tables(run):
-    out, proc, seconds, _ = run
-    print(f"first run: {seconds:.0f} s")
-    manifest = [json.loads(line) for line in (out.parent / "corpus" / "manifest.jsonl").open()]
+def check_cells(out, rows, expected: set) -> dict:
+    """Every cell of ``expected`` in both folds, scored on the fold's 4 test rows by the right model and
+    template, with statistics from the other fold only; returns the JSON report."""
     result = json.loads((out / "results.json").read_text())
-    expected = {
-        ("zero-shot", "transcript", "real"),
-        ("sft", "vowelprompt", "real"),
-        ("grpo", "vowelprompt", "real"),
-    }
-    expected |= {("zero-shot", "vowelprompt", c) for c in ("real", *CONTROLS)}
     for fold in ("1", "2"):
         cells = {(c["stage"], c["template"], c["condition"]): c for c in result["cells"] if c["fold"] == fold}
         assert set(cells) == expected
-        test_ids = {r["id"] for r in manifest if str(r["fold"]) == fold}
+        test_ids = {r["id"] for r in rows if str(r["fold"]) == fold}
         split = json.loads((out / f"fold-{fold}" / "split.json").read_text())
         assert set(split["test"]) == test_ids and not test_ids & set(split["train"] + split["dev"])
         stats = json.loads((out / f"fold-{fold}" / "stats.json").read_text())
-        assert set(stats["speakers"]) == {r["speaker"] for r in manifest if str(r["fold"]) != fold}
+        assert set(stats["speakers"]) == {r["speaker"] for r in rows if str(r["fold"]) != fold}
         for (stage, template, condition), cell in cells.items():
             assert cell["scores"]["n"] == len(test_ids) == 4
-            rows = [json.loads(line) for line in open(cell["predictions"])]
-            assert {r["id"] for r in rows} == test_ids
+            predictions = [json.loads(line) for line in open(cell["predictions"])]
+            assert {p["id"] for p in predictions} == test_ids
             model = (
                 "smollm2-135m"
                 if stage == "zero-shot"
                 else str(out / f"fold-{fold}" / stage / template / "model")
             )
-            assert {r["model"] for r in rows} == {model}
-            used = "transcript" if condition == "no_prosody" else template
-            assert {r["template"]["name"] for r in rows} == {used}
-        # SFT validated on the held-out part of training, never on test rows
-        held = [
-            json.loads(line)["id"]
-            for line in (out / f"fold-{fold}" / "sft" / "vowelprompt" / "data" / "eval.jsonl").open()
-        ]
-        assert held and set(held) == set(split["dev"])
-        assert (out / f"fold-{fold}" / "grpo" / "vowelprompt" / "model" / "adapter_config.json").is_file()
+            assert {p["model"] for p in predictions} == {model}
+            shown = "transcript" if condition == "no_prosody" else template
+            assert {p["template"]["name"] for p in predictions} == {shown}
         assert f"## fold {fold} (%)" in (out / f"fold-{fold}" / "results.md").read_text()
+    return result
+
+
+ZERO_SHOT = {("zero-shot", "transcript", "real")} | {
+    ("zero-shot", "vowelprompt", c) for c in ("real", *CONTROLS)
+}
+
+
+@pytest.mark.slow
+def test_every_fold_predicts_with_and_without_the_prosody_and_the_table_is_written(zero_shot):
+    out, proc, seconds, _, rows = zero_shot
+    print(f"zero-shot run: {seconds:.0f} s")
+    result = check_cells(out, rows, ZERO_SHOT)
     text = (out / "results.md").read_text()
     assert text.startswith("# iemocap4-loso: mean ± sd over folds (%)")
     assert "| zero-shot | vowelprompt | real | 2 | 8 |" in text and " ± " in text
@@ -130,28 +137,64 @@ def test_every_fold_predicts_zero_shot_and_after_training_and_writes_the_tables(
     summary = {(r["stage"], r["template"], r["condition"]): r for r in result["summary"]}
     assert all(summary[("zero-shot", "vowelprompt", c)]["drop_weighted_f1"] is not None for c in CONTROLS)
     assert "| zero-shot | vowelprompt | real |" in proc.stdout  # the table is printed too
+    assert "fold 1" in proc.stderr and "predict zero-shot vowelprompt shuffled" in proc.stderr  # progress
 
 
-def test_a_rerun_reuses_every_step_and_redoes_exactly_what_was_deleted(run):
-    out, _, seconds, path = run
+@pytest.mark.slow
+def test_a_rerun_reuses_every_step_and_resumes_the_one_cut_short(zero_shot):
+    out, _, seconds, path, _ = zero_shot
     start = time.perf_counter()
     cli(str(path), "-q")
-    assert {s["status"] for s in steps(out)} == {"reused"}
-    assert time.perf_counter() - start < seconds / 3
+    assert ran(out) == [] and time.perf_counter() - start < seconds / 2
     before = json.loads((out / "results.json").read_text())["cells"]
-
-    fold2 = out / "fold-2"
-    (fold2 / "zero-shot" / "vowelprompt" / "shuffled.done").unlink()  # a step cut short: resumed
-    (fold2 / "zero-shot" / "vowelprompt" / "shuffled.scores.json").unlink()
+    shuffled = out / "fold-2" / "zero-shot" / "vowelprompt" / "shuffled.jsonl"
+    lines = shuffled.read_text().splitlines(keepends=True)
+    shuffled.write_text("".join(lines[:2]))  # cut short after 2 of its 4 rows: no .done, no scores
+    shuffled.with_suffix(".done").unlink()
+    shuffled.with_suffix(".scores.json").unlink()
     cli(str(path), "-q")
-    ran = [s["step"] for s in steps(out) if s["status"] == "ran"]
-    assert ran == ["predict zero-shot vowelprompt shuffled", "evaluate zero-shot vowelprompt shuffled"]
-    assert json.loads((out / "results.json").read_text())["cells"] == before  # greedy: the same answers
+    assert ran(out) == ["predict zero-shot vowelprompt shuffled", "evaluate zero-shot vowelprompt shuffled"]
+    again = shuffled.read_text().splitlines(keepends=True)
+    assert again[:2] == lines[:2] and [json.loads(x)["id"] for x in again] == [
+        json.loads(x)["id"] for x in lines
+    ]
+    after = json.loads((out / "results.json").read_text())["cells"]
+    redone = ("2", "zero-shot", "vowelprompt", "shuffled")
+    assert [c for c in after if (c["fold"], c["stage"], c["template"], c["condition"]) != redone] == [
+        c for c in before if (c["fold"], c["stage"], c["template"], c["condition"]) != redone
+    ]
 
-    (fold2 / "grpo" / "vowelprompt" / "model" / "adapter_config.json").unlink()  # a model lost: retrained,
-    cli(str(path), "-q")  # and what was predicted with the old one is predicted again
-    ran = [s["step"] for s in steps(out) if s["status"] == "ran"]
-    assert ran == [
+
+@pytest.mark.bench
+def test_training_adds_sft_and_grpo_per_fold_and_reuses_the_zero_shot_steps(zero_shot, tmp_path):
+    import shutil
+
+    source, _, _, _, rows = zero_shot
+    out = tmp_path / "run"
+    shutil.copytree(source, out)
+    path = write_config(tmp_path / "trained.yaml", source.parent / "corpus" / "manifest.jsonl", out, TRAIN)
+    start = time.perf_counter()
+    cli(str(path))
+    print(f"training run: {time.perf_counter() - start:.0f} s")
+    per_fold = [
+        "build-dataset sft vowelprompt", "recipes/sft.py vowelprompt", "predict sft vowelprompt real",
+        "evaluate sft vowelprompt real", "build-dataset grpo vowelprompt", "recipes/grpo.py vowelprompt",
+        "predict grpo vowelprompt real", "evaluate grpo vowelprompt real",
+    ]  # fmt: skip
+    assert sorted(ran(out)) == sorted(per_fold * 2)  # zero-shot: all reused
+    check_cells(out, rows, ZERO_SHOT | {("sft", "vowelprompt", "real"), ("grpo", "vowelprompt", "real")})
+    for fold in ("1", "2"):
+        split = json.loads((out / f"fold-{fold}" / "split.json").read_text())
+        data = out / f"fold-{fold}" / "sft" / "vowelprompt" / "data"
+        trained = {json.loads(line)["id"] for line in (data / "train.jsonl").open()}
+        held = {json.loads(line)["id"] for line in (data / "eval.jsonl").open()}
+        assert trained == set(split["train"]) and held == set(split["dev"]) and held  # validation: never test
+    text = (out / "results.md").read_text()
+    assert "| grpo | vowelprompt | real | 2 | 8 |" in text
+
+    (out / "fold-2" / "grpo" / "vowelprompt" / "model" / "adapter_config.json").unlink()  # a model lost:
+    cli(str(path), "-q")  # retrained, and what the old one predicted is predicted again
+    assert ran(out) == [
         "recipes/grpo.py vowelprompt",
         "predict grpo vowelprompt real",
         "evaluate grpo vowelprompt real",
