@@ -257,6 +257,8 @@ def test_config_errors_are_one_line_and_name_the_key(tmp_path):
         ({**base, "controls": ["mute"]}, "unknown controls"),
         ({k: v for k, v in base.items() if k != "manifest"}, "manifest is required"),
         ({**base, "train": {"sft": {}}}, "train.sft.config"),
+        ({**base, "sampling": {"max_tokens": 5}}, "unknown sampling keys max_tokens"),
+        ({**base, "sampling": {"top_p": 2}}, "top_p"),
     ):
         with pytest.raises(ConfigError, match=message):
             parse_config(bad)

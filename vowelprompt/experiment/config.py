@@ -125,6 +125,12 @@ def parse_config(data: dict[str, Any], where: str = "config") -> ExperimentConfi
     config = ExperimentConfig(**data)
     if config.train and set(config.train.templates) - set(config.templates):
         raise ConfigError(f"{where}: train.templates must be among templates {list(config.templates)}")
+    from vowelprompt.backends import Sampling
+
+    unknown = sorted(set(config.sampling) - {"temperature", "top_p", "max_new_tokens", "seed"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown sampling keys {', '.join(unknown)}")
+    Sampling(**config.sampling)  # its own checks, one line each
     if not 0 <= config.dev_fraction < 1:
         raise ConfigError(f"{where}: dev_fraction must be in [0, 1)")
     return config

@@ -70,6 +70,9 @@ class Runner:
         if self.prompt_labels.name != self.labels.name:  # cross-domain: an explicit map, printed
             self.mapping = label_map(self.prompt_labels, self.labels)
         self.recipes = self._recipes() if config.train else None
+        from vowelprompt.backends import check_backend
+
+        check_backend(config.backend, model=config.model, **config.backend_options)
         from vowelprompt.prompts import load_template
 
         for name in {
