@@ -350,12 +350,26 @@ def test_the_cli_lists_protocols_and_refuses_a_bad_config_in_one_line(tmp_path):
 
     listed = cli("--list")
     assert listed.returncode == 0 and all(name in listed.stdout for name in PROTOCOLS)
-    (tmp_path / "c.yaml").write_text("protocol: iemocap4-loso\nmanifest: nowhere.jsonl\noutput: o\n")
+    manifest = corpus(tmp_path)[0]
+    rows = [json.loads(line) | {"label_set": "iemocap4"} for line in manifest.open()]
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "s5.yaml").write_text(
+        f"protocol: iemocap6-s5\nmanifest: {manifest}\noutput: {tmp_path / 'o'}\nbackend: fake\n"
+    )
+    wrong = cli(str(tmp_path / "s5.yaml"))
+    assert wrong.returncode == 2 and wrong.stderr.strip() == (
+        "vowelprompt: error: the iemocap manifest's labels are in iemocap4, iemocap6-s5 needs iemocap6: "
+        "vowelprompt prepare iemocap ROOT --labels iemocap6 -o ..."
+    )
+    (tmp_path / "c.yaml").write_text(
+        f"protocol: iemocap4-loso\nmanifest: nowhere.jsonl\noutput: {tmp_path / 'o'}\n"
+    )
     refused = cli(str(tmp_path / "c.yaml"))
     assert (
         refused.returncode == 2
         and refused.stderr.strip() == "vowelprompt: error: manifest nowhere.jsonl not found"
     )
+    assert not (tmp_path / "o").exists()  # nothing written before the config and the manifests are sound
 
 
 def test_the_example_configs_are_valid():

@@ -138,16 +138,17 @@ class Runner:
         """Run every fold; return the JSON report (also written to ``OUTPUT/results.json``)."""
         from vowelprompt.io import read_rows
 
-        self.out.mkdir(parents=True, exist_ok=True)
         manifest_rows: list[dict] = []
         for path in self.config.manifest:
             if not Path(path).is_file():
                 raise ConfigError(f"manifest {path} not found")
             manifest_rows += [row for _, row, _ in read_rows(path) if isinstance(row, dict) and "id" in row]
+        self.check_label_sets(manifest_rows)
         if self.mapping:
             self.say(f"label map (predicted → scored): {self.mapping.describe()}")
         folds = fold_names(self.config.spec, manifest_rows, list(self.config.folds))
         self.say(f"{self.config.protocol}: {self.config.spec.summary}; folds {', '.join(folds)}")
+        self.out.mkdir(parents=True, exist_ok=True)  # only once the config and the manifests are sound
         self.write_manifest("running")
         annotations = self.annotations(manifest_rows)
         for fold in folds:
@@ -157,6 +158,19 @@ class Runner:
         result = self.write_tables(self.out, self.cells)
         self.write_manifest("complete")
         return result
+
+    def check_label_sets(self, rows: list[dict]) -> None:
+        """The manifest's ``label`` must be in the set the protocol scores (the training set for the training
+        corpus of a cross-domain protocol): IEMOCAP prepared in iemocap4 has no excited or frustrated rows."""
+        spec = self.config.spec
+        wanted = {spec.corpus: self.labels.name, spec.train_corpus: self.prompt_labels.name}
+        for row in rows:
+            have, want = row.get("label_set"), wanted.get(row.get("dataset"))
+            if have and want and have != want:
+                raise ConfigError(
+                    f"the {row['dataset']} manifest's labels are in {have}, {spec.name} needs {want}: "
+                    f"vowelprompt prepare {row['dataset']} ROOT --labels {want} -o ..."
+                )
 
     def annotations(self, manifest_rows: list[dict]) -> dict[str, Any]:
         """Annotation rows by id: annotate's file as given, or the manifests annotated here (resumable)."""
