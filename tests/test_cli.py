@@ -283,7 +283,7 @@ def test_every_verb_has_a_description_and_every_option_a_help_showing_its_defaul
 
     parser, subparsers = build_parser()
     verbs = subparsers.choices
-    assert set(verbs) == {"annotate", "fit-stats", "predict", "build-dataset", "evaluate"}
+    assert set(verbs) == {"annotate", "fit-stats", "predict", "build-dataset", "evaluate", "experiment"}
     assert parser.description and "``" not in parser.description  # not an internal docstring
     top = " ".join(parser.format_help().split())
     for choice in subparsers._choices_actions:  # the verb list of ``vowelprompt --help``
