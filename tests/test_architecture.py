@@ -61,6 +61,7 @@ STAGES: dict[str, int] = {
     "vowelprompt.predict": 9,
     "vowelprompt.training_data": 9,
     "vowelprompt.rewards": 9,
+    "vowelprompt.experiment": 9,
     # 10 interface
     "vowelprompt.cli": 10,
 }
@@ -71,6 +72,7 @@ WINGS = (
     "vowelprompt.corpora",
     "vowelprompt.backends",
     "vowelprompt.prompts",
+    "vowelprompt.experiment",
     "vowelprompt.cli",
 )
 

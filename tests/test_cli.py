@@ -283,7 +283,17 @@ def test_every_verb_has_a_description_and_every_option_a_help_showing_its_defaul
 
     parser, subparsers = build_parser()
     verbs = subparsers.choices
-    assert set(verbs) == {"prepare", "annotate", "fit-stats", "predict", "build-dataset", "evaluate", "merge"}
+    expected = {
+        "prepare",
+        "annotate",
+        "fit-stats",
+        "predict",
+        "build-dataset",
+        "evaluate",
+        "merge",
+        "experiment",
+    }
+    assert set(verbs) == expected
     assert parser.description and "``" not in parser.description  # not an internal docstring
     top = " ".join(parser.format_help().split())
     for choice in subparsers._choices_actions:  # the verb list of ``vowelprompt --help``
