@@ -4,9 +4,13 @@ did not."""
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
+
 import numpy as np
 import pytest
-from conftest import write_wav
+from conftest import REPO, write_wav
 
 import vowelprompt
 from vowelprompt.bins import LEVELS
@@ -17,8 +21,20 @@ TEXT = "Please put the blue folder on the table next to the window."
 
 @pytest.fixture(scope="module")
 def original(synth, tmp_path_factory):
-    utt = synth.synthesize(TEXT, voice="en-us+m3", rate_wpm=150)
-    path = write_wav(tmp_path_factory.mktemp("psola") / "orig.wav", utt.samples, utt.sr)
+    """The utterance as espeak-ng renders it first in a process. Each rendering differs a little from the
+    one before (espeak-ng's wave generator keeps state between calls), so rendering it in this process
+    would make the audio depend on which tests ran here first, and one of this module's vowel boundaries
+    moves by tens of ms between some renderings."""
+    folder = tmp_path_factory.mktemp("psola")
+    script = (
+        "import pickle, sys\nfrom vowelprompt.corpora.synth import synthesize\n"
+        f"utt = synthesize({TEXT!r}, voice='en-us+m3', rate_wpm=150)\n"
+        "pickle.dump(utt, open(sys.argv[1], 'wb'))\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(folder / "utt.pickle")], check=True, cwd=REPO)
+    with open(folder / "utt.pickle", "rb") as fh:
+        utt = pickle.load(fh)
+    path = write_wav(folder / "orig.wav", utt.samples, utt.sr)
     return utt, vowelprompt.annotate(path, text=TEXT)
 
 
