@@ -46,7 +46,7 @@ lint: dev
 bench: vllm system-deps
 	$(PY) benchmarks/run_all.py
 
-bench-smoke: vllm system-deps  # the benchmarks' own tests at their smallest size (the training proof: ~5 min)
+bench-smoke: vllm system-deps  # the benchmarks' own tests at their smallest size (training proof, experiment: ~10 min)
 	$(PY) -m pytest -m bench
 
 clean:

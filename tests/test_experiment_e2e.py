@@ -1,9 +1,11 @@
 """``vowelprompt experiment`` end to end, as a user runs it: the ``iemocap4-loso`` protocol on 2 folds of a
 synthetic IEMOCAP-shaped corpus (espeak-ng speech, one voice per session, the four emotions carried by
 vowel pitch movements only: ``vowelprompt.experiment.synthetic``), SmolLM2-135M through transformers on CPU,
-zero-shot with the counterfactual controls (``slow``, in ``make test``); then the same run folder with one
-SFT and one GRPO step per fold with the recipes and predictions again (``bench``, in ``make bench-smoke``,
-which CI runs too: the recipes' start-up and the merge of the SFT adapter cost about a minute per fold).
+zero-shot with the counterfactual controls; then the same run folder with one SFT and one GRPO step per
+fold with the recipes and predictions again. All of it is ``bench`` (``make bench-smoke``, which CI runs
+after ``make test``): zero-shot ~1.5 min, training ~3 min (the recipes' start-up and the merge of the SFT
+adapter cost about a minute per fold), past what ``make test`` can hold; the unit tests of
+tests/test_experiment.py run the same runner on the fake backend in ``make test``.
 The tiny model is not expected to be accurate; what is checked is that every step ran on the right rows, the
 tables are written, and a rerun reuses every step and redoes exactly what was deleted or is out of date.
 
@@ -124,7 +126,7 @@ ZERO_SHOT = {("zero-shot", "transcript", "real")} | {
 }
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_every_fold_predicts_with_and_without_the_prosody_and_the_table_is_written(zero_shot):
     out, proc, seconds, _, rows = zero_shot
     print(f"zero-shot run: {seconds:.0f} s")
@@ -140,7 +142,7 @@ def test_every_fold_predicts_with_and_without_the_prosody_and_the_table_is_writt
     assert "fold 1" in proc.stderr and "predict zero-shot vowelprompt shuffled" in proc.stderr  # progress
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_a_rerun_reuses_every_step_and_resumes_the_one_cut_short(zero_shot):
     out, _, seconds, path, _ = zero_shot
     start = time.perf_counter()
