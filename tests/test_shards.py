@@ -19,7 +19,6 @@ from vowelprompt.records import Utterance
 from vowelprompt.shards import Shard, shard_key, shard_of
 
 #: Fields of an annotation row that depend on the alignment's times.
-ALIGNED = ("words", "vowels", "utterance", "description")
 
 
 def rows(path: Path) -> list[dict]:
@@ -146,16 +145,7 @@ def test_annotate_shards_merge_into_the_run_done_in_one_piece(runs, tmp_path, ca
     assert [r["id"] for r in got] == [r["id"] for r in whole]  # in the manifest's order
     by_id = {r["id"]: r for p in parts for r in p}
     assert got == [by_id[r["id"]] for r in whole]  # the shards' rows as they were written
-    # The same items, annotated alike. Not byte for byte: pocketsphinx's alignment of an utterance can move
-    # by a frame with the utterances its decoder saw before (so with the shard, as with --jobs), so the
-    # times are compared to within 3 frames.
-    for mine, theirs in zip(got, whole):
-        assert {k: v for k, v in mine.items() if k not in ALIGNED} == {
-            k: v for k, v in theirs.items() if k not in ALIGNED
-        }
-        assert [v["span"]["phone"] for v in mine["vowels"]] == [v["span"]["phone"] for v in theirs["vowels"]]
-        for a, b in zip(mine["words"], theirs["words"]):
-            assert abs(a["start_s"] - b["start_s"]) <= 0.03 and abs(a["end_s"] - b["end_s"]) <= 0.03
+    assert got == whole  # row for row: an alignment does not depend on the recordings aligned before it
     assert f"merged 12 rows of annotations from 2 shards into {merged}" in err
     cli(capsys, "merge", "-o", merged, *shards, "--overwrite")  # without a manifest: shard order
     assert rows(merged) == [*parts[1], *parts[0]]

@@ -239,6 +239,10 @@ class PocketsphinxAligner:
     def _run(decoder, pcm: bytes, text: str):
         """Two-pass alignment; [(start_s, end_s, [Phone…]) per word] or None when no path was found."""
         try:
+            # The feature front end (cepstral mean, noise estimate) carries over from the previous recording:
+            # without a reset an utterance's boundaries depend on what was aligned before it (--jobs,
+            # --shard and --resume runs differed from a run in one piece by a frame here and there).
+            decoder.reinit_feat()
             decoder.set_align_text(text)
             decoder.start_utt()
             decoder.process_raw(pcm, full_utt=True)
