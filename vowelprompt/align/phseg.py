@@ -16,12 +16,12 @@ and are left out. Each phone goes to the word whose span holds its midpoint.
 
 from __future__ import annotations
 
-import bisect
 import re
 from pathlib import Path
 
+from vowelprompt.align.textgrid import words_with_phones
 from vowelprompt.errors import AlignmentError
-from vowelprompt.records import Phone, Word
+from vowelprompt.records import Word
 
 #: Sphinx frames per second.
 FRAME_RATE = 100
@@ -78,23 +78,5 @@ def read_phseg(path: str | Path) -> list[Word]:
     if not wdseg.is_file():
         raise AlignmentError(f"{path}: no word segmentation {wdseg.name} beside it")
     words = [(s, e, w) for s, e, raw in read_segments(wdseg) if (w := _word_label(raw))]
-    starts = [s for s, _, _ in words]
-    phones: list[list[Phone]] = [[] for _ in words]
-    for start, end, raw in segments:
-        label = _phone_label(raw)
-        if label is None:
-            continue
-        mid = (start + end) / 2
-        i = bisect.bisect_right(starts, mid) - 1
-        if i >= 0 and mid < words[i][1]:
-            phones[i].append(Phone(label, start, end))
-    return [
-        Word(
-            text=text,
-            start_s=start,
-            end_s=end,
-            phones=tuple(ps),
-            pron_source="alignment" if ps else "unaligned",
-        )
-        for (start, end, text), ps in zip(words, phones)
-    ]
+    phones = [(s, e, label) for s, e, raw in segments if (label := _phone_label(raw)) is not None]
+    return words_with_phones(words, phones)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from praatio import textgrid as tgio
@@ -72,24 +73,33 @@ def read_alignment(path: str | Path, speaker: str | None = None) -> list[Word]:
     words_tier, phones_tier = _tier_pair(tg, Path(path), speaker)
     # praatio has stripped the labels and refused intervals that do not move forward in time
     spans = [(start, end, label) for start, end, label in words_tier.entries if label not in PAUSE_WORDS]
-    starts = [start for start, _, _ in spans]
-    phones: list[list[Phone]] = [[] for _ in spans]
-    for start, end, label in phones_tier.entries:
-        if label in NON_SPEECH_PHONES:
-            continue
-        i = bisect.bisect_right(starts, (start + end) / 2) - 1
-        if i >= 0 and (start + end) / 2 < spans[i][1]:
-            phones[i].append(Phone(label, start, end))
-        # a phone under no word (a pause in the words tier) belongs to no word and is dropped
+    phones = [entry for entry in phones_tier.entries if entry[2] not in NON_SPEECH_PHONES]
+    return words_with_phones(spans, phones)
+
+
+def words_with_phones(
+    words: list[tuple[float, float, str]], phones: Iterable[tuple[float, float, str]]
+) -> list[Word]:
+    """Words (``(start_s, end_s, text)``, in time order) with the phones whose midpoints fall inside them.
+
+    A phone under no word (a pause in the words tier) belongs to no word and is dropped. Words get
+    ``pron_source="alignment"``, or ``"unaligned"`` when no phone fell inside them (no vowels then)."""
+    starts = [start for start, _, _ in words]
+    held: list[list[Phone]] = [[] for _ in words]
+    for start, end, label in phones:
+        mid = (start + end) / 2
+        i = bisect.bisect_right(starts, mid) - 1
+        if i >= 0 and mid < words[i][1]:
+            held[i].append(Phone(label, start, end))
     return [
         Word(
-            text=label,
+            text=text,
             start_s=start,
             end_s=end,
             phones=tuple(word_phones),
             pron_source="alignment" if word_phones else "unaligned",
         )
-        for (start, end, label), word_phones in zip(spans, phones, strict=True)
+        for (start, end, text), word_phones in zip(words, held, strict=True)
     ]
 
 
