@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,18 +186,25 @@ def _normalize(label_set: LabelSet, word: str | None) -> str | None:
     return label
 
 
+def _shuffled_by_label(items: list[tuple[str, str | None]], seed: str) -> Iterator[list[str]]:
+    """The native ids of each label (labels in sorted order), sorted, then shuffled by
+    ``random.Random(f"{seed}/{label}")``: the same lists whatever order the files were listed in."""
+    by_label: dict[str, list[str]] = {}
+    for native_id, label in items:
+        by_label.setdefault(str(label), []).append(native_id)
+    for label in sorted(by_label):
+        ids = sorted(by_label[label])
+        random.Random(f"{seed}/{label}").shuffle(ids)
+        yield ids
+
+
 def seeded_folds(items: list[tuple[str, str | None]], k: int, seed: str) -> dict[str, int]:
     """Deterministic random folds 1..k stratified by label: ``items`` are (native id, label); within each
     label the ids are sorted, shuffled by ``random.Random(seed)`` and dealt round-robin, so every fold gets
     the same share of every label (±1) whatever order the files were listed in."""
-    by_label: dict[str, list[str]] = {}
-    for native_id, label in items:
-        by_label.setdefault(str(label), []).append(native_id)
     folds: dict[str, int] = {}
     offset = 0
-    for label in sorted(by_label):
-        ids = sorted(by_label[label])
-        random.Random(f"{seed}/{label}").shuffle(ids)
+    for ids in _shuffled_by_label(items, seed):
         for i, native_id in enumerate(ids):
             folds[native_id] = (offset + i) % k + 1
         offset += len(ids)  # the next label starts where this one stopped: fold sizes stay balanced
@@ -206,13 +214,8 @@ def seeded_folds(items: list[tuple[str, str | None]], k: int, seed: str) -> dict
 def seeded_split(items: list[tuple[str, str | None]], test_share: float, seed: str) -> dict[str, str]:
     """A deterministic random train/test split stratified by label (``test_share`` of each label in test,
     rounded), speaker-dependent: ``{native id: "train" | "test"}``."""
-    by_label: dict[str, list[str]] = {}
-    for native_id, label in items:
-        by_label.setdefault(str(label), []).append(native_id)
     split: dict[str, str] = {}
-    for label in sorted(by_label):
-        ids = sorted(by_label[label])
-        random.Random(f"{seed}/{label}").shuffle(ids)
+    for ids in _shuffled_by_label(items, seed):
         n_test = round(len(ids) * test_share)
         for i, native_id in enumerate(ids):
             split[native_id] = "test" if i < n_test else "train"
