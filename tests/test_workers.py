@@ -515,3 +515,31 @@ def test_annotate_jobs_writes_rows_in_the_manifests_order(tmp_path, monkeypatch)
     assert main(["annotate", str(manifest), "-o", str(out), "--jobs", "2", "-q"]) == 1  # fake_ok: not ok
     assert [r["id"] for r in rows(out)] == order
     assert finish_order(tmp_path) != order
+
+
+@fork_only
+def test_a_worker_has_its_own_signal_handlers_from_the_moment_it_is_forked():
+    """Before the pool's initializer runs, a forked worker must not have the parent's handlers (the CLI's
+    SIGTERM handler raises: a worker stopped just after its fork printed a traceback)."""
+    from vowelprompt import workers as module
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        read, write = os.pipe()
+        with module._forking():
+            pid = os.fork()
+        if pid == 0:  # the child: report its handlers and leave at once
+            handlers = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+            os.write(write, repr(handlers).encode())
+            os._exit(0)
+        os.close(write)
+        got = os.read(read, 200).decode()
+        os.waitpid(pid, 0)
+        os.close(read)
+        unmarked = os.fork()  # a fork outside a pool's start keeps the parent's handlers
+        if unmarked == 0:
+            os._exit(0 if callable(signal.getsignal(signal.SIGTERM)) else 1)
+        assert os.waitstatus_to_exitcode(os.waitpid(unmarked, 0)[1]) == 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert got == repr((signal.SIG_IGN, signal.SIG_DFL))

@@ -62,6 +62,34 @@ def _init_worker(
     _worker = make_worker()
 
 
+_forking_workers = False  # True while this process may fork pool workers (see _forking)
+
+
+def _worker_signals_after_fork() -> None:
+    """In a child forked while :data:`_forking_workers` is set: Ctrl-C ignored and SIGTERM's default action
+    from the first moment, as :func:`_init_worker` sets them later (until then the child has the parent's
+    handlers, and the CLI's SIGTERM handler would raise in it: a traceback on the terminal when a pool is
+    stopped just as it starts a worker)."""
+    if _forking_workers:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_worker_signals_after_fork)
+
+
+@contextlib.contextmanager
+def _forking():
+    """Mark the submissions that may fork workers (ProcessPoolExecutor starts them on submit)."""
+    global _forking_workers
+    _forking_workers = True
+    try:
+        yield
+    finally:
+        _forking_workers = False
+
+
 def _exit_with_owner(owner: int, direct: bool, pdeathsig: bool) -> None:
     """Make this worker exit when ``owner`` dies, even by SIGKILL: an orphaned worker would sit blocked on
     the pool's queue for ever, holding its memory (a few hundred MB with the aligner loaded)."""
@@ -230,7 +258,8 @@ def _pool_round(
         if alone:
             for i in batch:
                 try:
-                    future = pool.submit(_work, items[i])
+                    with _forking():
+                        future = pool.submit(_work, items[i])
                 except (BrokenProcessPool, OSError):  # no worker could be started
                     result.died = True
                     break
@@ -243,8 +272,9 @@ def _pool_round(
         else:
             futures = {}
             try:
-                for i in batch:
-                    futures[pool.submit(_work, items[i])] = i
+                with _forking():
+                    for i in batch:
+                        futures[pool.submit(_work, items[i])] = i
             except (BrokenProcessPool, OSError):  # died (or could not start) while items were being submitted
                 result.died = True  # don't wait for the rest: with no worker started, they would never end
                 futures = {future: i for future, i in futures.items() if future.done()}
