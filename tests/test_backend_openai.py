@@ -78,10 +78,22 @@ class Scripted:
                     script.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                     script.in_flight += 1
                     script.max_in_flight = max(script.max_in_flight, script.in_flight)
+                answered = False
+
+                def answering():
+                    # A request stops counting as in flight before its answer is written: once the client has
+                    # read it, its thread may send the next request before this handler's ``finally`` runs.
+                    nonlocal answered
+                    if not answered:
+                        answered = True
+                        with script._lock:
+                            script.in_flight -= 1
+
                 try:
                     reply = script.replies[n] if n < len(script.replies) else error(418, "script exhausted")
                     reply = reply(body) if callable(reply) else reply
                     time.sleep(reply.get("delay", 0))
+                    answering()
                     if reply.get("close"):
                         self.close_connection = True
                         return
@@ -97,8 +109,7 @@ class Scripted:
                     self.end_headers()
                     self.wfile.write(data)
                 finally:
-                    with script._lock:
-                        script.in_flight -= 1
+                    answering()
 
             def log_message(self, *args):  # keep the test output clean
                 pass
