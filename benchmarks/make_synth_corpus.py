@@ -13,10 +13,10 @@ import json
 
 import soundfile as sf
 
-from vowelprompt.corpora.synth import DEFAULT_SENTENCES, write_corpus
+from vowelprompt.corpora.synth import DEFAULT_SENTENCES, TUNING_RATES, TUNING_VOICES, write_corpus
 
-VOICES = ("en-us+m1", "en-us+f3", "en-gb+m3", "en-gb+f2")
-RATES = (120, 175, 220, 260)
+VOICES = TUNING_VOICES
+RATES = TUNING_RATES
 
 
 def main(argv: list[str] | None = None) -> None:

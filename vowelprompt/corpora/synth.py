@@ -45,6 +45,27 @@ DEFAULT_SENTENCES: tuple[str, ...] = (
     "My brother keeps his bicycle in the garage.",
 )
 
+#: The alignment benchmark's tuning set is DEFAULT_SENTENCES × TUNING_VOICES × TUNING_RATES: every choice of
+#: the aligner (beams, boundary refinement) was made on it. The held-out set shares none of its sentences,
+#: voices or rates and is used only to report: two English varieties (Scottish, Caribbean) and voice
+#: variants never tuned on, rates in between and beyond, and ten new sentences.
+TUNING_VOICES: tuple[str, ...] = ("en-us+m1", "en-us+f3", "en-gb+m3", "en-gb+f2")
+TUNING_RATES: tuple[int, ...] = (120, 175, 220, 260)
+HELDOUT_VOICES: tuple[str, ...] = ("en-gb-scotland+m5", "en-029+f4", "en-us+m6", "en-gb+f5")
+HELDOUT_RATES: tuple[int, ...] = (140, 200, 240)
+HELDOUT_SENTENCES: tuple[str, ...] = (
+    "Our neighbours painted their fence a bright shade of green.",
+    "The doctor told him to rest for a week and drink more water.",
+    "When the lights went out, everyone in the hall fell silent.",
+    "A small dog followed the children all the way to school.",
+    "They bought a new map because the old one was torn.",
+    "I would rather walk home than wait another hour for the bus.",
+    "The kitchen smelled of fresh coffee and warm butter.",
+    "Nobody expected the little team to win the final match.",
+    "He folded the letter carefully and hid it under his pillow.",
+    "Heavy rain flooded the valley roads throughout the night.",
+)
+
 
 @dataclass(frozen=True)
 class TruthPhone:
