@@ -14,9 +14,11 @@ faster-whisper is the optional ``asr`` extra. It is imported here, and only when
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -44,10 +46,40 @@ PARTS = (
 SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 
+#: Characters that make a Whisper token a numeral or a symbol read as words (WhisperX suppresses these).
+NUMERAL_SYMBOLS = "0123456789%$£€"
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What Whisper heard, and how sure it was.
+
+    ``confidence`` is the geometric mean of the decoded tokens' probabilities (exp of their mean log
+    probability), ``no_speech`` the highest no-speech probability of a window, ``model`` the model's name.
+    """
+
+    text: str
+    model: str
+    language: str | None
+    confidence: float
+    no_speech: float
+
+    def source(self) -> dict:
+        """The ``transcript_source`` of an annotation row whose transcript this is."""
+        return {
+            "from": "asr",
+            "model": self.model,
+            "language": self.language,
+            "confidence": round(self.confidence, 4),
+            "no_speech": round(self.no_speech, 4),
+        }
+
+
 def transcribe(
     samples: np.ndarray, sr: int, model: str | None = None, language: str | None = DEFAULT_LANGUAGE
 ) -> str:
     """The words spoken in ``samples`` (mono float32 at ``sr``), as one stripped line of text.
+    :func:`transcribe_with_confidence` also says how sure Whisper was.
 
     ``model`` is None for the bundled Whisper base, a folder with a CTranslate2 Whisper model, or a
     faster-whisper size name. ``language`` is an ISO code, or None to let Whisper detect it. Raises
@@ -59,11 +91,27 @@ def transcribe(
     >>> transcribe(audio.samples, audio.sr)  # doctest: +SKIP
     "It's a beautiful day and I'm really happy to see you again."
     """
+    return transcribe_with_confidence(samples, sr, model, language).text
+
+
+def transcribe_with_confidence(
+    samples: np.ndarray, sr: int, model: str | None = None, language: str | None = DEFAULT_LANGUAGE
+) -> Transcript:
+    """:func:`transcribe`, returning a :class:`Transcript` with Whisper's confidence.
+
+    Numbers come back as words ("ten meters", not "10 meters"): tokens holding a digit or a currency or
+    percent sign are suppressed while decoding, as WhisperX does, so Whisper writes what was said. A digit
+    string read digit by digit ("two nine three four zero") would otherwise come back as ``29340``, and
+    letter-to-sound would align "twenty-nine thousand three hundred forty", words that were never said.
+    """
     if sr != WHISPER_SR:
         samples = soxr.resample(samples, sr, WHISPER_SR)
-    segments, _ = load_model(model).transcribe(
+    whisper = load_model(model)
+    segments, info = whisper.transcribe(
         np.asarray(samples, dtype=np.float32),
         language=language,
+        # -1 keeps Whisper's own suppressed set (non-speech symbols); the rest are numeral tokens.
+        suppress_tokens=[-1, *numeral_tokens(model)],
         # Greedy decoding at temperature 0 only: faster-whisper's defaults (beam 5, then resampling at
         # rising temperatures when a window looks degenerate) are slower on CPU and not reproducible.
         # For the aligner only the words matter. On the example, beam 5 changed nothing but a comma.
@@ -77,10 +125,35 @@ def transcribe(
         vad_filter=False,
         without_timestamps=True,
     )
+    segments = list(segments)
     text = "".join(segment.text for segment in segments).strip()
     if not text:
         raise TranscriptError(f"ASR heard no speech in {len(samples) / WHISPER_SR:.2f} s of audio")
-    return text
+    tokens = sum(len(segment.tokens) for segment in segments)
+    logprob = sum(segment.avg_logprob * len(segment.tokens) for segment in segments) / max(tokens, 1)
+    return Transcript(
+        text=text,
+        model=model or "whisper-base (bundled)",
+        language=info.language,
+        confidence=math.exp(logprob),
+        no_speech=max(segment.no_speech_prob for segment in segments),
+    )
+
+
+@cache
+def numeral_tokens(model: str | None = None) -> tuple[int, ...]:
+    """Ids of the model's text tokens that hold a digit or a symbol spoken as words (``%``, ``$`` …)."""
+    from faster_whisper.tokenizer import Tokenizer
+
+    whisper = load_model(model)
+    tokenizer = Tokenizer(
+        whisper.hf_tokenizer, whisper.model.is_multilingual, task="transcribe", language="en"
+    )
+    return tuple(
+        i
+        for i in range(tokenizer.eot)
+        if any(c in NUMERAL_SYMBOLS for c in tokenizer.decode([i]).removeprefix(" "))
+    )
 
 
 @cache

@@ -125,6 +125,7 @@ def manifest_item(row: dict[str, Any], base: Path, where: str) -> Utterance:
         dialogue=fields["dialogue"],
         turn=turn,
         error=f"{where}: {'; '.join(problems)}" if problems else None,
+        text_source="manifest" if text else None,
     )
 
 
@@ -174,7 +175,7 @@ def resolve_inputs(
     if text is not None:
         if len(items) != 1:
             raise ConfigError(f"--text gives the transcript of one recording, but {len(items)} were given")
-        items = [Utterance(**{**items[0].to_dict(), "text": text})]
+        items = [Utterance(**{**items[0].to_dict(), "text": text, "text_source": "command line"})]
     return unique_ids(items)
 
 

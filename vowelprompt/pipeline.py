@@ -61,13 +61,21 @@ def versions() -> dict[str, str]:
 
 def find_transcript(utt: Utterance) -> str | None:
     """The transcript given with the item, else the text of a sidecar ``AUDIO.txt``/``AUDIO.lab``."""
+    found = given_transcript(utt)
+    return found[0] if found else None
+
+
+def given_transcript(utt: Utterance) -> tuple[str, dict] | None:
+    """:func:`find_transcript` with its ``transcript_source``: the item's own text (from the manifest, the
+    command line or a library caller), else a sidecar file's (with its path); None if there is neither."""
     if utt.text is not None and utt.text.strip():
-        return utt.text.strip()
+        return utt.text.strip(), {"from": utt.text_source or "caller"}
     audio = Path(utt.audio)
     for suffix in TRANSCRIPT_SUFFIXES:
         for candidate in (audio.with_suffix(suffix), Path(str(audio) + suffix)):
             if candidate.is_file():
-                return candidate.read_text(encoding="utf-8", errors="replace").strip()
+                text = candidate.read_text(encoding="utf-8", errors="replace").strip()
+                return text, {"from": "sidecar", "path": str(candidate)}
     return None
 
 
@@ -84,24 +92,29 @@ class Annotator:
             self.aligner = get_aligner(self.config.aligner, **self.config.aligner_options)
         return self.aligner
 
-    def transcript(self, utt: Utterance, audio: Audio) -> str:
-        text = find_transcript(utt)
-        if text:
-            return text
+    def transcript(self, utt: Utterance, audio: Audio) -> tuple[str, dict]:
+        """The item's transcript and its ``transcript_source``: given, a sidecar, or ASR (with --asr)."""
+        found = given_transcript(utt)
+        if found and found[0]:
+            return found
         if self.config.asr:
-            from vowelprompt.asr import transcribe
+            from vowelprompt.asr import transcribe_with_confidence
 
-            return transcribe(audio.samples, audio.sr, model=self.config.asr_model)
+            heard = transcribe_with_confidence(audio.samples, audio.sr, model=self.config.asr_model)
+            return heard.text, heard.source()
         raise TranscriptError(
             f"{utt.audio}: no transcript; pass --text, add {Path(utt.audio).with_suffix('.txt').name} "
             "(or .lab) beside the audio, or use --asr"
         )
 
-    def prepare(self, utt: Utterance) -> tuple[Audio, str]:
+    def prepare(self, utt: Utterance) -> tuple[Audio, str, dict]:
+        """The item's audio, transcript and ``transcript_source`` (an imported alignment brings its words)."""
         if utt.error:
             raise InputError(utt.error)
         audio = load_audio(utt.audio, self.config.audio)
-        return audio, ("" if utt.alignment else self.transcript(utt, audio))
+        if utt.alignment:
+            return audio, "", {"from": "alignment", "path": utt.alignment}
+        return audio, *self.transcript(utt, audio)
 
     def words(self, utt: Utterance, audio: Audio, text: str) -> tuple[list[Word], str]:
         if utt.alignment:
@@ -112,7 +125,15 @@ class Annotator:
         aligner = self.aligner_instance()
         return aligner.align(audio.samples, audio.sr, text), aligner.name
 
-    def finish(self, utt: Utterance, audio: Audio, text: str, words: list[Word], aligner: str) -> Annotation:
+    def finish(
+        self,
+        utt: Utterance,
+        audio: Audio,
+        text: str,
+        words: list[Word],
+        aligner: str,
+        transcript_source: dict | None = None,
+    ) -> Annotation:
         """Measure, normalise and describe an aligned utterance."""
         spans = vowel_spans(words)
         if not spans:
@@ -127,6 +148,12 @@ class Annotator:
             names = [w.text for w in words if w.pron_source == source]
             if names:
                 warnings.append(f"words not in the dictionary, {what}: {', '.join(names)}")
+        numerals = [w.text for w in words if any(c.isdigit() for c in w.text)]
+        if numerals:
+            warnings.append(
+                f"numerals aligned as numbers are usually read ({', '.join(numerals)}); if they were said "
+                "otherwise (digit by digit, as a year), write them as words in the transcript"
+            )
         unvoiced = sum(v.features.voiced_frames == 0 for v in vowels)
         if unvoiced:
             warnings.append(f"{unvoiced} of {len(vowels)} vowels had no voiced frames: no pitch descriptors")
@@ -147,15 +174,16 @@ class Annotator:
             aligner=aligner,
             warnings=tuple(warnings),
             versions=versions(),
+            transcript_source=transcript_source or {},
         )
         return renormalize(row, self.stats, self.config)
 
     def annotate(self, utt: Utterance) -> Annotation:
         """Annotate one item; never raises for bad input — the row's status says what went wrong."""
         try:
-            audio, text = self.prepare(utt)
+            audio, text, source = self.prepare(utt)
             words, aligner = self.words(utt, audio, text)
-            return self.finish(utt, audio, text, words, aligner)
+            return self.finish(utt, audio, text, words, aligner, source)
         except VowelPromptError as exc:
             return failed(utt, exc.kind, str(exc))
         except Exception as exc:  # an unexpected failure must not lose the item or stop the batch
@@ -230,12 +258,12 @@ def _annotator(config: AnnotateConfig, stats: Stats | None):
 
 def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[Annotation]:
     """Batch path for corpus aligners: prepare everything, align once, then measure each item."""
-    prepared: dict[str, tuple[Audio, str]] = {}
+    prepared: dict[str, tuple[Audio, str, dict]] = {}
     refused: dict[str, Annotation] = {}  # yielded in their place, below
     batch: list[BatchItem] = []
     for utt in items:
         try:
-            prepared[utt.id] = audio, text = annotator.prepare(utt)
+            prepared[utt.id] = audio, text, _ = annotator.prepare(utt)
         except VowelPromptError as exc:
             refused[utt.id] = failed(utt, exc.kind, str(exc))
             continue
@@ -247,7 +275,7 @@ def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[A
         if utt.id in refused:
             yield refused[utt.id]
             continue
-        audio, text = prepared[utt.id]
+        audio, text, source = prepared[utt.id]
         try:
             if utt.alignment:
                 words, name = annotator.words(utt, audio, text)
@@ -256,7 +284,7 @@ def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[A
                 if isinstance(result, Exception) or result is None:
                     raise result or FeatureError("aligner returned nothing for this item")
                 words, name = result, aligner.name
-            yield annotator.finish(utt, audio, text, words, name)
+            yield annotator.finish(utt, audio, text, words, name, source)
         except VowelPromptError as exc:
             yield failed(utt, exc.kind, str(exc))
         except Exception as exc:

@@ -53,6 +53,7 @@ class Utterance:
     dialogue: str | None = None  # conversation id, for dialogue context in prompts
     turn: int | None = None  # position in the dialogue (earlier turns become context)
     error: str | None = None  # why the manifest row is unusable (its row becomes ``input_error``)
+    text_source: str | None = None  # where ``text`` came from: "manifest", "command line" (None: a caller)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -199,6 +200,9 @@ class Annotation:
     aligner: str = ""
     warnings: tuple[str, ...] = ()
     versions: dict[str, str] = field(default_factory=dict)
+    transcript_source: dict[str, Any] = field(default_factory=dict)
+    """Where ``text`` came from: ``{"from": "manifest" | "command line" | "caller" | "alignment"}``,
+    ``{"from": "sidecar", "path": …}``, or ``{"from": "asr", "model": …, "confidence": …, …}``."""
 
     @property
     def ok(self) -> bool:
