@@ -178,3 +178,26 @@ def test_statistics_file_of_version_1_still_reads_and_normalises_the_same():
             "utterance": None if utt is None else {"z": utt.z, "bins": utt.bins},
         }
         assert got == case["expected"], case["input"]["id"]
+
+
+def test_the_fallback_note_says_what_each_style_is_judged_against():
+    from vowelprompt.normalize import REFERENCE_UTTERANCE
+    from vowelprompt.pipeline import AnnotateConfig, renormalize
+
+    # An utterance-level pitch of 6 st (the reference mean) is "medium" for any speaker without statistics:
+    # the speechcue level is judged against the fixed reference, and the note must say so.
+    base = row("x", "s", [vowel("a", st) for st in (0, 1, 2, 3, 10)])
+    base = Annotation(**{**base.__dict__, "status": "ok"})
+    for style, says, denies in (
+        ("speechcue", "fixed reference values from synthetic espeak-ng speech", "own vowels"),
+        ("paper", "relative to this utterance's own vowels", "reference"),
+    ):
+        out = renormalize(base, None, AnnotateConfig(style=style))
+        notes = [w for w in out.warnings if w.startswith("no fitted statistics")]
+        assert len(notes) == 1 and says in notes[0] and denies not in notes[0]
+        again = renormalize(out, None, AnnotateConfig(style=style))
+        assert again.warnings == out.warnings  # replaced, not repeated
+    pitch = REFERENCE_UTTERANCE["pitch"][0]
+    utt = UtteranceProsody(pitch, 1.0, -20.0, 10.0, 5.5)
+    out = normalize(Annotation(**{**base.__dict__, "utterance": utt}))
+    assert out.utterance.bins["pitch"] == "medium"

@@ -1,4 +1,4 @@
-"""Every annotation row says where its transcript came from, and numerals in a given transcript are flagged."""
+"""Every annotation row says where its transcript came from; numerals in a given transcript are flagged."""
 
 from __future__ import annotations
 

@@ -190,6 +190,25 @@ class Annotator:
             return failed(utt, "internal_error", f"{type(exc).__name__}: {exc}")
 
 
+FALLBACK_NOTE = "no fitted statistics: "
+
+
+def fallback_note(style: str) -> str:
+    """What the levels of a row without fitted statistics are judged against, exactly (normalize.py).
+
+    Vowel levels are z-scores among the utterance's own vowels. An utterance-level level (the speechcue
+    style) cannot be judged against its own utterance, so it is judged against fixed reference values
+    measured on synthetic espeak-ng speech, which says nothing about this speaker's range.
+    """
+    if style == "speechcue":
+        return (
+            f"{FALLBACK_NOTE}utterance levels are judged against fixed reference values from synthetic "
+            "espeak-ng speech (vowelprompt.normalize.REFERENCE_UTTERANCE), not against this speaker; "
+            "run fit-stats on your corpus"
+        )
+    return f"{FALLBACK_NOTE}levels are relative to this utterance's own vowels"
+
+
 def renormalize(
     row: Annotation, stats: Stats | None, config: AnnotateConfig = AnnotateConfig()
 ) -> Annotation:
@@ -201,10 +220,9 @@ def renormalize(
     if not row.ok:
         return row
     row = normalize(row, stats, config.normalization)
-    marker = "no fitted statistics: levels are relative to this utterance"
-    warnings = tuple(w for w in row.warnings if w != marker)
+    warnings = tuple(w for w in row.warnings if not w.startswith(FALLBACK_NOTE))
     if row.normalization == "utterance":
-        warnings = (*warnings, marker)
+        warnings = (*warnings, fallback_note(config.style))
     row = replace(row, warnings=warnings, style=config.style)
     return replace(row, description=describe(row, config.style))
 
