@@ -53,6 +53,7 @@ class Utterance:
     dialogue: str | None = None  # conversation id, for dialogue context in prompts
     turn: int | None = None  # position in the dialogue (earlier turns become context)
     error: str | None = None  # why the manifest row is unusable (its row becomes ``input_error``)
+    language: str | None = None  # the row's language (``fr``); None: the run's ``--language``
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,6 +80,9 @@ class Word:
     the aligner's dictionary and was given a letter-to-sound pronunciation), ``alignment`` (imported from an
     existing TextGrid) or ``unaligned`` (no phones could be aligned: the word has no pronunciation, or an
     imported alignment marks it ``spn``; ``start_s``/``end_s`` are ``None`` when not even the word has times).
+    Non-English words aligned offline (:mod:`vowelprompt.align.mapped`) are ``espeak`` (espeak-ng's
+    pronunciation, phones aligned) or ``approximate`` (phone alignment failed: the word's span is measured,
+    its phones are spread over it by typical durations, so vowel times are estimates).
     """
 
     text: str
@@ -178,6 +182,8 @@ class Annotation:
     ``status`` is ``ok`` or an error kind (see :mod:`vowelprompt.errors`); a failed item keeps its id,
     audio and error message so that no input is ever silently missing. ``normalization`` is ``fitted``
     (statistics from ``fit-stats``) or ``utterance`` (fallback: statistics of this utterance alone).
+    ``language`` is the speech's language (``en``, ``fr``, ``de`` …); ``None`` in rows written before it was
+    recorded, which were English.
     """
 
     id: str
@@ -199,6 +205,7 @@ class Annotation:
     aligner: str = ""
     warnings: tuple[str, ...] = ()
     versions: dict[str, str] = field(default_factory=dict)
+    language: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -91,6 +91,7 @@ def pronounce(word: str, language: str) -> tuple[str, ...]:
         for name in chunk.decode("utf-8", errors="replace").replace(" ", "|").split("|"):
             # stress marks go; a trailing "-" is espeak's mark of an unstressed French vowel (a-, ə-)
             name = name.strip().translate({ord(c): None for c in _STRESS}).rstrip("-")
-            if name and name not in ("_", "ʔ"):
+            # "(en)" … "(fr)": espeak switched to another language's rules for a word it takes as foreign
+            if name and name not in ("_", "ʔ") and not name.startswith("("):
                 phones.append(rename.get(name, name))
     return tuple(phones)

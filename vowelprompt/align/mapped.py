@@ -18,6 +18,7 @@ proportion to typical durations (vowels twice a consonant). Every such word has
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 import unicodedata
@@ -27,7 +28,7 @@ import numpy as np
 
 from vowelprompt.align import require_analysis_rate
 from vowelprompt.align.g2p import check_language, pronounce
-from vowelprompt.align.pocketsphinx import BEAMS, FRAME_S, PocketsphinxAligner, fold, tokenize
+from vowelprompt.align.pocketsphinx import BEAMS, FRAME_S, PocketsphinxAligner, tokenize
 from vowelprompt.align.vowels import NON_SPEECH, is_vowel
 from vowelprompt.audio import ANALYSIS_SR
 from vowelprompt.errors import AlignmentError, TranscriptError
@@ -112,7 +113,8 @@ class MappedPocketsphinxAligner:
         tokens = tokenize(transcript)
         if not tokens:
             raise TranscriptError(f"transcript has no words: {transcript!r}")
-        prons = [self.pronunciation(fold(t)) for t in tokens]
+        # lower case but accents kept: they are part of French and German spelling (été ≠ ete)
+        prons = [self.pronunciation(t.replace("’", "'").lower()) for t in tokens]
         if not any(prons):
             raise AlignmentError(f"no word of the transcript could be pronounced: {transcript!r}")
         # Dictionary keys are ASCII (w0, w1 …): the decoder never sees the language's spelling.
@@ -202,7 +204,8 @@ def _spread(pron, start_s: float, end_s: float) -> tuple[Phone, ...]:
     weights = np.array([2.0 if is_vowel(ipa) else 1.0 for ipa, _ in pron])
     edges = start_s + (end_s - start_s) * np.concatenate([[0], np.cumsum(weights) / weights.sum()])
     return tuple(
-        Phone(ipa, round(float(a), 3), round(float(b), 3)) for (ipa, _), a, b in zip(pron, edges, edges[1:])
+        Phone(ipa, round(float(a), 3), round(float(b), 3))
+        for (ipa, _), (a, b) in zip(pron, itertools.pairwise(edges))
     )
 
 
@@ -238,4 +241,4 @@ def _energy_spans(samples: np.ndarray, n_phones: list[int]) -> list[tuple[float,
         return None
     start, end = loud[0] * FRAME_S, (loud[-1] + 1) * FRAME_S
     cuts = start + (end - start) * np.concatenate([[0], np.cumsum(n_phones) / sum(n_phones)])
-    return [(round(float(a), 3), round(float(b), 3)) for a, b in zip(cuts, cuts[1:])]
+    return [(round(float(a), 3), round(float(b), 3)) for a, b in itertools.pairwise(cuts)]
