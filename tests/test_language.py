@@ -194,3 +194,20 @@ def test_cafe_and_emodb_manifests_annotate_end_to_end(synth, tmp_path):
         assert len(r["vowels"]) >= len(truth[r["id"]].vowels) - 2
         assert r["description"].startswith("The vowel /") and " has " in r["description"]
         assert "approximate" not in " ".join(r["warnings"])
+
+
+def test_language_picks_the_aligner(synth):
+    """English keeps the configured aligner; other languages get pocketsphinx-mapped offline, or MFA's
+    model for the language (a user's own dictionary and model win)."""
+    from vowelprompt.pipeline import AnnotateConfig, aligner_for
+
+    assert aligner_for(AnnotateConfig(), None) == ("pocketsphinx", {})
+    assert aligner_for(AnnotateConfig(), "fr") == ("pocketsphinx-mapped", {"language": "fr"})
+    assert aligner_for(AnnotateConfig(language="de"), None) == ("pocketsphinx-mapped", {"language": "de"})
+    assert aligner_for(AnnotateConfig(language="de"), "en") == ("pocketsphinx", {})
+    mfa = AnnotateConfig(aligner="mfa", language="fr")
+    assert aligner_for(mfa, None) == ("mfa", {"dictionary": "french_mfa", "acoustic_model": "french_mfa"})
+    own = AnnotateConfig(aligner="mfa", aligner_options={"dictionary": "my.dict"})
+    assert aligner_for(own, "de-AT")[1] == {"dictionary": "my.dict", "acoustic_model": "german_mfa"}
+    with pytest.raises(ConfigError, match="no MFA model is known for 'es'"):
+        aligner_for(AnnotateConfig(aligner="mfa"), "es")

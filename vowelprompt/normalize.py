@@ -192,8 +192,9 @@ class Stats:
     """Fitted statistics: vowel level (per speaker, z-score quantile edges), per vowel type, slope edges,
     utterance level.
 
-    Saved/loaded as JSON (:meth:`save`, :meth:`load`). ``vowel_types`` are keyed by :func:`vowel_type_key` (IPA, ``fr:ɛ̃`` outside English) and hold the
-    moments of speaker z-scores (step (b)). ``utterance`` is ``None`` in a file that has no utterance level.
+    Saved/loaded as JSON (:meth:`save`, :meth:`load`). ``vowel_types`` are keyed by :func:`vowel_type_key`
+    (the IPA symbol; ``fr:ɛ̃`` outside English) and hold the moments of speaker z-scores (step (b)).
+    ``utterance`` is ``None`` in a file that has no utterance level.
     """
 
     vowel: LevelStats
