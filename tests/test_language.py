@@ -194,6 +194,11 @@ def test_cafe_and_emodb_manifests_annotate_end_to_end(synth, tmp_path):
         assert len(r["vowels"]) >= len(truth[r["id"]].vowels) - 2
         assert r["description"].startswith("The vowel /") and " has " in r["description"]
         assert "approximate" not in " ".join(r["warnings"])
+    # fit-stats on these rows keys every vowel type by its language
+    stats = tmp_path / "stats.json"
+    assert main(["fit-stats", str(tmp_path / "out.jsonl"), "-o", str(stats), "-q"]) == 0
+    keys = set(json.loads(stats.read_text(encoding="utf-8"))["vowel_types"])
+    assert keys and all(k.startswith(("fr:", "de:")) for k in keys), keys
 
 
 def test_language_picks_the_aligner(synth):
