@@ -239,7 +239,8 @@ def _first_pass(decoder, pcm: bytes, text: str) -> list[tuple[float, float]] | N
 
 
 def _energy_spans(samples: np.ndarray, n_phones: list[int]) -> list[tuple[float, float]] | None:
-    """The loud stretch of the audio (within 30 dB of its loudest 10 ms) cut between words by phone count."""
+    """Word spans over the loud frames of the audio (within 30 dB of its loudest 10 ms), shared between
+    the words by their number of phones."""
     hop = int(ANALYSIS_SR * FRAME_S)
     n = len(samples) // hop
     if n == 0 or not n_phones:
@@ -249,6 +250,11 @@ def _energy_spans(samples: np.ndarray, n_phones: list[int]) -> list[tuple[float,
     loud = np.flatnonzero(db > db.max() - 30)
     if loud.size == 0 or db.max() < -80:
         return None
-    start, end = loud[0] * FRAME_S, (loud[-1] + 1) * FRAME_S
-    cuts = start + (end - start) * np.concatenate([[0], np.cumsum(n_phones) / sum(n_phones)])
-    return [(round(float(a), 3), round(float(b), 3)) for a, b in itertools.pairwise(cuts)]
+    # Cut on the loud frames only, so that pauses fall between words rather than inside them.
+    shares = np.concatenate([[0], np.cumsum(n_phones) / sum(n_phones)])
+    cuts = np.minimum(np.round(shares * loud.size).astype(int), loud.size - 1)
+    cuts[-1] = loud.size
+    return [
+        (round(float(loud[a] * FRAME_S), 3), round(float((loud[max(a, b - 1)] + 1) * FRAME_S), 3))
+        for a, b in itertools.pairwise(cuts)
+    ]
