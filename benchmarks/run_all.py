@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import bench_alignment
+import bench_languages
 import bench_parser
 import bench_reliability
 import bench_speed
@@ -20,6 +21,8 @@ import bench_training
 if __name__ == "__main__":
     print("## Alignment accuracy (pocketsphinx vs espeak-ng truth)\n")
     bench_alignment.main([])
+    print("\n## French and German alignment (pocketsphinx-mapped vs espeak-ng truth)\n")
+    bench_languages.main([])
     print("\n## Speed, memory and description length\n")
     bench_speed.main([])
     print("\n## Parser time against input size\n")

@@ -92,6 +92,11 @@ def manifest_item(row: dict[str, Any], base: Path, where: str) -> Utterance:
     if label is not None and not isinstance(label, str):
         problems.append(f"'label' must be text, got {_kind(label)}")
         label = None
+    # ``vowelprompt prepare`` writes ``lang``; ``language`` is accepted too
+    language = row.get("language", row.get("lang"))
+    if language is not None and (not isinstance(language, str) or not language.strip()):
+        problems.append(f"'language' must be a language code such as fr, got {_kind(language)}")
+        language = None
     turn = row.get("turn")
     if isinstance(turn, str) and turn.strip().lstrip("-").isdigit():
         turn = int(turn)
@@ -126,6 +131,7 @@ def manifest_item(row: dict[str, Any], base: Path, where: str) -> Utterance:
         turn=turn,
         error=f"{where}: {'; '.join(problems)}" if problems else None,
         text_source="manifest" if text else None,
+        language=language.strip() if language else None,
     )
 
 

@@ -6,6 +6,11 @@ and SD of that vowel type's speaker-z-scores across the corpus, so "high pitch" 
 90th percentiles of the fitted z-scores. Pitch slope keeps its sign: near-zero slopes are ``flat``, others
 are binned by magnitude at the 25th/75th percentiles of rising and of falling slopes separately.
 
+Languages (docs/method.md §1.4, "multilingual: z-score per language as well"): vowel types are keyed by
+language and vowel, so French /a/ is not pooled with English /a/ of MFA's phone set, nor German /ə/ with
+English /ə/. English keeps the bare IPA key (:func:`vowel_type_key`), so statistics files fitted before
+languages were recorded load and apply unchanged. Speaker z-scores stay per speaker.
+
 Without fitted statistics, a single utterance is normalised against itself (its own vowels' mean and SD;
 no vowel-type step) and binned at standard-normal quantiles; utterance-level (SpeechCueLLM) descriptors,
 which cannot be compared with themselves, are binned against :data:`REFERENCE_UTTERANCE` values. The
@@ -187,8 +192,9 @@ class Stats:
     """Fitted statistics: vowel level (per speaker, z-score quantile edges), per vowel type, slope edges,
     utterance level.
 
-    Saved/loaded as JSON (:meth:`save`, :meth:`load`). ``vowel_types`` are keyed by IPA symbol and hold the
-    moments of speaker z-scores (step (b)). ``utterance`` is ``None`` in a file that has no utterance level.
+    Saved/loaded as JSON (:meth:`save`, :meth:`load`). ``vowel_types`` are keyed by :func:`vowel_type_key`
+    (the IPA symbol; ``fr:ɛ̃`` outside English) and hold the moments of speaker z-scores (step (b)).
+    ``utterance`` is ``None`` in a file that has no utterance level.
     """
 
     vowel: LevelStats
@@ -199,9 +205,11 @@ class Stats:
     n_utterances: int = 0
     source: str = ""
 
-    def vowel_z(self, vowel: Vowel, speaker: str) -> dict[str, float]:
-        """Speaker z-scores of ``vowel``, then z-scored against its vowel type where that type was fitted."""
-        return _type_z(vowel, self.vowel.z(speaker, _values(vowel.features, DESCRIPTORS)), self.vowel_types)
+    def vowel_z(self, vowel: Vowel, speaker: str, language: str | None = None) -> dict[str, float]:
+        """Speaker z-scores of ``vowel``, then z-scored against its vowel type (in ``language``) where that
+        type was fitted."""
+        z = self.vowel.z(speaker, _values(vowel.features, DESCRIPTORS))
+        return _type_z(vowel, z, self.vowel_types, language)
 
     def to_dict(self) -> dict[str, Any]:
         vowel = self.vowel.to_dict()
@@ -244,9 +252,23 @@ class Stats:
             raise StatsError(f"{path}: not a vowelprompt statistics file ({exc})") from None
 
 
-def _type_z(vowel: Vowel, z: dict[str, float], types: dict[str, dict[str, Moments]]) -> dict[str, float]:
+def vowel_type_key(ipa: str, language: str | None) -> str:
+    """The key of a vowel type's statistics: the IPA symbol for English (and rows without a language),
+    ``language:ipa`` otherwise (base language: ``fr-CA`` and ``fr`` share ``fr``).
+
+    >>> vowel_type_key("a", "en"), vowel_type_key("a", None), vowel_type_key("a", "fr-CA")
+    ('a', 'a', 'fr:a')
+    """
+    from vowelprompt.align.g2p import base_language, is_english
+
+    return ipa if is_english(language) else f"{base_language(language)}:{ipa}"
+
+
+def _type_z(
+    vowel: Vowel, z: dict[str, float], types: dict[str, dict[str, Moments]], language: str | None = None
+) -> dict[str, float]:
     """Step (b): speaker z-scores ``z`` against the moments of ``vowel``'s type, where fitted."""
-    vt = types.get(vowel.span.ipa, {})
+    vt = types.get(vowel_type_key(vowel.span.ipa, language), {})
     return {d: vt[d].z(v) if d in vt else v for d, v in z.items()}
 
 
@@ -271,20 +293,20 @@ def fit_stats(annotations: Iterable[Annotation], config: NormalizeConfig = Norma
     vowel_level = vowel_samples.fit(config.min_count)
     # Step (b): vowel-type moments of speaker z-scores.
     speaker_z = [
-        (vowel, vowel_level.z(_speaker_key(row), _values(vowel.features, DESCRIPTORS)))
+        (vowel, vowel_level.z(_speaker_key(row), _values(vowel.features, DESCRIPTORS)), row.language)
         for row in rows
         for vowel in row.vowels
     ]
     by_type: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for vowel, z in speaker_z:
+    for vowel, z, language in speaker_z:
         for desc, value in z.items():
-            by_type[vowel.span.ipa][desc].append(value)
+            by_type[vowel_type_key(vowel.span.ipa, language)][desc].append(value)
     vowel_types = _moments_by(by_type, config.min_count) if config.vowel_type_normalization else {}
     # Bin edges on the final z-scores; slope edges on raw slopes.
     finals: dict[str, list[float]] = defaultdict(list)
     rising, falling = [], []
-    for vowel, z in speaker_z:
-        for desc, value in _type_z(vowel, z, vowel_types).items():
+    for vowel, z, language in speaker_z:
+        for desc, value in _type_z(vowel, z, vowel_types, language).items():
             finals[desc].append(value)
         slope = vowel.features.f0_slope_st_per_s
         if slope is not None and abs(slope) >= config.slope_flat_st_per_s:
@@ -326,7 +348,7 @@ def normalize(
     speaker = _speaker_key(annotation)
     vowels = []
     for vowel in annotation.vowels:
-        z = stats.vowel_z(vowel, speaker)
+        z = stats.vowel_z(vowel, speaker, annotation.language)
         vowels.append(replace(vowel, z=z, bins=_bins(vowel, z, stats.vowel.edges, stats.slope_edges, config)))
     utt = annotation.utterance
     if utt is not None and stats.utterance is not None:

@@ -16,6 +16,7 @@ from functools import cache, partial
 from pathlib import Path
 
 from vowelprompt.align import Aligner, BatchAligner, BatchItem, get_aligner
+from vowelprompt.align.g2p import base_language, check_language, is_english
 from vowelprompt.align.vowels import vowel_spans
 from vowelprompt.audio import Audio, AudioConfig, load_audio
 from vowelprompt.errors import (
@@ -37,8 +38,15 @@ TRANSCRIPT_SUFFIXES = (".txt", ".lab")  # MFA's sidecar convention: a.wav + a.la
 
 @dataclass(frozen=True)
 class AnnotateConfig:
-    """Everything ``annotate`` needs besides its inputs; one field per stage config."""
+    """Everything ``annotate`` needs besides its inputs; one field per stage config.
 
+    ``language`` is the speech's language where an item does not carry its own (a manifest row's
+    ``lang``/``language`` wins: a corpus of several languages annotates in one run). English goes to
+    ``aligner``; other languages to :func:`aligner_for` (pocketsphinx-mapped offline, or MFA's
+    ``<language>_mfa`` models with ``aligner="mfa"``).
+    """
+
+    language: str = "en"
     aligner: str = "pocketsphinx"
     aligner_options: dict = field(default_factory=dict)
     style: str = "paper"
@@ -51,6 +59,36 @@ class AnnotateConfig:
     def __post_init__(self):
         if self.style not in STYLES:
             raise ConfigError(f"unknown style {self.style!r}; choose one of: {', '.join(STYLES)}")
+        if not is_english(self.language):
+            check_language(self.language)
+
+
+#: MFA's pretrained IPA models by language (``mfa model download acoustic french_mfa``).
+MFA_MODELS = {"fr": "french_mfa", "de": "german_mfa", "en": "english_mfa"}
+
+
+def aligner_for(config: AnnotateConfig, language: str | None) -> tuple[str, dict]:
+    """The aligner name and options for speech in ``language`` (None: ``config.language``).
+
+    English keeps ``config.aligner``. Otherwise the default pocketsphinx becomes ``pocketsphinx-mapped``
+    for that language; ``mfa`` gets the language's ``*_mfa`` dictionary and acoustic model unless given;
+    a user's own aligner (``module:factory``) is used as configured.
+    """
+    language = language or config.language
+    if is_english(language):
+        return config.aligner, dict(config.aligner_options)
+    check_language(language)
+    if config.aligner in ("pocketsphinx", "pocketsphinx-mapped"):
+        options = {k: v for k, v in config.aligner_options.items() if k != "language"}
+        return "pocketsphinx-mapped", {**options, "language": language}
+    if config.aligner == "mfa":
+        model = MFA_MODELS.get(base_language(language))
+        if model is None and not {"dictionary", "acoustic_model"} <= set(config.aligner_options):
+            raise ConfigError(
+                f"no MFA model is known for {language!r}: pass --dictionary and --acoustic-model"
+            )
+        return "mfa", {"dictionary": model, "acoustic_model": model, **config.aligner_options}
+    return config.aligner, dict(config.aligner_options)
 
 
 @cache
@@ -86,11 +124,22 @@ class Annotator:
         self.config = config
         self.stats = stats
         self.aligner: Aligner | None = None  # built on first use: not needed for imported TextGrids
+        self._aligners: dict[str, Aligner] = {}  # by language, for rows whose language is not the run's
 
-    def aligner_instance(self) -> Aligner:
-        if self.aligner is None:
-            self.aligner = get_aligner(self.config.aligner, **self.config.aligner_options)
-        return self.aligner
+    def aligner_instance(self, language: str | None = None) -> Aligner:
+        """The aligner for ``language`` (None: the run's ``config.language``), built on first use."""
+        if language is None or language == self.config.language:
+            if self.aligner is None:
+                name, options = aligner_for(self.config, None)
+                self.aligner = get_aligner(name, **options)
+            return self.aligner
+        if language not in self._aligners:
+            name, options = aligner_for(self.config, language)
+            self._aligners[language] = get_aligner(name, **options)
+        return self._aligners[language]
+
+    def language(self, utt: Utterance) -> str:
+        return utt.language or self.config.language
 
     def transcript(self, utt: Utterance, audio: Audio) -> tuple[str, dict]:
         """The item's transcript and its ``transcript_source``: given, a sidecar, or ASR (with --asr)."""
@@ -122,7 +171,7 @@ class Annotator:
 
             # the row's aligner names the imported format: textgrid, phseg (IEMOCAP) or lablaut (EmoDB)
             return read_alignment(utt.alignment, speaker=utt.speaker), alignment_format(Path(utt.alignment))
-        aligner = self.aligner_instance()
+        aligner = self.aligner_instance(utt.language)
         return aligner.align(audio.samples, audio.sr, text), aligner.name
 
     def finish(
@@ -154,6 +203,12 @@ class Annotator:
                 f"numerals aligned as numbers are usually read ({', '.join(numerals)}); if they were said "
                 "otherwise (digit by digit, as a year), write them as words in the transcript"
             )
+        approximate = [w.text for w in words if w.pron_source == "approximate"]
+        if approximate:
+            warnings.append(
+                "phone alignment failed: word-level alignment, vowel times approximate (spread over each "
+                f"word by typical durations) in: {', '.join(approximate)}"
+            )
         unvoiced = sum(v.features.voiced_frames == 0 for v in vowels)
         if unvoiced:
             warnings.append(f"{unvoiced} of {len(vowels)} vowels had no voiced frames: no pitch descriptors")
@@ -175,6 +230,7 @@ class Annotator:
             warnings=tuple(warnings),
             versions=versions(),
             transcript_source=transcript_source or {},
+            language=self.language(utt),
         )
         return renormalize(row, self.stats, self.config)
 
@@ -278,7 +334,7 @@ def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[A
     """Batch path for corpus aligners: prepare everything, align once, then measure each item."""
     prepared: dict[str, tuple[Audio, str, dict]] = {}
     refused: dict[str, Annotation] = {}  # yielded in their place, below
-    batch: list[BatchItem] = []
+    batches: dict[str, list[BatchItem]] = {}  # by language: each has its own models
     for utt in items:
         try:
             prepared[utt.id] = audio, text, _ = annotator.prepare(utt)
@@ -286,9 +342,23 @@ def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[A
             refused[utt.id] = failed(utt, exc.kind, str(exc))
             continue
         if not utt.alignment:
-            batch.append(BatchItem(utt.id, audio.samples, audio.sr, text, utt.speaker))
-    aligner = annotator.aligner_instance()
-    results = aligner.align_corpus(batch) if batch else {}
+            item = BatchItem(utt.id, audio.samples, audio.sr, text, utt.speaker)
+            batches.setdefault(annotator.language(utt), []).append(item)
+    results: dict = {}
+    names: dict[str, str] = {}
+    for language, batch in batches.items():
+        aligner = None  # a language whose aligner cannot be built fails its items, not the run
+        try:
+            aligner = annotator.aligner_instance(language)
+            found = (
+                aligner.align_corpus(batch)
+                if isinstance(aligner, BatchAligner)
+                else {item.id: _align_one(aligner, item) for item in batch}
+            )
+        except VowelPromptError as exc:
+            found = {item.id: exc for item in batch}
+        results.update(found)
+        names.update({item.id: getattr(aligner, "name", "") for item in batch})
     for utt in items:
         if utt.id in refused:
             yield refused[utt.id]
@@ -301,12 +371,20 @@ def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[A
                 result = results.get(utt.id)
                 if isinstance(result, Exception) or result is None:
                     raise result or FeatureError("aligner returned nothing for this item")
-                words, name = result, aligner.name
+                words, name = result, names[utt.id]
             yield annotator.finish(utt, audio, text, words, name, source)
         except VowelPromptError as exc:
             yield failed(utt, exc.kind, str(exc))
         except Exception as exc:
             yield failed(utt, "internal_error", f"{type(exc).__name__}: {exc}")
+
+
+def _align_one(aligner: Aligner, item: BatchItem) -> list[Word] | VowelPromptError:
+    """One item of a batch for an aligner that has no batch mode (a language MFA does not serve here)."""
+    try:
+        return aligner.align(item.samples, item.sr, item.text)
+    except VowelPromptError as exc:
+        return exc
 
 
 def annotate(

@@ -54,6 +54,7 @@ class Utterance:
     turn: int | None = None  # position in the dialogue (earlier turns become context)
     error: str | None = None  # why the manifest row is unusable (its row becomes ``input_error``)
     text_source: str | None = None  # where ``text`` came from: "manifest", "command line" (None: a caller)
+    language: str | None = None  # the row's language (``fr``); None: the run's ``--language``
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,6 +81,9 @@ class Word:
     the aligner's dictionary and was given a letter-to-sound pronunciation), ``alignment`` (imported from an
     existing TextGrid) or ``unaligned`` (no phones could be aligned: the word has no pronunciation, or an
     imported alignment marks it ``spn``; ``start_s``/``end_s`` are ``None`` when not even the word has times).
+    Non-English words aligned offline (:mod:`vowelprompt.align.mapped`) are ``espeak`` (espeak-ng's
+    pronunciation, phones aligned) or ``approximate`` (phone alignment failed: the word's span is measured,
+    its phones are spread over it by typical durations, so vowel times are estimates).
     """
 
     text: str
@@ -179,6 +183,8 @@ class Annotation:
     ``status`` is ``ok`` or an error kind (see :mod:`vowelprompt.errors`); a failed item keeps its id,
     audio and error message so that no input is ever silently missing. ``normalization`` is ``fitted``
     (statistics from ``fit-stats``) or ``utterance`` (fallback: statistics of this utterance alone).
+    ``language`` is the speech's language (``en``, ``fr``, ``de`` …); ``None`` in rows written before it was
+    recorded, which were English.
     """
 
     id: str
@@ -203,6 +209,7 @@ class Annotation:
     transcript_source: dict[str, Any] = field(default_factory=dict)
     """Where ``text`` came from: ``{"from": "manifest" | "command line" | "caller" | "alignment"}``,
     ``{"from": "sidecar", "path": …}``, or ``{"from": "asr", "model": …, "confidence": …, …}``."""
+    language: str | None = None
 
     @property
     def ok(self) -> bool:

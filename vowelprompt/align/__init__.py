@@ -79,6 +79,7 @@ def require_analysis_rate(sr: int, aligner: str) -> None:
 ALIGNERS: dict[str, str] = {
     "pocketsphinx": "vowelprompt.align.pocketsphinx:PocketsphinxAligner",
     "mfa": "vowelprompt.align.mfa:MFAAligner",
+    "pocketsphinx-mapped": "vowelprompt.align.mapped:MappedPocketsphinxAligner",
 }
 
 

@@ -14,6 +14,14 @@ neither (``sil``, ``spn``, empty) are non-speech.
 True
 >>> vowel_info("ow")
 ('ow', 'ow', None)
+
+The IPA rule also covers what :mod:`vowelprompt.align.mapped` writes for other languages (espeak-ng's IPA):
+nasal vowels, front rounded vowels, length marks and German diphthongs.
+
+>>> [vowel_info(v)[1] for v in ("ɛ̃", "œ̃", "y", "øː", "ʏ", "ɔʏ", "ɐ")]
+['ɛ̃', 'œ̃', 'y', 'øː', 'ʏ', 'ɔʏ', 'ɐ']
+>>> vowel_info("ʁ") is None and vowel_info("ç") is None
+True
 """
 
 from __future__ import annotations

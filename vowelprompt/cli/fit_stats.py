@@ -45,9 +45,12 @@ def run(args) -> int:
         config = annotate_config(args)
         write_jsonl_atomic(args.save_annotations, (renormalize(row, stats, config).to_dict() for row in rows))
     failed = sum(not r.ok for r in rows)
+    spoken = sorted({r.language or "en" for r in rows if r.ok})
+    languages = f" in {', '.join(spoken)}" if len(spoken) > 1 or spoken != ["en"] else ""
     print(
         f"fitted statistics on {plural(stats.n_utterances, 'utterance')} "
-        f"({plural(len(stats.vowel.speakers), 'speaker')}, {plural(len(stats.vowel_types), 'vowel type')}; "
+        f"({plural(len(stats.vowel.speakers), 'speaker')}, {plural(len(stats.vowel_types), 'vowel type')}"
+        f"{languages}; "
         f"{plural(failed, 'input')} failed) -> {args.output}",
         file=sys.stderr,
     )

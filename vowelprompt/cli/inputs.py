@@ -24,6 +24,14 @@ def input_options() -> argparse.ArgumentParser:
     src.add_argument("--asr", action="store_true", help="transcribe recordings that have no transcript")
     src.add_argument("--asr-model", help="faster-whisper model name or folder (needs vowelprompt[asr])")
     al = common.add_argument_group("alignment")
+    al.add_argument(
+        "--language",
+        default="en",
+        metavar="LANG",
+        help="language of the speech (en, fr, de, or any espeak-ng language); a manifest row's "
+        "lang/language field overrides it. Non-English speech is aligned offline by mapping its phones "
+        "onto the English model (pocketsphinx-mapped), or by MFA with --aligner mfa",
+    )
     al.add_argument("--aligner", default="pocketsphinx", help="pocketsphinx, mfa, or module:factory")
     al.add_argument("--alignment", metavar="FILE.TextGrid", help="use an existing MFA-style alignment")
     al.add_argument("--dictionary", help="MFA dictionary name or path (with --aligner mfa)")
@@ -86,6 +94,7 @@ def annotate_config(args):
     elif args.dictionary or args.acoustic_model:
         raise ConfigError("--dictionary and --acoustic-model go with --aligner mfa")
     return AnnotateConfig(
+        language=getattr(args, "language", "en"),
         aligner=args.aligner,
         aligner_options=options,
         style=getattr(args, "style", "paper"),
