@@ -27,6 +27,8 @@ from vowelprompt.errors import (
 )
 from vowelprompt.features import FeatureConfig, compute_tracks, measure_utterance, measure_vowel
 from vowelprompt.normalize import NormalizeConfig, Stats, normalize
+from vowelprompt.quality import QualityConfig, assess, normalize_kept
+from vowelprompt.quality import warning as quality_warning
 from vowelprompt.records import Annotation, Utterance, Vowel, Word
 from vowelprompt.verbalize import STYLES, describe
 from vowelprompt.versions import package_versions
@@ -47,6 +49,7 @@ class AnnotateConfig:
     audio: AudioConfig = AudioConfig()
     features: FeatureConfig = FeatureConfig()
     normalization: NormalizeConfig = NormalizeConfig()
+    quality: QualityConfig = QualityConfig()
 
     def __post_init__(self):
         if self.style not in STYLES:
@@ -119,6 +122,7 @@ class Annotator:
             raise FeatureError("no vowels were aligned")
         tracks = compute_tracks(audio.samples, audio.sr, self.config.features)
         vowels = tuple(Vowel(s, measure_vowel(s, tracks, self.config.features)) for s in spans)
+        vowels, quality = assess(vowels, words, tracks, self.config.features.core_trim, self.config.quality)
         warnings = list(audio.warnings)
         for source, what in (
             ("g2p", "given letter-to-sound pronunciations"),
@@ -130,6 +134,8 @@ class Annotator:
         unvoiced = sum(v.features.voiced_frames == 0 for v in vowels)
         if unvoiced:
             warnings.append(f"{unvoiced} of {len(vowels)} vowels had no voiced frames: no pitch descriptors")
+        if note := quality_warning(quality):
+            warnings.append(note)
         row = Annotation(
             id=utt.id,
             audio=utt.audio,
@@ -147,6 +153,7 @@ class Annotator:
             aligner=aligner,
             warnings=tuple(warnings),
             versions=versions(),
+            quality=quality,
         )
         return renormalize(row, self.stats, self.config)
 
@@ -172,7 +179,9 @@ def renormalize(
     """
     if not row.ok:
         return row
-    row = normalize(row, stats, config.normalization)
+    # descriptors the quality threshold dropped get no level and take no part in the utterance's own
+    # statistics (vowelprompt.quality)
+    row = normalize_kept(row, partial(normalize, stats=stats, config=config.normalization))
     marker = "no fitted statistics: levels are relative to this utterance"
     warnings = tuple(w for w in row.warnings if w != marker)
     if row.normalization == "utterance":
