@@ -41,6 +41,7 @@ STAGES: dict[str, int] = {
     "vowelprompt.features": 3,
     "vowelprompt.bins": 3,
     "vowelprompt.normalize": 3,
+    "vowelprompt.quality": 3,
     # 4 description
     "vowelprompt.verbalize": 4,
     # 5 annotation (the package itself offers a lazy ``annotate``)
