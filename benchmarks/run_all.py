@@ -14,12 +14,17 @@ from pathlib import Path
 import bench_alignment
 import bench_parser
 import bench_reliability
+import bench_robustness
 import bench_speed
 import bench_training
 
 if __name__ == "__main__":
     print("## Alignment accuracy (pocketsphinx vs espeak-ng truth)\n")
     bench_alignment.main([])
+    print(
+        "\n## Robustness: held-out utterances under noise, reverberation, telephone band, clipping, bursts\n"
+    )
+    bench_robustness.main([])
     print("\n## Speed, memory and description length\n")
     bench_speed.main([])
     print("\n## Parser time against input size\n")

@@ -174,3 +174,18 @@ def test_rows_written_before_quality_fields_still_load():
     assert row.quality == {} and row.vowels[0].quality is None
     assert row.words[0].phones[0].score is None
     assert Annotation.from_dict(json.loads(json.dumps(row.to_dict()))) == row
+
+
+@pytest.mark.bench
+def test_robustness_benchmark_at_its_smallest_size(capsys, monkeypatch):
+    """``benchmarks/bench_robustness.py`` end to end on one utterance (an insertion shifts the truth)."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_robustness
+
+    summary = bench_robustness.main(["--files", "1", "--conditions", "clean", "white5", "telephone", "laugh"])
+    assert set(summary) == {"clean", "white5", "telephone", "laugh"}
+    assert summary["clean"]["f0_err_st"] == 0.0 and summary["clean"]["failed"] == 0
+    assert summary["laugh"]["inside"] > 0.8  # the truth after the laugh was shifted with it
+    assert "| condition |" in capsys.readouterr().out

