@@ -208,6 +208,7 @@ def vowel_records(row, clean, truth: list[TrueVowel]) -> list[dict]:
                 "inside": any(t.start_s <= mid <= t.end_s for t in by_word.get(v.span.word_index, ())),
                 "f0_err_st": err,
                 "clean_voiced": twin is not None and twin.features.f0_mean_st is not None,
+                "f0_sd_st": v.features.f0_sd_st,
                 "voiced_fraction": q.voiced_fraction if q else None,
                 "snr_db": q.snr_db if q else None,
                 "align_score": q.align_score if q else None,

@@ -60,7 +60,7 @@ def test_heavy_noise_drops_vowels_and_the_row_says_why(rows):
     clean, noisy, noisy_path = rows
     q = noisy.quality
     assert q["kept"] < q["vowels"] == len(noisy.vowels)
-    assert q["dropped"] and set(q["dropped"]) <= {"low_snr", "bad_alignment", "low_voicing"}
+    assert q["dropped"] and set(q["dropped"]) <= {"low_snr", "bad_alignment", "low_voicing", "unstable_pitch"}
     assert q["dropped_descriptors"] == sum(len(v.quality.dropped) for v in noisy.vowels) > 0
     assert q["noise_floor_dbfs"] > clean.quality["noise_floor_dbfs"] + 40
     assert any(w.startswith("quality: descriptors of") for w in noisy.warnings)
@@ -87,6 +87,7 @@ def test_judge_applies_each_documented_threshold():
     assert judge(1.0, config.min_snr_db - 0.1, -10.0, config) == ("low_snr",)
     assert judge(1.0, 30.0, config.min_align_score - 1, config) == ("bad_alignment",)
     assert judge(config.min_voiced_fraction - 0.01, 30.0, None, config) == ("low_voicing",)
+    assert judge(1.0, 30.0, None, config, config.max_pitch_sd_st + 0.1) == ("unstable_pitch",)
     assert judge(None, None, None, config) == ()  # unknown quality drops nothing
     assert judge(0.0, -10.0, -500.0, QualityConfig(enabled=False)) == ()
 

@@ -6,18 +6,20 @@ Three quality fields per vowel (:class:`~vowelprompt.records.VowelQuality`):
   :mod:`vowelprompt.features`) that Praat found voiced. A vowel is voiced all through; a core that is mostly
   unvoiced means noise, a misplaced segment or a whisper, and the few voiced frames it has are the least
   trustworthy pitch of the utterance.
-- ``snr_db``: the core's energy over the utterance's noise floor (the mean power of its quietest frames,
-  :attr:`QualityConfig.noise_quantile`: pauses and the lead-in, or the quietest consonants when there are no
-  pauses, which makes the estimate err towards *lower* SNR). A vowel barely above the noise has energy
-  (and pitch) of the noise, not of the voice.
+- ``snr_db``: the core's energy over the utterance's noise floor, measured in the frames outside the aligned
+  words (pauses, lead-in, tail; :attr:`QualityConfig.pause_quantile`), or, when there is too little pause,
+  from the utterance's quietest frames (:attr:`QualityConfig.noise_quantile`; the quietest consonants then
+  count as noise and the estimate errs towards *lower* SNR). A vowel barely above the noise has energy (and
+  pitch) of the noise, not of the voice.
 - ``align_score``: the aligner's acoustic score per frame for the vowel (pocketsphinx; ``None`` for imported
   TextGrids and MFA). A vowel the acoustic model fits badly was probably placed on the wrong stretch.
 
 :func:`assess` applies :class:`QualityConfig`'s documented thresholds: below ``min_snr_db`` or
 ``min_align_score`` every descriptor of the vowel is dropped from the text; below ``min_voiced_fraction``
-its pitch descriptors are. Dropped descriptors are masked out of normalisation too (a noise-driven value
-must not shift the levels of the others), but the raw features stay in the row, and the row's ``quality``
-says how many vowels lost what, and why. Under heavy noise the description therefore shrinks to the vowels
+or above ``max_pitch_sd_st`` (the F0 track jumps inside the core) its pitch descriptors are. Dropped
+descriptors are masked out of normalisation too (a noise-driven value must not shift the levels of the
+others), but the raw features stay in the row, and the row's ``quality`` says how many vowels lost what,
+and why. Under heavy noise the description therefore shrinks to the vowels
 that can still be measured instead of stating confident levels of noise (``benchmarks/bench_robustness.py``).
 """
 
@@ -35,6 +37,10 @@ from vowelprompt.records import DESCRIPTORS, Annotation, Vowel, VowelQuality, Vo
 PITCH_DESCRIPTORS: tuple[str, ...] = ("pitch", "pitch_slope", "pitch_var")
 
 
+#: The fields of :class:`QualityConfig` that decide what is dropped (recorded in every row's ``quality``).
+THRESHOLDS = ("min_snr_db", "min_voiced_fraction", "min_align_score", "max_pitch_sd_st")
+
+
 @dataclass(frozen=True)
 class QualityConfig:
     """When a vowel's descriptors are left out of the text. Defaults were chosen on the tuning set only
@@ -42,24 +48,57 @@ class QualityConfig:
 
     enabled: bool = True
     """Apply the thresholds; without, quality fields are still measured and recorded."""
-    min_snr_db: float = 3.0
-    """Below this local SNR (vowel core over the noise floor) every descriptor of the vowel is dropped."""
+    min_snr_db: float = 5.0
+    """Below this local SNR (vowel core over the noise floor) every descriptor of the vowel is dropped. On
+    the tuning set it keeps every clean vowel and drops 10 % of vowels at 5 dB SNR, whose midpoints fall
+    inside the true vowel 70 % of the time (97.5 % for the vowels kept)."""
     min_voiced_fraction: float = 0.5
     """Below this share of voiced core frames the pitch descriptors are dropped."""
     min_align_score: float = -150.0
     """Below this acoustic score per frame (pocketsphinx units) every descriptor is dropped. Clean vowels
     score about −5 to −60; a vowel placed on noise or on the wrong stretch scores below −150."""
+    max_pitch_sd_st: float = 3.0
+    """Above this F0 standard deviation within the core (semitones) the pitch descriptors are dropped: a
+    glide of 30 st/s over a 150 ms core has an SD under 1.5 st, so 3 st means the track jumped (an octave
+    error, or a competing voice or instrument). On the tuning set's 5 dB conditions the pitch it drops is
+    grossly wrong (> 1 st off the clean signal's) 4 times as often as the pitch it keeps."""
+    pause_quantile: float = 0.25
+    """The noise floor is this quantile of the power of the frames outside the aligned words (pauses, lead-in
+    and tail) when there are ``min_pause_s`` of them: their typical level for steady noise, and below a
+    cough or a laugh between two words as long as it fills under three quarters of the pauses."""
+    min_pause_s: float = 0.15
+    """Less pause than this and the floor is the mean power of the utterance's quietest frames instead."""
     noise_quantile: float = 0.1
-    """The noise floor is the mean power of this share of the utterance's quietest RMS frames."""
+    """The share of the utterance's quietest frames that make the floor when there are too few pauses
+    (then the quietest consonants may count as noise: the SNR errs low)."""
 
     def __post_init__(self):
         if not 0 <= self.min_voiced_fraction <= 1:
             raise ConfigError(f"min_voiced_fraction must be in [0, 1], got {self.min_voiced_fraction}")
-        if not 0 < self.noise_quantile < 1:
-            raise ConfigError(f"noise_quantile must be in (0, 1), got {self.noise_quantile}")
+        if not (0 < self.noise_quantile < 1 and 0 < self.pause_quantile < 1):
+            raise ConfigError("noise_quantile and pause_quantile must be in (0, 1)")
 
     def thresholds(self) -> dict[str, float]:
-        return {k: v for k, v in asdict(self).items() if k.startswith("min_")}
+        return {k: v for k, v in asdict(self).items() if k in THRESHOLDS}
+
+
+def pause_frames(times_s: np.ndarray, words: list[Word], margin_s: float = 0.03) -> np.ndarray:
+    """Mask of frames more than ``margin_s`` away from every aligned word."""
+    speech = np.zeros(times_s.shape, dtype=bool)
+    for w in words:
+        if w.start_s is not None and w.end_s is not None:
+            speech |= (times_s >= w.start_s - margin_s) & (times_s <= w.end_s + margin_s)
+    return ~speech
+
+
+def utterance_floor_db(tracks, words: list[Word], config: QualityConfig) -> tuple[float | None, str]:
+    """The noise floor (dBFS) and where it came from: ``pauses`` or ``quietest`` frames."""
+    pauses = tracks.rms_db[pause_frames(tracks.rms_times_s, words)]
+    step = float(np.median(np.diff(tracks.rms_times_s))) if tracks.rms_times_s.size > 1 else 0.0
+    if pauses.size * step >= config.min_pause_s:
+        power = np.quantile(10 ** (pauses / 10), config.pause_quantile)
+        return float(10 * np.log10(power)), "pauses"
+    return noise_floor_db(tracks.rms_db, config.noise_quantile), "quietest"
 
 
 def noise_floor_db(rms_db: np.ndarray, quantile: float = 0.1) -> float | None:
@@ -109,7 +148,11 @@ def phone_score(span: VowelSpan, words: list[Word]) -> float | None:
 
 
 def judge(
-    voiced: float | None, snr: float | None, score: float | None, config: QualityConfig
+    voiced: float | None,
+    snr: float | None,
+    score: float | None,
+    config: QualityConfig,
+    pitch_sd_st: float | None = None,
 ) -> tuple[str, ...]:
     """The reasons (possibly none) to drop descriptors of a vowel with these quality fields."""
     if not config.enabled:
@@ -121,6 +164,8 @@ def judge(
         reasons.append("bad_alignment")
     if voiced is not None and voiced < config.min_voiced_fraction:
         reasons.append("low_voicing")
+    if pitch_sd_st is not None and pitch_sd_st > config.max_pitch_sd_st:
+        reasons.append("unstable_pitch")
     return tuple(reasons)
 
 
@@ -130,13 +175,13 @@ def assess(vowels: tuple[Vowel, ...], words: list[Word], tracks, core_trim: floa
     ``tracks`` are the utterance's :class:`~vowelprompt.features.Tracks`; ``core_trim`` the feature
     config's, so that the voiced fraction is measured on the frames the pitch descriptors used.
     """
-    floor = noise_floor_db(tracks.rms_db, config.noise_quantile)
+    floor, source = utterance_floor_db(tracks, words, config)
     out = []
     for vowel in vowels:
         voiced = voiced_fraction(vowel.span, tracks.f0_times_s, tracks.f0_hz, core_trim)
         snr = snr_db(vowel.features.rms_mean_db, floor)
         score = phone_score(vowel.span, words)
-        reasons = judge(voiced, snr, score, config)
+        reasons = judge(voiced, snr, score, config, vowel.features.f0_sd_st)
         whole = {"low_snr", "bad_alignment"} & set(reasons)
         targets = tuple(DESCRIPTORS) if whole else PITCH_DESCRIPTORS if reasons else ()
         # only what was measured can be dropped: an unvoiced core has no pitch to leave out
@@ -144,10 +189,10 @@ def assess(vowels: tuple[Vowel, ...], words: list[Word], tracks, core_trim: floa
         if not dropped:
             reasons = ()
         out.append(replace(vowel, quality=VowelQuality(voiced, snr, score, dropped, reasons)))
-    return tuple(out), summary(out, floor, config)
+    return tuple(out), summary(out, floor, source, config)
 
 
-def summary(vowels, floor_db: float | None, config: QualityConfig) -> dict:
+def summary(vowels, floor_db: float | None, floor_source: str, config: QualityConfig) -> dict:
     """The row's ``quality``: vowels, vowels kept whole, descriptors dropped, and vowels per reason."""
     reasons: Counter[str] = Counter()
     for v in vowels:
@@ -158,6 +203,7 @@ def summary(vowels, floor_db: float | None, config: QualityConfig) -> dict:
         "dropped_descriptors": sum(len(v.quality.dropped) for v in vowels if v.quality),
         "dropped": dict(sorted(reasons.items())),
         "noise_floor_dbfs": None if floor_db is None else round(floor_db, 1),
+        "noise_floor_from": floor_source,
         "thresholds": config.thresholds() if config.enabled else {},
     }
 

@@ -145,7 +145,8 @@ class VowelQuality:
     ``voiced_fraction`` is the share of the vowel core's F0 frames that are voiced; ``snr_db`` the core's
     energy over the utterance's noise floor; ``align_score`` the aligner's acoustic score per frame
     (:attr:`Phone.score`). ``dropped`` names the descriptors left out of the text, ``reasons`` why
-    (``low_snr``, ``bad_alignment``, ``low_voicing``); the raw features are kept either way.
+    (``low_snr``, ``bad_alignment``, ``low_voicing``, ``unstable_pitch``); the raw features are kept
+    either way.
     """
 
     voiced_fraction: float | None = None

@@ -79,6 +79,14 @@ def add_parser(verbs, parents: list) -> None:
         "(pocketsphinx only) (default: %(default)s)",
     )
     quality.add_argument(
+        "--max-pitch-sd",
+        type=float,
+        default=defaults.max_pitch_sd_st,
+        metavar="ST",
+        help="drop the pitch descriptors of a vowel whose F0 varies more than this within its core, in "
+        "semitones: the track jumped (default: %(default)s)",
+    )
+    quality.add_argument(
         "--keep-unreliable",
         action="store_true",
         help="describe every measured descriptor (quality fields are still recorded)",
@@ -93,6 +101,7 @@ def quality_config(args) -> QualityConfig:
         min_snr_db=args.min_snr,
         min_voiced_fraction=args.min_voicing,
         min_align_score=args.min_align_score,
+        max_pitch_sd_st=args.max_pitch_sd,
     )
 
 
