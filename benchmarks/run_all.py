@@ -15,6 +15,7 @@ import bench_alignment
 import bench_languages
 import bench_parser
 import bench_reliability
+import bench_robustness
 import bench_speed
 import bench_training
 
@@ -23,6 +24,10 @@ if __name__ == "__main__":
     bench_alignment.main([])
     print("\n## French and German alignment (pocketsphinx-mapped vs espeak-ng truth)\n")
     bench_languages.main([])
+    print(
+        "\n## Robustness: held-out utterances under noise, reverberation, telephone band, clipping, bursts\n"
+    )
+    bench_robustness.main([])
     print("\n## Speed, memory and description length\n")
     bench_speed.main([])
     print("\n## Parser time against input size\n")

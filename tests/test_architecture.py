@@ -36,11 +36,13 @@ STAGES: dict[str, int] = {
     # 2 speech in
     "vowelprompt.align": 2,
     "vowelprompt.asr": 2,
+    "vowelprompt.transcripts": 2,
     "vowelprompt.corpora": 2,
     # 3 measurement
     "vowelprompt.features": 3,
     "vowelprompt.bins": 3,
     "vowelprompt.normalize": 3,
+    "vowelprompt.quality": 3,
     # 4 description
     "vowelprompt.verbalize": 4,
     # 5 annotation (the package itself offers a lazy ``annotate``)

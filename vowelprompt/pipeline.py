@@ -28,12 +28,13 @@ from vowelprompt.errors import (
 )
 from vowelprompt.features import FeatureConfig, compute_tracks, measure_utterance, measure_vowel
 from vowelprompt.normalize import NormalizeConfig, Stats, normalize
+from vowelprompt.quality import QualityConfig, assess, normalize_kept
+from vowelprompt.quality import warning as quality_warning
 from vowelprompt.records import Annotation, Utterance, Vowel, Word
-from vowelprompt.verbalize import STYLES, describe
+from vowelprompt.transcripts import find_transcript, given_transcript  # noqa: F401 (find_transcript: API)
+from vowelprompt.verbalize import FALLBACK_NOTE, STYLES, describe, fallback_note
 from vowelprompt.versions import package_versions
 from vowelprompt.workers import map_in_workers
-
-TRANSCRIPT_SUFFIXES = (".txt", ".lab")  # MFA's sidecar convention: a.wav + a.lab (or a.txt)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class AnnotateConfig:
     audio: AudioConfig = AudioConfig()
     features: FeatureConfig = FeatureConfig()
     normalization: NormalizeConfig = NormalizeConfig()
+    quality: QualityConfig = QualityConfig()
 
     def __post_init__(self):
         if self.style not in STYLES:
@@ -95,26 +97,6 @@ def aligner_for(config: AnnotateConfig, language: str | None) -> tuple[str, dict
 def versions() -> dict[str, str]:
     """Versions of vowelprompt and the libraries that shape its numbers (recorded in every row)."""
     return package_versions(("vowelprompt", "pocketsphinx", "praat-parselmouth", "numpy"), missing="unknown")
-
-
-def find_transcript(utt: Utterance) -> str | None:
-    """The transcript given with the item, else the text of a sidecar ``AUDIO.txt``/``AUDIO.lab``."""
-    found = given_transcript(utt)
-    return found[0] if found else None
-
-
-def given_transcript(utt: Utterance) -> tuple[str, dict] | None:
-    """:func:`find_transcript` with its ``transcript_source``: the item's own text (from the manifest, the
-    command line or a library caller), else a sidecar file's (with its path); None if there is neither."""
-    if utt.text is not None and utt.text.strip():
-        return utt.text.strip(), {"from": utt.text_source or "caller"}
-    audio = Path(utt.audio)
-    for suffix in TRANSCRIPT_SUFFIXES:
-        for candidate in (audio.with_suffix(suffix), Path(str(audio) + suffix)):
-            if candidate.is_file():
-                text = candidate.read_text(encoding="utf-8", errors="replace").strip()
-                return text, {"from": "sidecar", "path": str(candidate)}
-    return None
 
 
 class Annotator:
@@ -189,6 +171,7 @@ class Annotator:
             raise FeatureError("no vowels were aligned")
         tracks = compute_tracks(audio.samples, audio.sr, self.config.features)
         vowels = tuple(Vowel(s, measure_vowel(s, tracks, self.config.features)) for s in spans)
+        vowels, quality = assess(vowels, words, tracks, self.config.features.core_trim, self.config.quality)
         warnings = list(audio.warnings)
         for source, what in (
             ("g2p", "given letter-to-sound pronunciations"),
@@ -212,6 +195,8 @@ class Annotator:
         unvoiced = sum(v.features.voiced_frames == 0 for v in vowels)
         if unvoiced:
             warnings.append(f"{unvoiced} of {len(vowels)} vowels had no voiced frames: no pitch descriptors")
+        if note := quality_warning(quality):
+            warnings.append(note)
         row = Annotation(
             id=utt.id,
             audio=utt.audio,
@@ -231,6 +216,7 @@ class Annotator:
             versions=versions(),
             transcript_source=transcript_source or {},
             language=self.language(utt),
+            quality=quality,
         )
         return renormalize(row, self.stats, self.config)
 
@@ -246,25 +232,6 @@ class Annotator:
             return failed(utt, "internal_error", f"{type(exc).__name__}: {exc}")
 
 
-FALLBACK_NOTE = "no fitted statistics: "
-
-
-def fallback_note(style: str) -> str:
-    """What the levels of a row without fitted statistics are judged against, exactly (normalize.py).
-
-    Vowel levels are z-scores among the utterance's own vowels. An utterance-level level (the speechcue
-    style) cannot be judged against its own utterance, so it is judged against fixed reference values
-    measured on synthetic espeak-ng speech, which says nothing about this speaker's range.
-    """
-    if style == "speechcue":
-        return (
-            f"{FALLBACK_NOTE}utterance levels are judged against fixed reference values from synthetic "
-            "espeak-ng speech (vowelprompt.normalize.REFERENCE_UTTERANCE), not against this speaker; "
-            "run fit-stats on your corpus"
-        )
-    return f"{FALLBACK_NOTE}levels are relative to this utterance's own vowels"
-
-
 def renormalize(
     row: Annotation, stats: Stats | None, config: AnnotateConfig = AnnotateConfig()
 ) -> Annotation:
@@ -275,7 +242,9 @@ def renormalize(
     """
     if not row.ok:
         return row
-    row = normalize(row, stats, config.normalization)
+    # descriptors the quality threshold dropped get no level and take no part in the utterance's own
+    # statistics (vowelprompt.quality)
+    row = normalize_kept(row, partial(normalize, stats=stats, config=config.normalization))
     warnings = tuple(w for w in row.warnings if not w.startswith(FALLBACK_NOTE))
     if row.normalization == "utterance":
         warnings = (*warnings, fallback_note(config.style))

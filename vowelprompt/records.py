@@ -66,11 +66,17 @@ class Utterance:
 
 @dataclass(frozen=True)
 class Phone:
-    """One aligned phone, with the label as the aligner wrote it (``AH0``, ``ɪ``, ``SIL``)."""
+    """One aligned phone, with the label as the aligner wrote it (``AH0``, ``ɪ``, ``SIL``).
+
+    ``score`` is the aligner's acoustic score per 10 ms frame where it gives one (pocketsphinx: the phone's
+    log-likelihood relative to the best-scoring state in each frame, in its scaled log units, so 0 is a
+    perfect fit and large negative values a poor one); ``None`` for aligners without one (TextGrid, MFA).
+    """
 
     label: str
     start_s: float
     end_s: float
+    score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,7 @@ class Word:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Word:
-        phones = tuple(Phone(**p) for p in data.get("phones", ()))
+        phones = tuple(_build(Phone, p) for p in data.get("phones", ()))
         return _build(cls, {**data, "phones": phones})
 
 
@@ -138,21 +144,50 @@ class VowelFeatures:
 
 
 @dataclass(frozen=True)
+class VowelQuality:
+    """How far a vowel's measurements can be trusted (:mod:`vowelprompt.quality`). ``None`` = not known.
+
+    ``voiced_fraction`` is the share of the vowel core's F0 frames that are voiced; ``snr_db`` the core's
+    energy over the utterance's noise floor; ``align_score`` the aligner's acoustic score per frame
+    (:attr:`Phone.score`). ``dropped`` names the descriptors left out of the text, ``reasons`` why
+    (``low_snr``, ``bad_alignment``, ``low_voicing``, ``unstable_pitch``); the raw features are kept
+    either way.
+    """
+
+    voiced_fraction: float | None = None
+    snr_db: float | None = None
+    align_score: float | None = None
+    dropped: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VowelQuality:
+        return _build(
+            cls,
+            {**data, "dropped": tuple(data.get("dropped", ())), "reasons": tuple(data.get("reasons", ()))},
+        )
+
+
+@dataclass(frozen=True)
 class Vowel:
-    """A measured vowel: span, raw features, normalised z-scores and ordinal bins (descriptor → value)."""
+    """A measured vowel: span, raw features, normalised z-scores and ordinal bins (descriptor → value),
+    and its quality (``None`` in rows written before quality fields existed)."""
 
     span: VowelSpan
     features: VowelFeatures
     z: dict[str, float] = field(default_factory=dict)
     bins: dict[str, str] = field(default_factory=dict)
+    quality: VowelQuality | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Vowel:
+        quality = data.get("quality")
         return cls(
             span=_build(VowelSpan, data["span"]),
             features=_build(VowelFeatures, data["features"]),
             z=dict(data.get("z", {})),
             bins=dict(data.get("bins", {})),
+            quality=VowelQuality.from_dict(quality) if quality else None,
         )
 
 
@@ -185,6 +220,9 @@ class Annotation:
     (statistics from ``fit-stats``) or ``utterance`` (fallback: statistics of this utterance alone).
     ``language`` is the speech's language (``en``, ``fr``, ``de`` …); ``None`` in rows written before it was
     recorded, which were English.
+    ``quality`` summarises what the quality threshold left out of the text (:mod:`vowelprompt.quality`):
+    ``{"vowels": n, "kept": k, "dropped_descriptors": m, "dropped": {reason: vowels}, "thresholds": …}``;
+    empty in rows written before it existed.
     """
 
     id: str
@@ -210,6 +248,7 @@ class Annotation:
     """Where ``text`` came from: ``{"from": "manifest" | "command line" | "caller" | "alignment"}``,
     ``{"from": "sidecar", "path": …}``, or ``{"from": "asr", "model": …, "confidence": …, …}``."""
     language: str | None = None
+    quality: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

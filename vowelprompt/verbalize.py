@@ -311,3 +311,22 @@ CUE_PATTERN = re.compile(
     rf"\b(?:(?:{_LEVEL}) (?:{NOUNS['pitch']}|{NOUNS['energy']})"
     rf"|(?:{_words(DURATION_WORDS.values())}) {NOUNS['duration']}|rising|falling|flat)\b"
 )
+
+
+FALLBACK_NOTE = "no fitted statistics: "
+
+
+def fallback_note(style: str) -> str:
+    """What the levels of a row without fitted statistics are judged against, exactly (normalize.py).
+
+    Vowel levels are z-scores among the utterance's own vowels. An utterance-level level (the speechcue
+    style) cannot be judged against its own utterance, so it is judged against fixed reference values
+    measured on synthetic espeak-ng speech, which says nothing about this speaker's range.
+    """
+    if style == "speechcue":
+        return (
+            f"{FALLBACK_NOTE}utterance levels are judged against fixed reference values from synthetic "
+            "espeak-ng speech (vowelprompt.normalize.REFERENCE_UTTERANCE), not against this speaker; "
+            "run fit-stats on your corpus"
+        )
+    return f"{FALLBACK_NOTE}levels are relative to this utterance's own vowels"

@@ -231,7 +231,7 @@ class PocketsphinxAligner:
             if source == "g2p":
                 labels = list(_g2p_word(key))
             if labels is not None and len(labels) == len(phones):
-                phones = [Phone(lab, p.start_s, p.end_s) for lab, p in zip(labels, phones)]
+                phones = [Phone(lab, p.start_s, p.end_s, p.score) for lab, p in zip(labels, phones)]
             words.append(Word(token, start_s, end_s, tuple(phones), source))
         return words
 
@@ -263,7 +263,12 @@ class PocketsphinxAligner:
             if w.name in NON_SPEECH or w.name.startswith(("<", "[", "+")):
                 continue
             phones = [
-                Phone(p.name, round(p.start * FRAME_S, 3), round((p.start + p.duration) * FRAME_S, 3))
+                Phone(
+                    p.name,
+                    round(p.start * FRAME_S, 3),
+                    round((p.start + p.duration) * FRAME_S, 3),
+                    round(p.score / max(p.duration, 1), 2),  # per frame: comparable across durations
+                )
                 for p in w
             ]
             out.append((round(w.start * FRAME_S, 3), round((w.start + w.duration) * FRAME_S, 3), phones))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from vowelprompt.cli.console import add_verb, plural, progress
@@ -15,6 +16,7 @@ from vowelprompt.cli.inputs import (
     resolve_items,
 )
 from vowelprompt.errors import ConfigError, VowelPromptError
+from vowelprompt.quality import QualityConfig
 
 EPILOG = """\
 examples:
@@ -49,7 +51,58 @@ def add_parser(verbs, parents: list) -> None:
     out.add_argument(
         "--plot", metavar="PNG", help="draw waveform, F0 and vowels (a folder for several inputs)"
     )
+    quality = ann.add_argument_group(
+        "quality (descriptors of unreliable vowels are left out of the text; the row says why)"
+    )
+    defaults = QualityConfig()
+    quality.add_argument(
+        "--min-snr",
+        type=float,
+        default=defaults.min_snr_db,
+        metavar="DB",
+        help="drop every descriptor of a vowel whose core is less than DB over the noise floor "
+        "(default: %(default)s)",
+    )
+    quality.add_argument(
+        "--min-voicing",
+        type=float,
+        default=defaults.min_voiced_fraction,
+        metavar="FRACTION",
+        help="drop the pitch descriptors of a vowel with less of its core voiced (default: %(default)s)",
+    )
+    quality.add_argument(
+        "--min-align-score",
+        type=float,
+        default=defaults.min_align_score,
+        metavar="SCORE",
+        help="drop every descriptor of a vowel the aligner scores below this per frame "
+        "(pocketsphinx only) (default: %(default)s)",
+    )
+    quality.add_argument(
+        "--max-pitch-sd",
+        type=float,
+        default=defaults.max_pitch_sd_st,
+        metavar="ST",
+        help="drop the pitch descriptors of a vowel whose F0 varies more than this within its core, in "
+        "semitones: the track jumped (default: %(default)s)",
+    )
+    quality.add_argument(
+        "--keep-unreliable",
+        action="store_true",
+        help="describe every measured descriptor (quality fields are still recorded)",
+    )
     ann.set_defaults(run=run)
+
+
+def quality_config(args) -> QualityConfig:
+    """The :class:`QualityConfig` of annotate's quality options."""
+    return QualityConfig(
+        enabled=not args.keep_unreliable,
+        min_snr_db=args.min_snr,
+        min_voiced_fraction=args.min_voicing,
+        min_align_score=args.min_align_score,
+        max_pitch_sd_st=args.max_pitch_sd,
+    )
 
 
 def _print_row(row, as_json: bool) -> None:
@@ -74,7 +127,7 @@ def run(args) -> int:
     from vowelprompt.outputs import RowWriter, check_outputs
     from vowelprompt.pipeline import iter_annotate
 
-    config = annotate_config(args)
+    config = replace(annotate_config(args), quality=quality_config(args))
     items = resolve_items(args)
     if args.resume and not args.output:
         raise ConfigError("--resume needs --output (the file to resume)")

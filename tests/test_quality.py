@@ -1,0 +1,192 @@
+"""Per-vowel quality fields and the threshold that leaves unreliable descriptors out of the text.
+
+Real speech (espeak-ng) through the real aligner: clean speech keeps every vowel with high SNR and a voiced
+core; the same speech under 0 dB white noise loses some vowels, and the row says how many and why.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import write_wav
+
+from vowelprompt.pipeline import annotate, renormalize
+from vowelprompt.quality import QualityConfig, judge, noise_floor_db, snr_db
+from vowelprompt.records import Annotation, Vowel, VowelFeatures, VowelQuality, VowelSpan
+from vowelprompt.verbalize import compact_code, vowel_sentence
+
+
+def _noisy(utterance, snr: float | None, seed: int = 0) -> np.ndarray:
+    x = utterance.samples.astype(np.float64)
+    if snr is None:
+        return x
+    speech = x[np.abs(x) > 0]  # espeak's padding is digital silence
+    noise = np.random.default_rng(seed).standard_normal(x.size)
+    return x + noise * np.sqrt(np.mean(speech**2) / 10 ** (snr / 10))
+
+
+@pytest.fixture(scope="module")
+def rows(utterance, tmp_path_factory):
+    """The fixture utterance annotated clean and under 0 dB white noise (one annotate call)."""
+    out = tmp_path_factory.mktemp("quality")
+    paths = [
+        write_wav(out / f"{name}.wav", _noisy(utterance, snr).astype(np.float32), utterance.sr, "FLOAT")
+        for name, snr in (("clean", None), ("noisy", 0.0))
+    ]
+    for p in paths:
+        p.with_suffix(".txt").write_text(utterance.transcript, encoding="utf-8")
+    clean, noisy = annotate(paths)
+    assert clean.ok and noisy.ok, (clean.error, noisy.error)
+    return clean, noisy, paths[1]
+
+
+def test_clean_speech_has_sane_quality_fields_and_keeps_every_vowel(rows):
+    clean, _, _ = rows
+    for v in clean.vowels:
+        q = v.quality
+        assert q is not None and q.dropped == () and q.reasons == ()
+        assert q.snr_db > 40  # espeak pads with digital silence: the noise floor is far below the vowels
+        assert -150 < q.align_score <= 0  # pocketsphinx: 0 is the best-fitting state in every frame
+    voiced = [v.quality.voiced_fraction for v in clean.vowels]
+    assert np.median(voiced) == 1.0 and min(voiced) >= 0.5
+    assert clean.quality["vowels"] == clean.quality["kept"] == len(clean.vowels)
+    assert clean.quality["dropped"] == {} and clean.quality["dropped_descriptors"] == 0
+    assert not any(w.startswith("quality:") for w in clean.warnings)
+
+
+def test_heavy_noise_drops_vowels_and_the_row_says_why(rows):
+    clean, noisy, noisy_path = rows
+    q = noisy.quality
+    assert q["kept"] < q["vowels"] == len(noisy.vowels)
+    assert q["dropped"] and set(q["dropped"]) <= {"low_snr", "bad_alignment", "low_voicing", "unstable_pitch"}
+    assert q["dropped_descriptors"] == sum(len(v.quality.dropped) for v in noisy.vowels) > 0
+    assert q["noise_floor_dbfs"] > clean.quality["noise_floor_dbfs"] + 40
+    assert any(w.startswith("quality: descriptors of") for w in noisy.warnings)
+    for v in noisy.vowels:
+        # a dropped descriptor has no level (so no words) but keeps its raw value; kept ones keep their level
+        for d in v.quality.dropped:
+            assert d not in v.bins and d not in v.z and v.features.value(d) is not None
+        if "low_snr" in v.quality.reasons:
+            assert v.quality.snr_db < QualityConfig().min_snr_db and v.bins == {}
+            assert "could not be measured" in vowel_sentence(v)
+    # the kept vowels are still described
+    assert sum("could not be measured" not in s for s in noisy.description.splitlines()) >= q["kept"]
+    assert Annotation.from_dict(json.loads(json.dumps(noisy.to_dict()))) == noisy
+    # without the threshold the same vowels are measured and recorded, and nothing is left out
+    everything = annotate(noisy_path, quality=QualityConfig(enabled=False))
+    assert [v.quality.snr_db for v in everything.vowels] == [v.quality.snr_db for v in noisy.vowels]
+    assert everything.quality["kept"] == len(everything.vowels) and everything.quality["thresholds"] == {}
+    assert "could not be measured" not in everything.description
+
+
+def test_judge_applies_each_documented_threshold():
+    config = QualityConfig()
+    assert judge(1.0, 30.0, -10.0, config) == ()
+    assert judge(1.0, config.min_snr_db - 0.1, -10.0, config) == ("low_snr",)
+    assert judge(1.0, 30.0, config.min_align_score - 1, config) == ("bad_alignment",)
+    assert judge(config.min_voiced_fraction - 0.01, 30.0, None, config) == ("low_voicing",)
+    assert judge(1.0, 30.0, None, config, config.max_pitch_sd_st + 0.1) == ("unstable_pitch",)
+    assert judge(None, None, None, config) == ()  # unknown quality drops nothing
+    assert judge(0.0, -10.0, -500.0, QualityConfig(enabled=False)) == ()
+
+
+def test_noise_floor_and_snr():
+    frames = np.array([-60.0] * 10 + [-20.0] * 90)
+    assert noise_floor_db(frames, 0.1) == pytest.approx(-60.0)
+    assert snr_db(-20.0, -60.0) == pytest.approx(40.0, abs=0.01)
+    assert snr_db(-60.0, -60.0) == -30.0  # no signal above the noise: the floor of the estimate
+    assert snr_db(None, -60.0) is None
+
+
+SPAN = VowelSpan("IH", "ɪ", 1, 0.0, 0.1, "it", 0)
+FEATS = VowelFeatures(100.0, 0.0, 1.0, 0.1, -20.0, 2.0, 0.1, 10)
+BINS = {"pitch": "high", "pitch_var": "low", "energy": "low", "energy_var": "high", "duration": "high"}
+
+
+def test_verbalize_leaves_dropped_descriptors_out():
+    kept = {k: b for k, b in BINS.items() if not k.startswith("pitch")}  # pitch dropped for low voicing
+    quality = VowelQuality(0.3, 20.0, -20.0, ("pitch", "pitch_slope", "pitch_var"), ("low_voicing",))
+    vowel = Vowel(SPAN, FEATS, {}, kept, quality)
+    assert (
+        vowel_sentence(vowel)
+        == 'The vowel /ɪ/ in "it" has low intensity with high variation and long duration.'
+    )
+    assert compact_code(vowel) == "/ɪ/ - - - 2 4 4"
+    dropped = Vowel(SPAN, FEATS, {}, {}, VowelQuality(1.0, -5.0, -20.0, ("pitch",), ("low_snr",)))
+    assert vowel_sentence(dropped) == 'The vowel /ɪ/ in "it" could not be measured.'
+
+
+def test_renormalize_masks_dropped_descriptors_and_keeps_raw_values():
+    quality = VowelQuality(1.0, -5.0, -20.0, ("pitch", "energy"), ("low_snr",))
+    vowels = (
+        Vowel(SPAN, FEATS, quality=quality),
+        Vowel(SPAN, VowelFeatures(150.0, 7.0, -2.0, 0.3, -10.0, 1.0, 0.2, 12)),
+        Vowel(SPAN, VowelFeatures(120.0, 3.2, 0.0, 0.2, -15.0, 1.5, 0.15, 11)),
+    )
+    row = renormalize(Annotation("a", "a.wav", "ok", vowels=vowels), None)
+    first = row.vowels[0]
+    assert "pitch" not in first.bins and "energy" not in first.bins and "duration" in first.bins
+    assert first.features == FEATS and first.quality == quality
+    # the dropped values took no part in the others' statistics: two pitches left, z = ±1
+    assert sorted(round(v.z["pitch"], 6) for v in row.vowels[1:]) == [-1.0, 1.0]
+
+
+def test_rows_written_before_quality_fields_still_load():
+    old = {
+        "id": "a",
+        "audio": "a.wav",
+        "status": "ok",
+        "words": [
+            {
+                "text": "it",
+                "start_s": 0.0,
+                "end_s": 0.1,
+                "phones": [{"label": "IH1", "start_s": 0.0, "end_s": 0.1}],
+            }
+        ],
+        "vowels": [
+            {
+                "span": {
+                    "phone": "IH",
+                    "ipa": "ɪ",
+                    "stress": 1,
+                    "start_s": 0.0,
+                    "end_s": 0.1,
+                    "word": "it",
+                    "word_index": 0,
+                },
+                "features": {
+                    "f0_mean_hz": 100.0,
+                    "f0_mean_st": 0.0,
+                    "f0_slope_st_per_s": 1.0,
+                    "f0_sd_st": 0.1,
+                    "rms_mean_db": -20.0,
+                    "rms_sd_db": 2.0,
+                    "duration_s": 0.1,
+                    "voiced_frames": 10,
+                },
+                "bins": {"pitch": "high"},
+            }
+        ],
+    }
+    row = Annotation.from_dict(old)
+    assert row.quality == {} and row.vowels[0].quality is None
+    assert row.words[0].phones[0].score is None
+    assert Annotation.from_dict(json.loads(json.dumps(row.to_dict()))) == row
+
+
+@pytest.mark.bench
+def test_robustness_benchmark_at_its_smallest_size(capsys, monkeypatch):
+    """``benchmarks/bench_robustness.py`` end to end on one utterance (an insertion shifts the truth)."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_robustness
+
+    summary = bench_robustness.main(["--files", "1", "--conditions", "clean", "white5", "telephone", "laugh"])
+    assert set(summary) == {"clean", "white5", "telephone", "laugh"}
+    assert summary["clean"]["f0_err_st"] == 0.0 and summary["clean"]["failed"] == 0
+    assert summary["laugh"]["inside"] > 0.8  # the truth after the laugh was shifted with it
+    assert "| condition |" in capsys.readouterr().out
