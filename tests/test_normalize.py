@@ -201,3 +201,42 @@ def test_the_fallback_note_says_what_each_style_is_judged_against():
     utt = UtteranceProsody(pitch, 1.0, -20.0, 10.0, 5.5)
     out = normalize(Annotation(**{**base.__dict__, "utterance": utt}))
     assert out.utterance.bins["pitch"] == "medium"
+
+
+def test_descriptors_dropped_for_quality_are_left_out_of_the_fit():
+    from dataclasses import replace
+
+    from vowelprompt.records import VowelQuality
+
+    clean = corpus()
+    # a noisy copy of one speaker's rows whose /a/ pitch is wildly off, marked as dropped by the threshold
+    noisy = [
+        replace(
+            r,
+            id=r.id + "n",
+            vowels=(
+                r.vowels[0],
+                replace(
+                    r.vowels[1],
+                    features=replace(r.vowels[1].features, f0_mean_st=40.0, f0_mean_hz=1000.0),
+                    quality=VowelQuality(dropped=("pitch", "pitch_var", "pitch_slope"), reasons=("low_snr",)),
+                ),
+            ),
+        )
+        for r in clean
+        if r.speaker == "low"
+    ]
+    fitted = fit_stats(clean + noisy)
+    unmeasured = [
+        replace(r, vowels=(r.vowels[0], replace(r.vowels[1], features=_no_pitch(r.vowels[1].features))))
+        for r in noisy
+    ]
+    assert fitted.to_dict() == fit_stats(clean + unmeasured).to_dict()  # as if pitch was not measured
+    unmarked = [replace(r, vowels=(r.vowels[0], replace(r.vowels[1], quality=None))) for r in noisy]
+    assert fit_stats(clean + unmarked).to_dict() != fitted.to_dict()  # the test can fail
+
+
+def _no_pitch(features: VowelFeatures) -> VowelFeatures:
+    from dataclasses import replace
+
+    return replace(features, f0_mean_hz=None, f0_mean_st=None, f0_sd_st=None, f0_slope_st_per_s=None)

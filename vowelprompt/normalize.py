@@ -31,6 +31,7 @@ import numpy as np
 from vowelprompt.bins import NORMAL_EDGES, level, slope_level
 from vowelprompt.errors import ConfigError, StatsError
 from vowelprompt.outputs import write_text_atomic
+from vowelprompt.quality import masked
 from vowelprompt.records import (
     DESCRIPTORS,
     UTTERANCE_DESCRIPTORS,
@@ -281,7 +282,8 @@ def fit_stats(annotations: Iterable[Annotation], config: NormalizeConfig = Norma
 
     Rows whose status is not ``ok`` are ignored. Raises :class:`StatsError` if nothing can be fitted.
     """
-    rows = [a for a in annotations if a.ok and a.vowels]
+    # descriptors the quality threshold dropped (vowelprompt.quality) are left out of the fit as well
+    rows = [replace(a, vowels=tuple(map(masked, a.vowels))) for a in annotations if a.ok and a.vowels]
     if not rows:
         raise StatsError("no successfully annotated utterances to fit statistics on")
     vowel_samples, utt_samples = _Samples(), _Samples()
