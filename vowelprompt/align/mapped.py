@@ -205,8 +205,16 @@ def _merge(pron, arpa_phones: list[Phone]) -> tuple[Phone, ...]:
         group = arpa_phones[i : i + len(arpa)]
         i += len(arpa)
         if group:
-            out.append(Phone(ipa, group[0].start_s, group[-1].end_s))
+            out.append(Phone(ipa, group[0].start_s, group[-1].end_s, _frame_score(group)))
     return tuple(out)
+
+
+def _frame_score(group: list[Phone]) -> float | None:
+    """The acoustic score per frame of proxies regrouped under one phone: their frame-weighted mean."""
+    frames = [max(p.end_s - p.start_s, 0.01) for p in group]
+    if any(p.score is None for p in group):
+        return None
+    return round(sum(p.score * n for p, n in zip(group, frames)) / sum(frames), 3)
 
 
 def _spread(pron, start_s: float, end_s: float) -> tuple[Phone, ...]:
