@@ -1,11 +1,21 @@
-"""Alignment accuracy of the default aligner against espeak-ng's true phone times, per voice and rate.
+"""Alignment accuracy of the default aligner against espeak-ng's true phone times, on the tuning and held-out sets.
 
-    python benchmarks/bench_alignment.py [--corpus DIR] [--voices …] [--rates …]
+    python benchmarks/bench_alignment.py [--set tuning|heldout|both] [--corpus DIR] [--voices …] [--rates …]
+    python benchmarks/bench_alignment.py --set tuning --fit     # refit vowelprompt.align.refine's shift tables
 
-Prints a markdown table: mean absolute vowel-boundary error (ms), share of aligned vowel midpoints inside
-the true vowel, vowels compared, files that failed at pocketsphinx's default beam, and files that still
-failed after the wider-beam retries. "exact" columns use only boundaries espeak itself gives (not the
-~20 % the truth estimates acoustically, see vowelprompt/corpora/synth.py).
+The tuning set (DEFAULT_SENTENCES × TUNING_VOICES × TUNING_RATES, 160 files) is the one every choice of the
+aligner was made on; the held-out set (HELDOUT_SENTENCES × HELDOUT_VOICES × HELDOUT_RATES, 120 files) shares
+no sentence, voice or rate with it and is only reported (vowelprompt/corpora/synth.py). Per set: a markdown
+table per voice and rate of the refined aligner (the default), then one summary line for the raw pocketsphinx
+alignment and one for the refined one (vowelprompt/align/refine.py; refinement is a pure function of the
+samples and the raw alignment, so both come from one decoding).
+
+Columns: mean absolute vowel-boundary error (ms) and its median, the same over boundaries espeak itself gives
+("exact", not the ~20 % the truth estimates acoustically, see vowelprompt/corpora/synth.py), share of aligned
+vowel midpoints inside the true vowel, vowels compared, files that failed at pocketsphinx's default beam,
+files that still failed after the wider-beam retries (reported AlignmentErrors), and **silent failures**:
+files that aligned without an error but put some word entirely outside its true span (a wrong result nobody
+was told about; must be 0).
 """
 
 from __future__ import annotations
@@ -21,13 +31,27 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from make_synth_corpus import RATES, VOICES
 
+from vowelprompt.align import refine
 from vowelprompt.align.pocketsphinx import BEAMS, PocketsphinxAligner
 from vowelprompt.align.score import TrueVowel, score_alignment
+from vowelprompt.align.vowels import is_vowel
 from vowelprompt.audio import load_audio
-from vowelprompt.corpora.synth import DEFAULT_SENTENCES, write_corpus
+from vowelprompt.corpora.synth import (
+    DEFAULT_SENTENCES,
+    HELDOUT_RATES,
+    HELDOUT_SENTENCES,
+    HELDOUT_VOICES,
+    TUNING_RATES,
+    TUNING_VOICES,
+    write_corpus,
+)
 from vowelprompt.errors import AlignmentError
+
+SETS = {
+    "tuning": (DEFAULT_SENTENCES, TUNING_VOICES, TUNING_RATES),
+    "heldout": (HELDOUT_SENTENCES, HELDOUT_VOICES, HELDOUT_RATES),
+}
 
 
 def truth_vowels(path: Path) -> list[TrueVowel]:
@@ -39,62 +63,38 @@ def truth_vowels(path: Path) -> list[TrueVowel]:
     ]
 
 
-def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--corpus", help="existing corpus folder (from make_synth_corpus.py); default: a new one"
+def silent_failure(words, truth_path: Path) -> bool:
+    """True if an aligned word does not overlap its true span at all: a wrong alignment returned as right."""
+    true_words = json.loads(truth_path.read_text(encoding="utf-8"))["words"]
+    if len(true_words) != len(words):
+        return True
+    return any(
+        w.start_s is not None and min(w.end_s, t["end_s"]) - max(w.start_s, t["start_s"]) <= 0
+        for w, t in zip(words, true_words)
     )
-    parser.add_argument("--voices", nargs="+", default=list(VOICES))
-    parser.add_argument("--rates", nargs="+", type=int, default=list(RATES))
-    args = parser.parse_args(argv)
-    tmp = tempfile.TemporaryDirectory()
-    if args.corpus:
-        manifest = Path(args.corpus) / "manifest.jsonl"
-    else:
-        manifest = write_corpus(tmp.name, DEFAULT_SENTENCES, args.voices, args.rates)
-    rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
-    default_only = PocketsphinxAligner(beams=BEAMS[:1])
-    retrying = PocketsphinxAligner()
-    cells: dict[tuple[str, int], dict] = defaultdict(
-        lambda: {"errors": [], "exact": [], "inside": [], "n": 0, "files": 0, "fail_default": 0, "fail": 0}
-    )
-    started = time.perf_counter()
-    for row in rows:
-        audio = load_audio(manifest.parent / row["audio"])
-        cell = cells[(row["voice"], row["rate_wpm"])]
-        cell["files"] += 1
-        try:
-            default_only.align(audio.samples, audio.sr, row["text"])
-        except AlignmentError:
-            cell["fail_default"] += 1
-        try:
-            words = retrying.align(audio.samples, audio.sr, row["text"])
-        except AlignmentError:
-            cell["fail"] += 1
-            continue
-        score = score_alignment(words, truth_vowels(manifest.parent / row["truth"]))
-        cell["errors"] += score.errors_s
-        cell["exact"] += score.exact_errors_s
-        cell["inside"] += [score.midpoint_inside] * score.matched
-        cell["n"] += score.matched
-    elapsed = time.perf_counter() - started
 
-    print(
-        "| voice | wpm | boundary error (ms) | exact-truth error (ms) | midpoints inside | vowels | "
-        "failed at default beam | failed after retries |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
-    total = defaultdict(list)
-    for (voice, rate), c in sorted(cells.items()):
-        print(
-            f"| {voice} | {rate} | {1000 * np.mean(c['errors']):.1f} | {1000 * np.mean(c['exact']):.1f} | "
-            f"{np.mean(c['inside']):.1%} | {c['n']} | {c['fail_default']}/{c['files']} | {c['fail']}/{c['files']} |"
-        )
+
+def _new_cell() -> dict:
+    return {
+        "errors": [],
+        "exact": [],
+        "inside": [],
+        "n": 0,
+        "files": 0,
+        "fail_default": 0,
+        "fail": 0,
+        "silent": 0,
+    }
+
+
+def _summary(cells) -> dict:
+    total: dict = defaultdict(list)
+    for c in cells:
         for key in ("errors", "exact", "inside"):
             total[key] += c[key]
-        for key in ("n", "files", "fail_default", "fail"):
+        for key in ("n", "files", "fail_default", "fail", "silent"):
             total[key].append(c[key])
-    summary = {
+    return {
         "boundary_error_ms": 1000 * float(np.mean(total["errors"])),
         "exact_boundary_error_ms": 1000 * float(np.mean(total["exact"])),
         "median_boundary_error_ms": 1000 * float(np.median(total["errors"])),
@@ -103,17 +103,147 @@ def main(argv: list[str] | None = None) -> dict:
         "files": int(sum(total["files"])),
         "failed_default_beam": int(sum(total["fail_default"])),
         "failed_after_retries": int(sum(total["fail"])),
+        "silent_failures": int(sum(total["silent"])),
     }
-    print(
-        f"| **all** | | **{summary['boundary_error_ms']:.1f}** (median {summary['median_boundary_error_ms']:.1f}) | "
-        f"**{summary['exact_boundary_error_ms']:.1f}** | **{summary['midpoints_inside']:.1%}** | {summary['vowels']} | "
-        f"{summary['failed_default_beam']}/{summary['files']} | {summary['failed_after_retries']}/{summary['files']} |"
+
+
+def _row(label: str, s: dict, bold: bool = False) -> str:
+    b = "**" if bold else ""
+    return (
+        f"| {label} | {b}{s['boundary_error_ms']:.1f}{b} | {s['median_boundary_error_ms']:.1f} | "
+        f"{s['exact_boundary_error_ms']:.1f} | {b}{s['midpoints_inside']:.1%}{b} | {s['vowels']} | "
+        f"{s['failed_default_beam']}/{s['files']} | {s['failed_after_retries']}/{s['files']} | "
+        f"{b}{s['silent_failures']}{b} |"
     )
+
+
+def fit_shifts(pairs: dict[str, dict[str, list[tuple[float, float]]]], ref_phone_s: float) -> dict:
+    """Median signed error per neighbour class, rate-normalised as refine_vowels applies it (≥ 20 cases;
+    vowel–vowel boundaries are left alone: their truth is a split of one voiced stretch)."""
+    out = {}
+    for side, sign in (("onset", 1), ("offset", -1)):
+        table = {}
+        for cls, v in sorted(pairs[side].items()):
+            if cls in ("V", "?", "#") or len(v) < 20:
+                continue
+            table[cls] = round(
+                sign * float(np.median([e / np.clip(m / ref_phone_s, 0.6, 1.6) for e, m in v])), 3
+            )
+        out[side] = table
+    return out
+
+
+def _collect_pairs(words, truth: list[TrueVowel], pairs, phone_means: list[float]) -> None:
+    """Signed vowel-edge errors of a raw alignment by the class of the touching neighbour phone."""
+    seq = [(wi, p) for wi, word in enumerate(words) for p in word.phones]
+    durations = [p.end_s - p.start_s for _, p in seq if p.end_s > p.start_s]
+    if not durations:
+        return
+    mean = float(np.mean(durations))
+    phone_means.append(mean)
+    for k, (wi, p) in enumerate(seq):
+        candidates = [t for t in truth if t.word_index == wi]
+        if not is_vowel(p.label) or not candidates:
+            continue
+        t = max(candidates, key=lambda t: min(p.end_s, t.end_s) - max(p.start_s, t.start_s))
+        if k > 0 and abs(seq[k - 1][1].end_s - p.start_s) < 1e-6:
+            pairs["onset"][refine.neighbour_class(seq[k - 1][1].label)].append((p.start_s - t.start_s, mean))
+        if k + 1 < len(seq) and abs(seq[k + 1][1].start_s - p.end_s) < 1e-6:
+            pairs["offset"][refine.neighbour_class(seq[k + 1][1].label)].append((p.end_s - t.end_s, mean))
+
+
+def run_set(name: str, manifest: Path, fit: bool = False) -> dict:
+    rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
+    default_only = PocketsphinxAligner(beams=BEAMS[:1], refine=False)
+    retrying = PocketsphinxAligner(refine=False)
+    cells = {"raw": defaultdict(_new_cell), "refined": defaultdict(_new_cell)}
+    pairs = {"onset": defaultdict(list), "offset": defaultdict(list)}
+    phone_means: list[float] = []
+    started = time.perf_counter()
+    for row in rows:
+        audio = load_audio(manifest.parent / row["audio"])
+        key = (row["voice"], row["rate_wpm"])
+        try:
+            default_only.align(audio.samples, audio.sr, row["text"])
+            failed_default = 0
+        except AlignmentError:
+            failed_default = 1
+        try:
+            raw = retrying.align(audio.samples, audio.sr, row["text"])
+        except AlignmentError:
+            raw = None
+        truth_path = manifest.parent / row["truth"]
+        truth = truth_vowels(truth_path)
+        for variant in ("raw", "refined"):
+            cell = cells[variant][key]
+            cell["files"] += 1
+            cell["fail_default"] += failed_default
+            if raw is None:
+                cell["fail"] += 1
+                continue
+            words = raw if variant == "raw" else refine.refine_vowels(audio.samples, audio.sr, raw)
+            cell["silent"] += silent_failure(words, truth_path)
+            score = score_alignment(words, truth)
+            cell["errors"] += score.errors_s
+            cell["exact"] += score.exact_errors_s
+            cell["inside"] += [score.midpoint_inside] * score.matched
+            cell["n"] += score.matched
+        if raw is not None and fit:
+            _collect_pairs(raw, truth, pairs, phone_means)
+    elapsed = time.perf_counter() - started
+
+    print(f"\n### {name} set: {len(rows)} files\n")
     print(
-        f"\n{summary['files']} files aligned twice (default beam only, then with retries) in {elapsed:.0f} s"
+        "| voice, wpm | boundary error (ms) | median (ms) | exact-truth error (ms) | midpoints inside | vowels | "
+        "failed at default beam | failed after retries | silent failures |"
     )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (voice, rate), c in sorted(cells["refined"].items()):
+        print(_row(f"{voice}, {rate}", _summary([c])))
+    raw = _summary(cells["raw"].values())
+    refined = _summary(cells["refined"].values())
+    print(_row(f"**{name}, raw pocketsphinx**", raw, bold=True))
+    print(_row(f"**{name}, refined (default)**", refined, bold=True))
+    print(f"\n{len(rows)} files aligned twice (default beam only, then with retries) in {elapsed:.0f} s")
+    result = {"raw": raw, "refined": refined, **refined}
+    if fit:
+        ref = float(np.mean(phone_means))
+        tables = fit_shifts(pairs, ref)
+        print(
+            f"\nREF_PHONE_S = {ref:.4f}\nONSET_SHIFT_S = {tables['onset']}\nOFFSET_SHIFT_S = {tables['offset']}"
+        )
+        result["fit"] = {"ref_phone_s": ref, **tables}
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=("tuning", "heldout", "both"), default="both", dest="which")
+    parser.add_argument(
+        "--corpus", help="existing corpus folder (from make_synth_corpus.py) instead of --set"
+    )
+    parser.add_argument("--voices", nargs="+", help="override the set's voices")
+    parser.add_argument("--rates", nargs="+", type=int, help="override the set's rates")
+    parser.add_argument(
+        "--fit", action="store_true", help="print refine shift tables fitted on this run (tuning set only)"
+    )
+    args = parser.parse_args(argv)
+    if args.fit and args.which != "tuning":
+        parser.error("--fit fits on the tuning set only: add --set tuning")
+    tmp = tempfile.TemporaryDirectory()
+    results: dict = {}
+    if args.corpus:
+        results["corpus"] = run_set(Path(args.corpus).name, Path(args.corpus) / "manifest.jsonl", args.fit)
+    else:
+        names = ("tuning", "heldout") if args.which == "both" else (args.which,)
+        for name in names:
+            sentences, voices, rates = SETS[name]
+            manifest = write_corpus(
+                Path(tmp.name) / name, sentences, args.voices or voices, args.rates or rates
+            )
+            results[name] = run_set(name, manifest, args.fit)
     tmp.cleanup()
-    return summary
+    return results
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from functools import cache
 import numpy as np
 
 from vowelprompt.align import require_analysis_rate
+from vowelprompt.align.refine import refine_vowels
 from vowelprompt.align.vowels import ARPABET_VOWELS, NON_SPEECH
 from vowelprompt.audio import ANALYSIS_SR
 from vowelprompt.errors import AlignmentError, TranscriptError
@@ -153,6 +154,9 @@ class PocketsphinxAligner:
     (measured at the wide retry beam: 0.26 GB at 30 s, 0.69 GB at 120 s, 1.2 GB at 180 s, 8.5 GB at 9 min),
     so longer recordings are refused with a message instead of exhausting memory."""
     name: str = "pocketsphinx"
+    refine: bool = True
+    """Correct vowel edges after alignment (:mod:`vowelprompt.align.refine`): pocketsphinx hands a vowel's
+    transitions to its neighbours; off only to measure the raw aligner (benchmarks/bench_alignment.py)."""
 
     def __post_init__(self):
         self._decoders: dict[float, object] = {}
@@ -233,7 +237,7 @@ class PocketsphinxAligner:
             if labels is not None and len(labels) == len(phones):
                 phones = [Phone(lab, p.start_s, p.end_s, p.score) for lab, p in zip(labels, phones)]
             words.append(Word(token, start_s, end_s, tuple(phones), source))
-        return words
+        return refine_vowels(samples, ANALYSIS_SR, words) if self.refine else words
 
     @staticmethod
     def _run(decoder, pcm: bytes, text: str):
