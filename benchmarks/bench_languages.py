@@ -76,13 +76,18 @@ def sentences(language: str, which: str) -> tuple[str, ...]:
 
 
 def run_set(
-    language: str, which: str, phone_map: dict, out: Path, beams: tuple[float, ...] | None = None
+    language: str,
+    which: str,
+    phone_map: dict,
+    out: Path,
+    beams: tuple[float, ...] | None = None,
+    refine: bool = False,
 ) -> dict:
     """Synthesise one language's tuning or held-out set, align every file, and score it."""
     folder = out / f"{language}-{which}"
     manifest = write_corpus(folder, sentences(language, which), VOICES[language][which], RATES[which])
     rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
-    aligner = MappedPocketsphinxAligner(language=language, phone_map=phone_map)
+    aligner = MappedPocketsphinxAligner(language=language, phone_map=phone_map, refine=refine)
     if beams:
         aligner.beams = beams
     cell = {"errors": [], "inside": [], "approx_errors": [], "approx_inside": [], "files": 0}
@@ -138,13 +143,18 @@ def main(argv: list[str] | None = None) -> dict:
         help="a beam of 0.1, too narrow for any path: every file takes the word-level fallback (what its "
         "approximate vowel times are worth)",
     )
+    parser.add_argument(
+        "--refine", action="store_true", help="move vowel edges with align.refine (fitted on English)"
+    )
     args = parser.parse_args(argv)
     phone_map = {k: tuple(v.split(",")) for k, _, v in (m.partition("=") for m in args.map)}
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for language in args.languages:
             beams = (1e-1,) if args.force_fallback else None
-            results[language] = {s: run_set(language, s, phone_map, Path(tmp), beams) for s in args.sets}
+            results[language] = {
+                s: run_set(language, s, phone_map, Path(tmp), beams, args.refine) for s in args.sets
+            }
     print(
         "| language | set | voices × wpm | boundary error (ms) | midpoints inside | vowels | "
         "word-level fallback (error ms, inside) | failed |"

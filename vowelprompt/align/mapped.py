@@ -100,6 +100,8 @@ class MappedPocketsphinxAligner:
     max_duration_s: float = 120.0
     fallback: bool = True
     phone_map: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    refine: bool = False
+    """Move vowel edges with :mod:`vowelprompt.align.refine` (its shift table was fitted on English)."""
     name: str = "pocketsphinx-mapped"
 
     def __post_init__(self):
@@ -160,7 +162,10 @@ class MappedPocketsphinxAligner:
                 continue
             start_s, end_s, arpa_phones = next(seg)
             words.append(Word(token, start_s, end_s, _merge(pron, arpa_phones), "espeak"))
-        # BOUNDARY REFINEMENT HOOK: words = refine_vowels(samples, sr, words)  (vowelprompt.align.refine)
+        if self.refine:
+            from vowelprompt.align.refine import refine_vowels
+
+            words = refine_vowels(samples, ANALYSIS_SR, words)
         return words
 
     def _decoder(self, dict_path: str, beam: float):
