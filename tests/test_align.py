@@ -136,6 +136,7 @@ def test_decoders_without_language_model_align_as_the_full_decoder_did(synth):
     def phones(words):
         return [(w.pron_source, p.label, p.start_s, p.end_s) for w in words for p in w.phones]
 
+    full = FullDecoders()  # one per test: each of its decoders loads for 0.3-0.9 s
     for text, voice in (
         ("The zorblax met John at noon today", "en-us"),
         ("the apple and the pear", "en-gb+f2"),
@@ -143,7 +144,7 @@ def test_decoders_without_language_model_align_as_the_full_decoder_did(synth):
         utt = synth.synthesize(text, voice=voice, rate_wpm=170)
         lean = PocketsphinxAligner()
         assert phones(lean.align(at16k(utt), ANALYSIS_SR, text)) == phones(
-            FullDecoders().align(at16k(utt), ANALYSIS_SR, text)
+            full.align(at16k(utt), ANALYSIS_SR, text)
         )
         assert lean._decoders and all(d.config["lm"] is None for d in lean._decoders.values())
 
