@@ -273,9 +273,12 @@ class PocketsphinxAligner:
         return None
 
     def _word_pass(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
-        """The word-level pass alone over the whole recording: [(key index, start frame, end frame)] of the
-        transcript's words, or None when no beam finds a path. Its memory grows only linearly."""
-        for beam in self.beams:
+        """The word-level pass alone over the whole recording: [(start frame, end frame)] of each of the
+        transcript's words, or None when no beam finds a path. Its memory grows only linearly. It starts at
+        the first retry beam: over minutes of speech some stretch almost always prunes the default beam's
+        path (a failed try cost as much as the pass), and only where words are matters here, not the
+        alignment itself, which each piece gets with the usual beams."""
+        for beam in self.beams[1:] or self.beams:
             decoder = self._decoder(beam)
             self._add_words(decoder, prons)
             try:
