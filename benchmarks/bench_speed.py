@@ -3,6 +3,7 @@ the description styles; time and peak memory on a long recording.
 
     python benchmarks/bench_speed.py [--files 40] [--long-minutes 9.9]
     python benchmarks/bench_speed.py --annotate-only     # hours of audio per core-hour, for cluster planning
+    python benchmarks/bench_speed.py --pitch-check       # the pitch passes' accuracy against the previous ones
 
 "× real time" = seconds of audio processed per CPU-second of the pinned process (see ``timed``; --jobs 2
 is wall time); on one core it is also hours of audio per core-hour. Single-core figures pin the
@@ -111,6 +112,71 @@ def long_file_run(items, folder: Path, minutes: float) -> dict:
     return result
 
 
+def pitch_check(items) -> list[dict]:
+    """Per-vowel and utterance F0 of the current pitch passes against BEFORE_FEATURES's, on the synthetic
+    utterances, on the same made less clean (PSOLA: F0 ×0.8–1.25 with ±3 st ramps, noise at 30 dB SNR), and on
+    examples/happy_day.wav (the one real recording shipped)."""
+    from vowelprompt.corpora.psola import psola
+
+    aligner, rng = PocketsphinxAligner(), np.random.default_rng(1)
+    real = Path(__file__).resolve().parents[1] / "examples" / "happy_day.wav"
+    sets: dict[str, list] = {"synthetic": [], "PSOLA-modified synthetic + noise (30 dB SNR)": [], "real": []}
+    for utt in items:
+        audio = load_audio(utt.audio)
+        words = aligner.align(audio.samples, audio.sr, utt.text)
+        sets["synthetic"].append((audio.samples, audio.sr, words))
+        x = psola(
+            audio.samples, audio.sr, float(rng.uniform(0.8, 1.25)), f0_ramp_st=tuple(rng.uniform(-3, 3, 2))
+        )
+        x = x + rng.standard_normal(len(x)) * np.sqrt(np.mean(x**2)) * 10 ** (-30 / 20)
+        sets["PSOLA-modified synthetic + noise (30 dB SNR)"].append((x.astype(np.float32), audio.sr, words))
+    audio = load_audio(real)
+    text = real.with_suffix(".txt").read_text()
+    sets["real"].append((audio.samples, audio.sr, aligner.align(audio.samples, audio.sr, text)))
+    out = []
+    for name, utts in sets.items():
+        diffs, lost, voiced, utt_diffs = [], 0, 0, []
+        for x, sr, words in utts:
+            spans = vowel_spans(words)
+            now, was = compute_tracks(x, sr), compute_tracks(x, sr, BEFORE_FEATURES)
+            for span in spans:
+                a, b = (
+                    measure_vowel(span, now).f0_mean_st,
+                    measure_vowel(span, was, BEFORE_FEATURES).f0_mean_st,
+                )
+                voiced += b is not None
+                lost += b is not None and a is None
+                if a is not None and b is not None:
+                    diffs.append(abs(a - b))
+            u_now = measure_utterance(words, len(spans), now).f0_mean_st
+            u_was = measure_utterance(words, len(spans), was, BEFORE_FEATURES).f0_mean_st
+            utt_diffs.append(abs(u_now - u_was))
+        d = np.array(diffs)
+        out.append(
+            {
+                "speech": name,
+                "utterances": len(utts),
+                "voiced_vowels": voiced,
+                "mean_abs_diff_st": float(d.mean()),
+                "within_half_st": float(np.mean(d <= 0.5)),
+                "lost_pitch": lost,
+                "utterance_f0_mean_diff_st": float(np.mean(utt_diffs)),
+                "utterance_f0_max_diff_st": float(np.max(utt_diffs)),
+            }
+        )
+    print(
+        "| speech | utterances | voiced vowels | mean abs Δ per vowel | within 0.5 st | lost pitch | utterance F0 Δ mean, max |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in out:
+        print(
+            f"| {r['speech']} | {r['utterances']} | {r['voiced_vowels']} | {r['mean_abs_diff_st']:.4f} st | "
+            f"{r['within_half_st']:.1%} | {r['lost_pitch']} | {r['utterance_f0_mean_diff_st']:.4f}, "
+            f"{r['utterance_f0_max_diff_st']:.4f} st |"
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=40, help="utterances in the test set (default 40)")
@@ -124,11 +190,20 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--annotate-only", action="store_true", help="only annotate's hours of audio per core-hour (~1 min)"
     )
+    parser.add_argument(
+        "--pitch-check",
+        action="store_true",
+        help="only the pitch passes' accuracy against the previous ones (synthetic, PSOLA + noise, real)",
+    )
     args = parser.parse_args(argv)
     tmp = tempfile.TemporaryDirectory()
     folder = Path(tmp.name)
     manifest = write_corpus(folder, DEFAULT_SENTENCES, ("en-us+m1", "en-gb+f2"), (150, 220))
     items = read_manifest(manifest)[: args.files]
+    if args.pitch_check:
+        result = {"pitch_check": pitch_check(items)}
+        tmp.cleanup()
+        return result
     audio_s = sum(sf.info(u.audio).duration for u in items)
     both_cores = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(both_cores)})
