@@ -1,12 +1,16 @@
 """Throughput of annotate, of its stages, and of openSMILE's eGeMAPS LLDs on the same audio; token cost of
 the description styles; time and peak memory on a long recording.
 
-    python benchmarks/bench_speed.py [--files 40] [--long-minutes 9]
+    python benchmarks/bench_speed.py [--files 40] [--long-minutes 9.9]
     python benchmarks/bench_speed.py --annotate-only     # hours of audio per core-hour, for cluster planning
+    python benchmarks/bench_speed.py --pitch-check       # the pitch passes' accuracy against the previous ones
 
-"× real time" = seconds of audio processed per second of wall-clock time; on one core it is also hours of
-audio per core-hour. Single-core figures pin the
+"× real time" = seconds of audio processed per CPU-second of the pinned process (see ``timed``; --jobs 2
+is wall time); on one core it is also hours of audio per core-hour. Single-core figures pin the
 process to one CPU (sched_setaffinity) so that library thread pools cannot borrow the second core.
+"Before" columns run the previous design in the same process on the same audio (decoders that load the
+language model and the whole dictionary; the range-finding pitch pass at 10 ms with 15 candidates), so that
+the ratio survives a shared, noisy machine.
 """
 
 from __future__ import annotations
@@ -24,16 +28,26 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from vowelprompt.align.pocketsphinx import BEAMS, PocketsphinxAligner
 from vowelprompt.align.vowels import vowel_spans
 from vowelprompt.audio import load_audio
 from vowelprompt.corpora.synth import DEFAULT_SENTENCES, write_corpus
-from vowelprompt.features import compute_tracks, measure_utterance, measure_vowel
+from vowelprompt.features import FeatureConfig, compute_tracks, measure_utterance, measure_vowel
 from vowelprompt.io import read_manifest
 from vowelprompt.pipeline import AnnotateConfig, Annotator, iter_annotate
 from vowelprompt.verbalize import describe
 
 
 def timed(fn):
+    """(result, seconds). Seconds are the process's CPU time: stages run pinned to one core in this process
+    (pocketsphinx, Praat and openSMILE all compute in-process), so on a shared machine CPU time is what the
+    stage costs and wall time would add other sessions' work; on an idle machine the two agree."""
+    start = time.process_time()
+    out = fn()
+    return out, time.process_time() - start
+
+
+def wall_timed(fn):
     start = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - start
@@ -48,27 +62,49 @@ def tokenizer():
     return Tokenizer.from_file(str(bundled_model_dir() / "tokenizer.json"))
 
 
+class FullDecoderAligner(PocketsphinxAligner):
+    """The aligner as it was before issue 16: each decoder loads the language model and the 134k-word
+    dictionary (0.3 s), again after every failed beam. Same alignments, for the before/after row."""
+
+    def _decoder(self, beam: float):
+        if beam not in self._decoders:
+            from pocketsphinx import Decoder
+
+            beams = {} if beam == BEAMS[0] else {"beam": beam, "pbeam": beam, "wbeam": beam}
+            self._decoders[beam] = Decoder(samprate=16000, bestpath=False, loglevel="FATAL", **beams)
+        return self._decoders[beam]
+
+
+#: The pitch passes before issue 16: range-finding pass at 10 ms with Praat's 15 candidates.
+BEFORE_FEATURES = FeatureConfig(range_time_step_s=0.01, range_candidates=15)
+
+
 def long_file_run(items, folder: Path, minutes: float) -> dict:
-    # Just under the length asked for, so "2 minutes" tests the aligner's 120 s limit from inside.
-    """Concatenate utterances into one long recording and annotate it in a fresh process."""
+    """Concatenate utterances, with 0.3 s pauses of quiet noise (-70 dBFS, a quiet room; pocketsphinx
+    mis-scores digital silence), into one recording just under ``minutes`` long and annotate it in a fresh
+    process: time and peak memory (aligned in pieces of at most 30 s)."""
+    rng = np.random.default_rng(0)
     samples, texts, total = [], [], 0.0
     for utt in itertools.cycle(items):
-        audio, sr = sf.read(utt.audio, dtype="float32")
-        if total + len(audio) / sr > minutes * 60:
+        audio = load_audio(utt.audio)
+        sr = audio.sr
+        pause = (3e-4 * rng.standard_normal(int(0.3 * sr))).astype(np.float32)
+        if total + (len(audio.samples) + len(pause)) / sr > minutes * 60:
             break
-        samples.append(audio)
+        samples += [audio.samples, pause]
         texts.append(utt.text)
-        total += len(audio) / sr
+        total += (len(audio.samples) + len(pause)) / sr
     path = folder / "long.wav"
     sf.write(path, np.concatenate(samples), sr)
     path.with_suffix(".txt").write_text(" ".join(texts))
     code = (
-        "import re, time, json; from vowelprompt.pipeline import annotate; t = time.perf_counter(); "
+        "import os, re, time, json; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+        "from vowelprompt.pipeline import annotate; t = time.perf_counter(); "
         f"row = annotate({str(path)!r}); "
         # VmHWM, not ru_maxrss: the latter can carry the parent's high-water mark across fork+exec.
         "hwm = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)) / 1024; "
         "print(json.dumps({'status': row.status, 'error': row.error, 'vowels': len(row.vowels), "
-        "'seconds': time.perf_counter() - t, 'peak_rss_mb': hwm}))"
+        "'seconds': time.perf_counter() - t, 'cpu_seconds': time.process_time(), 'peak_rss_mb': hwm}))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -76,28 +112,112 @@ def long_file_run(items, folder: Path, minutes: float) -> dict:
     return result
 
 
+def pitch_check(items) -> list[dict]:
+    """Per-vowel and utterance F0 of the current pitch passes against BEFORE_FEATURES's, on the synthetic
+    utterances, on the same made less clean (PSOLA: F0 ×0.8–1.25 with ±3 st ramps, noise at 30 dB SNR), and on
+    examples/happy_day.wav (the one real recording shipped)."""
+    from vowelprompt.corpora.psola import psola
+
+    aligner, rng = PocketsphinxAligner(), np.random.default_rng(1)
+    real = Path(__file__).resolve().parents[1] / "examples" / "happy_day.wav"
+    sets: dict[str, list] = {"synthetic": [], "PSOLA-modified synthetic + noise (30 dB SNR)": [], "real": []}
+    for utt in items:
+        audio = load_audio(utt.audio)
+        words = aligner.align(audio.samples, audio.sr, utt.text)
+        sets["synthetic"].append((audio.samples, audio.sr, words))
+        x = psola(
+            audio.samples, audio.sr, float(rng.uniform(0.8, 1.25)), f0_ramp_st=tuple(rng.uniform(-3, 3, 2))
+        )
+        x = x + rng.standard_normal(len(x)) * np.sqrt(np.mean(x**2)) * 10 ** (-30 / 20)
+        sets["PSOLA-modified synthetic + noise (30 dB SNR)"].append((x.astype(np.float32), audio.sr, words))
+    audio = load_audio(real)
+    text = real.with_suffix(".txt").read_text()
+    sets["real"].append((audio.samples, audio.sr, aligner.align(audio.samples, audio.sr, text)))
+    out = []
+    for name, utts in sets.items():
+        diffs, lost, voiced, utt_diffs = [], 0, 0, []
+        for x, sr, words in utts:
+            spans = vowel_spans(words)
+            now, was = compute_tracks(x, sr), compute_tracks(x, sr, BEFORE_FEATURES)
+            for span in spans:
+                a, b = (
+                    measure_vowel(span, now).f0_mean_st,
+                    measure_vowel(span, was, BEFORE_FEATURES).f0_mean_st,
+                )
+                voiced += b is not None
+                lost += b is not None and a is None
+                if a is not None and b is not None:
+                    diffs.append(abs(a - b))
+            u_now = measure_utterance(words, len(spans), now).f0_mean_st
+            u_was = measure_utterance(words, len(spans), was, BEFORE_FEATURES).f0_mean_st
+            utt_diffs.append(abs(u_now - u_was))
+        d = np.array(diffs)
+        out.append(
+            {
+                "speech": name,
+                "utterances": len(utts),
+                "voiced_vowels": voiced,
+                "mean_abs_diff_st": float(d.mean()),
+                "within_half_st": float(np.mean(d <= 0.5)),
+                "lost_pitch": lost,
+                "utterance_f0_mean_diff_st": float(np.mean(utt_diffs)),
+                "utterance_f0_max_diff_st": float(np.max(utt_diffs)),
+            }
+        )
+    print(
+        "| speech | utterances | voiced vowels | mean abs Δ per vowel | within 0.5 st | lost pitch | utterance F0 Δ mean, max |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in out:
+        print(
+            f"| {r['speech']} | {r['utterances']} | {r['voiced_vowels']} | {r['mean_abs_diff_st']:.4f} st | "
+            f"{r['within_half_st']:.1%} | {r['lost_pitch']} | {r['utterance_f0_mean_diff_st']:.4f}, "
+            f"{r['utterance_f0_max_diff_st']:.4f} st |"
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=40, help="utterances in the test set (default 40)")
     parser.add_argument(
-        "--long-minutes", type=float, nargs="*", default=[2.0, 9.0], help="lengths of the long-file tests"
+        "--long-minutes",
+        type=float,
+        nargs="*",
+        default=[9.9],
+        help="lengths of the long-file tests (annotate allows 10 min)",
     )
     parser.add_argument(
         "--annotate-only", action="store_true", help="only annotate's hours of audio per core-hour (~1 min)"
+    )
+    parser.add_argument(
+        "--pitch-check",
+        action="store_true",
+        help="only the pitch passes' accuracy against the previous ones (synthetic, PSOLA + noise, real)",
     )
     args = parser.parse_args(argv)
     tmp = tempfile.TemporaryDirectory()
     folder = Path(tmp.name)
     manifest = write_corpus(folder, DEFAULT_SENTENCES, ("en-us+m1", "en-gb+f2"), (150, 220))
     items = read_manifest(manifest)[: args.files]
+    if args.pitch_check:
+        result = {"pitch_check": pitch_check(items)}
+        tmp.cleanup()
+        return result
     audio_s = sum(sf.info(u.audio).duration for u in items)
     both_cores = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(both_cores)})
 
+    t_annotate_before = None
+    if not args.annotate_only:
+        before = Annotator(AnnotateConfig(features=BEFORE_FEATURES))
+        before.aligner = FullDecoderAligner()
+        before.annotate(items[0])  # warm-up: dictionary, decoders, G2P tables
+        _, t_annotate_before = timed(lambda: [before.annotate(u) for u in items])
     annotator = Annotator(AnnotateConfig())
-    annotator.annotate(items[0])  # warm-up: dictionary, decoders, G2P tables
+    annotator.annotate(items[0])
     cpu_start = time.process_time()
-    rows, t_annotate = timed(lambda: [annotator.annotate(u) for u in items])
+    rows, t_annotate = wall_timed(lambda: [annotator.annotate(u) for u in items])
     cpu_annotate = time.process_time() - cpu_start
     assert all(r.ok for r in rows), [r.error for r in rows if not r.ok]
     per_core_hour = audio_s / t_annotate  # (audio_s / 3600) h of audio in (t_annotate / 3600) core-hours
@@ -118,18 +238,23 @@ def main(argv: list[str] | None = None) -> dict:
         }
 
     audios = [load_audio(u.audio) for u in items]
-    _, t_align = timed(
-        lambda: [annotator.aligner_instance().align(a.samples, a.sr, u.text) for a, u in zip(audios, items)]
-    )
 
-    def features():
+    def align_all(aligner):
+        aligner.align(audios[0].samples, audios[0].sr, items[0].text)  # warm-up (dictionary, G2P tables)
+        return timed(lambda: [aligner.align(a.samples, a.sr, u.text) for a, u in zip(audios, items)])[1]
+
+    t_align_before = align_all(FullDecoderAligner())
+    t_align = align_all(PocketsphinxAligner())
+
+    def features(config: FeatureConfig):
         for audio, row in zip(audios, rows):
-            tracks = compute_tracks(audio.samples, audio.sr)
+            tracks = compute_tracks(audio.samples, audio.sr, config)
             spans = vowel_spans(list(row.words))
-            feats = [measure_vowel(s, tracks) for s in spans]
-            measure_utterance(list(row.words), len(feats), tracks)
+            feats = [measure_vowel(s, tracks, config) for s in spans]
+            measure_utterance(list(row.words), len(feats), tracks, config)
 
-    _, t_features = timed(features)
+    _, t_features_before = timed(lambda: features(BEFORE_FEATURES))
+    _, t_features = timed(lambda: features(FeatureConfig()))
 
     import opensmile
 
@@ -140,7 +265,7 @@ def main(argv: list[str] | None = None) -> dict:
     _, t_smile = timed(lambda: [smile.process_signal(a.samples, a.sr) for a in audios])
 
     os.sched_setaffinity(0, both_cores)
-    _, t_jobs2 = timed(lambda: list(iter_annotate(items, AnnotateConfig(), jobs=2)))
+    _, t_jobs2 = wall_timed(lambda: list(iter_annotate(items, AnnotateConfig(), jobs=2)))  # workers: wall
 
     tok = tokenizer()
     paper = [describe(r, "paper") for r in rows]
@@ -154,45 +279,67 @@ def main(argv: list[str] | None = None) -> dict:
     fig = {
         "files": len(items),
         "audio_s": round(audio_s, 1),
-        "annotate_x_rt_1core": audio_s / t_annotate,
+        "annotate_x_rt_1core": audio_s / cpu_annotate,
+        "annotate_before_x_rt_1core": audio_s / t_annotate_before,
         "annotate_hours_per_core_hour": per_core_hour,
         "annotate_hours_per_cpu_hour": audio_s / cpu_annotate,
         "annotate_x_rt_jobs2": audio_s / t_jobs2,
         "align_x_rt_1core": audio_s / t_align,
+        "align_before_x_rt_1core": audio_s / t_align_before,
         "features_x_rt_1core": audio_s / t_features,
+        "features_before_x_rt_1core": audio_s / t_features_before,
         "opensmile_egemaps_lld_x_rt_1core": audio_s / t_smile,
         "features_vs_opensmile": t_smile / t_features,
+        "features_before_vs_opensmile": t_smile / t_features_before,
         "tokens_per_utterance": ntok,
         "compact_over_paper_tokens": ntok["compact"] / ntok["paper"],
         "vowels_per_utterance": float(np.mean([len(r.vowels) for r in rows])),
     }
-    print(f"{len(items)} utterances, {audio_s:.1f} s of audio (espeak-ng, 2 voices, 150/220 wpm)\n")
-    print("| stage | × real time |")
-    print("|---|---|")
-    print(f"| annotate end to end, 1 core | {fig['annotate_x_rt_1core']:.0f}× |")
-    print(f"| annotate end to end, --jobs 2 (incl. worker start-up) | {fig['annotate_x_rt_jobs2']:.0f}× |")
-    print(f"| alignment alone (pocketsphinx), 1 core | {fig['align_x_rt_1core']:.0f}× |")
+    fig["long_files"] = [long_file_run(items, folder, minutes) for minutes in args.long_minutes]
     print(
-        f"| vowel features alone (F0 two-pass + RMS + 6 LLDs), 1 core | {fig['features_x_rt_1core']:.0f}× |"
+        f"{len(items)} utterances, {audio_s:.1f} s of audio (espeak-ng, 2 voices, 150/220 wpm); one process "
+        "pinned to one core unless said; before = the previous design in the same run; × = seconds of audio "
+        "per CPU second (--jobs 2: per wall-clock second)\n"
+    )
+    print("| stage | before | now | target |")
+    print("|---|---|---|---|")
+    print(
+        f"| annotate end to end, 1 core | {fig['annotate_before_x_rt_1core']:.0f}× real time "
+        f"| {fig['annotate_x_rt_1core']:.0f}× | ≥ 40× |"
     )
     print(
-        f"| openSMILE eGeMAPSv02 LLDs, same audio, 1 core | {fig['opensmile_egemaps_lld_x_rt_1core']:.0f}× |"
+        f"| annotate end to end, --jobs 2 (incl. worker start-up) | | {fig['annotate_x_rt_jobs2']:.0f}× | |"
     )
-    print(f"\nfeature stage vs openSMILE: {fig['features_vs_opensmile']:.2f}× the speed")
     print(
-        f"tokens per utterance (Whisper BPE): paper {ntok['paper']:.0f}, compact {ntok['compact']:.0f} "
+        f"| alignment alone (pocketsphinx), 1 core | {fig['align_before_x_rt_1core']:.0f}× "
+        f"| {fig['align_x_rt_1core']:.0f}× | |"
+    )
+    print(
+        f"| vowel features alone (F0 two-pass + RMS + 6 LLDs), 1 core | {fig['features_before_x_rt_1core']:.0f}× "
+        f"| {fig['features_x_rt_1core']:.0f}× | |"
+    )
+    print(
+        f"| openSMILE eGeMAPSv02 LLDs, same audio, 1 core | | {fig['opensmile_egemaps_lld_x_rt_1core']:.0f}× | |"
+    )
+    print(
+        f"| feature stage ÷ openSMILE (speed ratio, same run) | {fig['features_before_vs_opensmile']:.2f}× "
+        f"| {fig['features_vs_opensmile']:.2f}× | ≥ 4× |"
+    )
+    for long in fig["long_files"]:
+        outcome = (
+            f"{long['vowels']} vowels" if long["status"] == "ok" else f"{long['status']}: {long['error']}"
+        )
+        print(
+            f"| long recording, {long['audio_s'] / 60:.1f} min (annotate, fresh process, 1 core) | | "
+            f"{long['audio_s'] / long['cpu_seconds']:.0f}× ({long['cpu_seconds']:.0f} s CPU, "
+            f"{long['seconds']:.0f} s wall), peak RSS "
+            f"{long['peak_rss_mb']:.0f} MB, {outcome} | bounded memory |"
+        )
+    print(
+        f"\ntokens per utterance (Whisper BPE): paper {ntok['paper']:.0f}, compact {ntok['compact']:.0f} "
         f"({fig['compact_over_paper_tokens']:.0%} of paper), speechcue {ntok['speechcue']:.0f}; "
         f"{fig['vowels_per_utterance']:.1f} vowels per utterance"
     )
-    fig["long_files"] = []
-    for minutes in args.long_minutes:
-        long = long_file_run(items, folder, minutes)
-        fig["long_files"].append(long)
-        print(
-            f"long file: {long['audio_s'] / 60:.1f} min -> status {long['status']}"
-            + (f" ({long['error']})" if long["error"] else f", {long['vowels']} vowels")
-            + f", {long['seconds']:.1f} s, peak RSS {long['peak_rss_mb']:.0f} MB"
-        )
     tmp.cleanup()
     return fig
 

