@@ -76,7 +76,7 @@ def proxies(phone: str, table: dict[str, tuple[str, ...]] = PHONE_MAP) -> tuple[
     base letter; ``()`` when nothing fits (the phone is then left out of the alignment).
 
     >>> proxies("yː"), proxies("ɛ̃"), proxies("aɪ"), proxies("ʔ")
-    (('IY',), ('EH',), ('AY',), ())
+    (('IY',), ('EH', 'N'), ('AY',), ())
     """
     for candidate in (phone, phone.translate({ord(c): None for c in _LONG})):
         if candidate in table:
