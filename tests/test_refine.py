@@ -120,3 +120,14 @@ def test_a_vowel_before_a_pause_ends_where_the_sound_stops():
     refined = refine_vowels(samples, sr, words)[0]
     assert refined.phones[1].end_s == pytest.approx(0.4, abs=0.006)
     assert refined.end_s == refined.phones[1].end_s  # the word's span follows its last phone
+
+
+def test_spectral_change_in_blocks_equals_the_whole_at_once(monkeypatch):
+    """A long recording's spectrum is computed in blocks of frames (bounded memory), with the same result."""
+    from vowelprompt.align import landmarks
+
+    x = np.random.default_rng(0).standard_normal(16_000 * 3).astype(np.float32)
+    monkeypatch.setattr(landmarks, "SPECTRUM_BLOCK", 7)  # many blocks, one of them short
+    blocked = landmarks.spectral_change(x, 16_000, 0.005)
+    monkeypatch.setattr(landmarks, "SPECTRUM_BLOCK", 10**9)
+    assert np.array_equal(blocked, landmarks.spectral_change(x, 16_000, 0.005)) and blocked.any()

@@ -37,6 +37,9 @@ def voicing(samples: np.ndarray, sr: int, hop_s: float, index: np.ndarray) -> np
     return np.max(ac[:, lo:hi], axis=1) / (ac[:, 0] + 1e-12)
 
 
+SPECTRUM_BLOCK = 4096  # frames per block of spectral_change (20 s at 5 ms; ~13 MB of frames)
+
+
 def spectral_change(samples: np.ndarray, sr: int, hop_s: float) -> np.ndarray:
     """Per ``hop_s`` frame: how fast the log band spectrum (25 ms Hann frames, 24 log-spaced bands up to
     5 kHz) changes around the frame's centre, as the L1 distance between the frames 10 ms before and after."""
@@ -46,14 +49,18 @@ def spectral_change(samples: np.ndarray, sr: int, hop_s: float) -> np.ndarray:
     if n < 5 or len(samples) < win:
         return np.zeros(n)
     padded = np.pad(samples.astype(np.float64), (win // 2, win))
-    idx = np.arange(n)[:, None] * hop + np.arange(win)[None, :]
-    power = np.abs(np.fft.rfft(padded[idx] * np.hanning(win), axis=1)) ** 2
     freqs = np.fft.rfftfreq(win, 1 / sr)
     edges = np.geomspace(100, min(5000, sr / 2), 25)
-    bands = np.stack(
-        [power[:, (freqs >= lo) & (freqs < hi)].sum(axis=1) for lo, hi in itertools.pairwise(edges)], axis=1
-    )
-    logb = 10 * np.log10(bands + 1e-10)
+    masks = [(freqs >= lo) & (freqs < hi) for lo, hi in itertools.pairwise(edges)]
+    window = np.hanning(win)
+    logb = np.empty((n, len(masks)))
+    # In blocks of frames: the whole recording's frame matrix and spectrum at once would hold ~1 GB for a
+    # 10-minute recording (aligned in pieces, it is refined in one go).
+    for first in range(0, n, SPECTRUM_BLOCK):
+        idx = np.arange(first, min(n, first + SPECTRUM_BLOCK))[:, None] * hop + np.arange(win)[None, :]
+        power = np.abs(np.fft.rfft(padded[idx] * window, axis=1)) ** 2
+        bands = np.stack([power[:, m].sum(axis=1) for m in masks], axis=1)
+        logb[first : first + len(idx)] = 10 * np.log10(bands + 1e-10)
     k = max(1, int(round(0.01 / hop_s)))
     change = np.zeros(n)
     change[k:-k] = np.abs(logb[2 * k :] - logb[: -2 * k]).sum(axis=1)
