@@ -15,7 +15,8 @@ Columns: mean absolute vowel-boundary error (ms) and its median, the same over b
 vowel midpoints inside the true vowel, vowels compared, files that failed at pocketsphinx's default beam,
 files that still failed after the wider-beam retries (reported AlignmentErrors), and **silent failures**:
 files that aligned without an error but put some word entirely outside its true span (a wrong result nobody
-was told about; must be 0).
+was told about; must be 0), and of those, how many keep descriptors of such a word after the quality check of
+vowelprompt/quality.py ("unflagged": the wrong vowel would reach the text unannounced).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from vowelprompt.align import refine
 from vowelprompt.align.pocketsphinx import BEAMS, PocketsphinxAligner
 from vowelprompt.align.score import TrueVowel, score_alignment
-from vowelprompt.align.vowels import is_vowel
+from vowelprompt.align.vowels import is_vowel, vowel_spans
 from vowelprompt.audio import load_audio
 from vowelprompt.corpora.synth import (
     DEFAULT_SENTENCES,
@@ -47,6 +48,9 @@ from vowelprompt.corpora.synth import (
     write_corpus,
 )
 from vowelprompt.errors import AlignmentError
+from vowelprompt.features import FeatureConfig, compute_tracks, measure_vowel
+from vowelprompt.quality import QualityConfig, assess
+from vowelprompt.records import Vowel
 
 SETS = {
     "tuning": (DEFAULT_SENTENCES, TUNING_VOICES, TUNING_RATES),
@@ -74,6 +78,26 @@ def silent_failure(words, truth_path: Path) -> bool:
     )
 
 
+def unflagged(samples, sr: int, words, truth_path: Path) -> bool:
+    """True if a word aligned entirely off its sound keeps descriptors after the quality check
+    (vowelprompt.quality drops all of a vowel's descriptors for low SNR, a bad acoustic score, or speech
+    left outside every word next to it): the failure would reach the text unannounced."""
+    true_words = json.loads(truth_path.read_text(encoding="utf-8"))["words"]
+    bad = {
+        i
+        for i, (w, t) in enumerate(zip(words, true_words))
+        if w.start_s is not None and min(w.end_s, t["end_s"]) - max(w.start_s, t["start_s"]) <= 0
+    }
+    if not bad:
+        return False
+    config = FeatureConfig()
+    tracks = compute_tracks(samples, sr, config)
+    vowels = tuple(Vowel(s, measure_vowel(s, tracks, config)) for s in vowel_spans(list(words)))
+    judged, _ = assess(vowels, list(words), tracks, config.core_trim, QualityConfig())
+    whole = {"low_snr", "bad_alignment", "speech_outside_words"}
+    return any(v.span.word_index in bad and not (whole & set(v.quality.reasons)) for v in judged)
+
+
 def _new_cell() -> dict:
     return {
         "errors": [],
@@ -84,6 +108,7 @@ def _new_cell() -> dict:
         "fail_default": 0,
         "fail": 0,
         "silent": 0,
+        "unflagged": 0,
     }
 
 
@@ -92,7 +117,7 @@ def _summary(cells) -> dict:
     for c in cells:
         for key in ("errors", "exact", "inside"):
             total[key] += c[key]
-        for key in ("n", "files", "fail_default", "fail", "silent"):
+        for key in ("n", "files", "fail_default", "fail", "silent", "unflagged"):
             total[key].append(c[key])
     return {
         "boundary_error_ms": 1000 * float(np.mean(total["errors"])),
@@ -104,6 +129,7 @@ def _summary(cells) -> dict:
         "failed_default_beam": int(sum(total["fail_default"])),
         "failed_after_retries": int(sum(total["fail"])),
         "silent_failures": int(sum(total["silent"])),
+        "silent_unflagged": int(sum(total["unflagged"])),
     }
 
 
@@ -113,7 +139,7 @@ def _row(label: str, s: dict, bold: bool = False) -> str:
         f"| {label} | {b}{s['boundary_error_ms']:.1f}{b} | {s['median_boundary_error_ms']:.1f} | "
         f"{s['exact_boundary_error_ms']:.1f} | {b}{s['midpoints_inside']:.1%}{b} | {s['vowels']} | "
         f"{s['failed_default_beam']}/{s['files']} | {s['failed_after_retries']}/{s['files']} | "
-        f"{b}{s['silent_failures']}{b} |"
+        f"{b}{s['silent_failures']}{b} ({s['silent_unflagged']} unflagged) |"
     )
 
 
@@ -183,6 +209,7 @@ def run_set(name: str, manifest: Path, fit: bool = False) -> dict:
                 continue
             words = raw if variant == "raw" else refine.refine_vowels(audio.samples, audio.sr, raw)
             cell["silent"] += silent_failure(words, truth_path)
+            cell["unflagged"] += unflagged(audio.samples, audio.sr, words, truth_path)
             score = score_alignment(words, truth)
             cell["errors"] += score.errors_s
             cell["exact"] += score.exact_errors_s

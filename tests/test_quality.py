@@ -190,3 +190,26 @@ def test_robustness_benchmark_at_its_smallest_size(capsys, monkeypatch):
     assert summary["clean"]["f0_err_st"] == 0.0 and summary["clean"]["failed"] == 0
     assert summary["laugh"]["inside"] > 0.8  # the truth after the laugh was shifted with it
     assert "| condition |" in capsys.readouterr().out
+
+
+def test_speech_left_outside_every_word_drops_the_words_next_to_it(utterance):
+    """A word moved off its sound (as pocketsphinx does with a short "the" in some accents) leaves loud speech
+    that no word covers: the words on either side of it lose their descriptors; the true alignment none."""
+    from dataclasses import replace
+
+    from vowelprompt.audio import resample
+    from vowelprompt.features import FeatureConfig, compute_tracks
+    from vowelprompt.quality import speech_outside_words
+
+    samples = resample(utterance.samples, utterance.sr, 16_000)
+    tracks = compute_tracks(samples, 16_000, FeatureConfig())
+    words = list(utterance.words)
+    assert speech_outside_words(tracks, words, QualityConfig()) == set()
+    # the second word now starts 150 ms late, and the first ends before its own sound does
+    first, second = words[0], words[1]
+    cut = first.start_s + 0.02
+    slipped = [replace(first, end_s=cut), replace(second, start_s=second.start_s + 0.15), *words[2:]]
+    slipped[0] = replace(slipped[0], start_s=first.start_s)
+    flagged = speech_outside_words(tracks, slipped, QualityConfig())
+    assert flagged == {0, 1}
+    assert speech_outside_words(tracks, slipped, QualityConfig(enabled=False)) == set()

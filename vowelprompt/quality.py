@@ -38,7 +38,13 @@ PITCH_DESCRIPTORS: tuple[str, ...] = ("pitch", "pitch_slope", "pitch_var")
 
 
 #: The fields of :class:`QualityConfig` that decide what is dropped (recorded in every row's ``quality``).
-THRESHOLDS = ("min_snr_db", "min_voiced_fraction", "min_align_score", "max_pitch_sd_st")
+THRESHOLDS = (
+    "min_snr_db",
+    "min_voiced_fraction",
+    "min_align_score",
+    "max_pitch_sd_st",
+    "max_speech_outside_s",
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,14 @@ class QualityConfig:
     glide of 30 st/s over a 150 ms core has an SD under 1.5 st, so 3 st means the track jumped (an octave
     error, or a competing voice or instrument). On the tuning set's 5 dB conditions the pitch it drops is
     grossly wrong (> 1 st off the clean signal's) 4 times as often as the pitch it keeps."""
+    max_speech_outside_s: float = 0.08
+    """A stretch at least this long outside every aligned word but as loud as the words (within
+    ``speech_outside_db`` of their median frame level) is speech the aligner put no word on: it slipped a
+    short word (often "the", "of") off its sound into a neighbouring one. Every descriptor of the words on
+    either side of the stretch is dropped. On the tuning set this flags all 4 files with a word aligned
+    entirely off its sound and 19 of the 156 good files (only the two words next to the stretch)."""
+    speech_outside_db: float = 6.0
+    """How close to the words' median level (dB) a frame outside them counts as speech (see above)."""
     pause_quantile: float = 0.25
     """The noise floor is this quantile of the power of the frames outside the aligned words (pauses, lead-in
     and tail) when there are ``min_pause_s`` of them: their typical level for steady noise, and below a
@@ -169,6 +183,35 @@ def judge(
     return tuple(reasons)
 
 
+def speech_outside_words(tracks, words: list[Word], config: QualityConfig) -> set[int]:
+    """Indices of the words on either side of a stretch of speech that no aligned word covers (see
+    :attr:`QualityConfig.max_speech_outside_s`)."""
+    spans = [(i, w.start_s, w.end_s) for i, w in enumerate(words) if w.start_s is not None]
+    times, db = np.asarray(tracks.rms_times_s), np.asarray(tracks.rms_db)
+    if not spans or not len(times) or not config.enabled:
+        return set()
+    inside = np.zeros(len(times), dtype=bool)
+    for _, start, end in spans:
+        inside |= (times >= start) & (times < end)
+    if not inside.any():
+        return set()
+    loud = (db > np.median(db[inside]) - config.speech_outside_db) & ~inside
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.005
+    flagged: set[int] = set()
+    start = None
+    for k, value in enumerate([*loud, False]):
+        if value and start is None:
+            start = k
+        elif not value and start is not None:
+            if (k - start) * step >= config.max_speech_outside_s:
+                a, b = times[start], times[k - 1]
+                before = [i for i, _, end in spans if end <= a + 1e-9]
+                after = [i for i, begin, _ in spans if begin >= b - 1e-9]
+                flagged.update(([before[-1]] if before else []) + ([after[0]] if after else []))
+            start = None
+    return flagged
+
+
 def assess(vowels: tuple[Vowel, ...], words: list[Word], tracks, core_trim: float, config: QualityConfig):
     """``vowels`` with their :class:`VowelQuality`, and the row's ``quality`` summary.
 
@@ -176,13 +219,16 @@ def assess(vowels: tuple[Vowel, ...], words: list[Word], tracks, core_trim: floa
     config's, so that the voiced fraction is measured on the frames the pitch descriptors used.
     """
     floor, source = utterance_floor_db(tracks, words, config)
+    slipped = speech_outside_words(tracks, words, config)
     out = []
     for vowel in vowels:
         voiced = voiced_fraction(vowel.span, tracks.f0_times_s, tracks.f0_hz, core_trim)
         snr = snr_db(vowel.features.rms_mean_db, floor)
         score = phone_score(vowel.span, words)
         reasons = judge(voiced, snr, score, config, vowel.features.f0_sd_st)
-        whole = {"low_snr", "bad_alignment"} & set(reasons)
+        if vowel.span.word_index in slipped:
+            reasons = ("speech_outside_words", *reasons)
+        whole = {"low_snr", "bad_alignment", "speech_outside_words"} & set(reasons)
         targets = tuple(DESCRIPTORS) if whole else PITCH_DESCRIPTORS if reasons else ()
         # only what was measured can be dropped: an unvoiced core has no pitch to leave out
         dropped = tuple(d for d in targets if vowel.features.value(d) is not None)
