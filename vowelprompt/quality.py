@@ -183,9 +183,12 @@ def judge(
     return tuple(reasons)
 
 
-def speech_outside_words(tracks, words: list[Word], config: QualityConfig) -> set[int]:
+def speech_outside_words(
+    tracks, words: list[Word], config: QualityConfig, floor_db: float | None = None
+) -> set[int]:
     """Indices of the words on either side of a stretch of speech that no aligned word covers (see
-    :attr:`QualityConfig.max_speech_outside_s`)."""
+    :attr:`QualityConfig.max_speech_outside_s`). With the utterance's noise floor, a stretch must also
+    stand 10 dB above it: in heavy noise the pauses are as loud as the words, and that is noise."""
     spans = [(i, w.start_s, w.end_s) for i, w in enumerate(words) if w.start_s is not None]
     times, db = np.asarray(tracks.rms_times_s), np.asarray(tracks.rms_db)
     if not spans or not len(times) or not config.enabled:
@@ -196,6 +199,8 @@ def speech_outside_words(tracks, words: list[Word], config: QualityConfig) -> se
     if not inside.any():
         return set()
     loud = (db > np.median(db[inside]) - config.speech_outside_db) & ~inside
+    if floor_db is not None:
+        loud &= db > floor_db + 10
     step = float(np.median(np.diff(times))) if len(times) > 1 else 0.005
     flagged: set[int] = set()
     start = None
@@ -219,7 +224,7 @@ def assess(vowels: tuple[Vowel, ...], words: list[Word], tracks, core_trim: floa
     config's, so that the voiced fraction is measured on the frames the pitch descriptors used.
     """
     floor, source = utterance_floor_db(tracks, words, config)
-    slipped = speech_outside_words(tracks, words, config)
+    slipped = speech_outside_words(tracks, words, config, floor)
     out = []
     for vowel in vowels:
         voiced = voiced_fraction(vowel.span, tracks.f0_times_s, tracks.f0_hz, core_trim)
