@@ -208,13 +208,21 @@ def speech_outside_words(
         if value and start is None:
             start = k
         elif not value and start is not None:
-            if (k - start) * step >= config.max_speech_outside_s:
-                a, b = times[start], times[k - 1]
+            a, b = times[start], times[k - 1]
+            if (k - start) * step >= config.max_speech_outside_s and _voiced_share(tracks, a, b) >= 0.5:
                 before = [i for i, _, end in spans if end <= a + 1e-9]
                 after = [i for i, begin, _ in spans if begin >= b - 1e-9]
                 flagged.update(([before[-1]] if before else []) + ([after[0]] if after else []))
             start = None
     return flagged
+
+
+def _voiced_share(tracks, start_s: float, end_s: float) -> float:
+    """The share of F0 frames in [start_s, end_s] that are voiced: a slid-off word is voiced speech, a cough
+    is not (0 when there is no F0 frame there)."""
+    times = np.asarray(tracks.f0_times_s)
+    f0 = np.asarray(tracks.f0_hz)[(times >= start_s) & (times <= end_s)]
+    return float(np.mean(np.isfinite(f0))) if len(f0) else 0.0
 
 
 def assess(vowels: tuple[Vowel, ...], words: list[Word], tracks, core_trim: float, config: QualityConfig):
