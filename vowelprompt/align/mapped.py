@@ -28,7 +28,7 @@ import numpy as np
 
 from vowelprompt.align import require_analysis_rate
 from vowelprompt.align.g2p import check_language, pronounce
-from vowelprompt.align.pocketsphinx import BEAMS, FRAME_S, PocketsphinxAligner, tokenize
+from vowelprompt.align.pocketsphinx import BEAMS, FRAME_S, PocketsphinxAligner, tokenize, word_pass
 from vowelprompt.align.vowels import NON_SPEECH, is_vowel
 from vowelprompt.audio import ANALYSIS_SR
 from vowelprompt.errors import AlignmentError, TranscriptError
@@ -235,12 +235,7 @@ def _spread(pron, start_s: float, end_s: float) -> tuple[Phone, ...]:
 def _first_pass(decoder, pcm: bytes, text: str) -> list[tuple[float, float]] | None:
     """Word spans of the first (word-level) pass alone, or None when it finds no path."""
     try:
-        decoder.reinit_feat()
-        decoder.set_align_text(text)
-        decoder.start_utt()
-        decoder.process_raw(pcm, full_utt=True)
-        decoder.end_utt()
-        if decoder.hyp() is None:
+        if not word_pass(decoder, pcm, text):
             return None
         return [
             (round(s.start_frame * FRAME_S, 3), round((s.end_frame + 1) * FRAME_S, 3))

@@ -43,6 +43,20 @@ FRAME_S = 0.01  # pocketsphinx's default frame rate is 100 frames/s
 BEAMS = (1e-48, 1e-100, 1e-200)
 
 
+def word_pass(decoder, pcm: bytes, text: str) -> bool:
+    """The first, word-level pass of ``text`` over one recording; True if it found a path (the decoder then
+    holds it: ``hyp()``, ``seg()``). May raise RuntimeError, as pocketsphinx does."""
+    # The feature front end (cepstral mean, noise estimate) carries over from the previous recording:
+    # without a reset an utterance's boundaries depend on what was aligned before it (--jobs, --shard and
+    # --resume runs differed from a run in one piece by a frame here and there).
+    decoder.reinit_feat()
+    decoder.set_align_text(text)
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+    return decoder.hyp() is not None
+
+
 @dataclass
 class PocketsphinxAligner:
     """Forced alignment with pocketsphinx (English, en-us model). One decoder per beam, reused; it holds
@@ -177,13 +191,8 @@ class PocketsphinxAligner:
             decoder = self._decoder(beam)
             self._add_words(decoder, prons)
             try:
-                decoder.reinit_feat()
-                decoder.set_align_text(" ".join(keys))
-                decoder.start_utt()
-                decoder.process_raw(pcm, full_utt=True)
-                decoder.end_utt()
+                found = word_pass(decoder, pcm, " ".join(keys))
                 segs = [(s.start_frame, s.end_frame) for s in decoder.seg() or () if s.word in prons]
-                found = decoder.hyp() is not None
             except RuntimeError:
                 found = False
             del self._decoders[beam]  # the next recording starts from a fresh search either way
@@ -251,15 +260,7 @@ class PocketsphinxAligner:
     def _run(decoder, pcm: bytes, text: str):
         """Two-pass alignment; [(start_s, end_s, [Phone…]) per word] or None when no path was found."""
         try:
-            # The feature front end (cepstral mean, noise estimate) carries over from the previous recording:
-            # without a reset an utterance's boundaries depend on what was aligned before it (--jobs,
-            # --shard and --resume runs differed from a run in one piece by a frame here and there).
-            decoder.reinit_feat()
-            decoder.set_align_text(text)
-            decoder.start_utt()
-            decoder.process_raw(pcm, full_utt=True)
-            decoder.end_utt()
-            if decoder.hyp() is None:
+            if not word_pass(decoder, pcm, text):
                 return None
             decoder.set_alignment()
             decoder.start_utt()
