@@ -108,8 +108,7 @@ def pause_frames(times_s: np.ndarray, words: list[Word], margin_s: float = 0.03)
 def utterance_floor_db(tracks, words: list[Word], config: QualityConfig) -> tuple[float | None, str]:
     """The noise floor (dBFS) and where it came from: ``pauses`` or ``quietest`` frames."""
     pauses = tracks.rms_db[pause_frames(tracks.rms_times_s, words)]
-    step = float(np.median(np.diff(tracks.rms_times_s))) if tracks.rms_times_s.size > 1 else 0.0
-    if pauses.size * step >= config.min_pause_s:
+    if pauses.size * (frame_step(tracks.rms_times_s) or 0.0) >= config.min_pause_s:
         power = np.quantile(10 ** (pauses / 10), config.pause_quantile)
         return float(10 * np.log10(power)), "pauses"
     return noise_floor_db(tracks.rms_db, config.noise_quantile), "quietest"
@@ -145,10 +144,19 @@ def voiced_fraction(
 ) -> float | None:
     """Share of F0 frames in the vowel's core (``core_trim`` off each edge) that are voiced."""
     trim = core_trim * span.duration_s
-    in_core = (f0_times_s >= span.start_s + trim) & (f0_times_s <= span.end_s - trim)
-    if not in_core.any():
-        return None
-    return round(float(np.isfinite(f0_hz[in_core]).mean()), 3)
+    share = voiced_share(f0_times_s, f0_hz, span.start_s + trim, span.end_s - trim)
+    return None if share is None else round(share, 3)
+
+
+def voiced_share(f0_times_s: np.ndarray, f0_hz: np.ndarray, start_s: float, end_s: float) -> float | None:
+    """Share of the F0 frames in [start_s, end_s] that are voiced (``None`` when there is no frame)."""
+    inside = (f0_times_s >= start_s) & (f0_times_s <= end_s)
+    return float(np.isfinite(f0_hz[inside]).mean()) if inside.any() else None
+
+
+def frame_step(times_s: np.ndarray) -> float | None:
+    """A track's frame step in seconds (``None`` with fewer than two frames)."""
+    return float(np.median(np.diff(times_s))) if times_s.size > 1 else None
 
 
 def phone_score(span: VowelSpan, words: list[Word]) -> float | None:
@@ -201,7 +209,7 @@ def speech_outside_words(
     loud = (db > np.median(db[inside]) - config.speech_outside_db) & ~inside
     if floor_db is not None:
         loud &= db > floor_db + 10
-    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.005
+    step = frame_step(times) or 0.005
     flagged: set[int] = set()
     start = None
     for k, value in enumerate([*loud, False]):
@@ -209,20 +217,14 @@ def speech_outside_words(
             start = k
         elif not value and start is not None:
             a, b = times[start], times[k - 1]
-            if (k - start) * step >= config.max_speech_outside_s and _voiced_share(tracks, a, b) >= 0.5:
+            voiced = voiced_share(np.asarray(tracks.f0_times_s), np.asarray(tracks.f0_hz), a, b) or 0.0
+            # a slid-off word is voiced speech, a cough is not
+            if (k - start) * step >= config.max_speech_outside_s and voiced >= 0.5:
                 before = [i for i, _, end in spans if end <= a + 1e-9]
                 after = [i for i, begin, _ in spans if begin >= b - 1e-9]
                 flagged.update(([before[-1]] if before else []) + ([after[0]] if after else []))
             start = None
     return flagged
-
-
-def _voiced_share(tracks, start_s: float, end_s: float) -> float:
-    """The share of F0 frames in [start_s, end_s] that are voiced: a slid-off word is voiced speech, a cough
-    is not (0 when there is no F0 frame there)."""
-    times = np.asarray(tracks.f0_times_s)
-    f0 = np.asarray(tracks.f0_hz)[(times >= start_s) & (times <= end_s)]
-    return float(np.mean(np.isfinite(f0))) if len(f0) else 0.0
 
 
 def assess(vowels: tuple[Vowel, ...], words: list[Word], tracks, core_trim: float, config: QualityConfig):
