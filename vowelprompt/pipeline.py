@@ -99,6 +99,18 @@ def versions() -> dict[str, str]:
     return package_versions(("vowelprompt", "pocketsphinx", "praat-parselmouth", "numpy"), missing="unknown")
 
 
+#: The row's note on words whose pronunciation or times are not the dictionary's aligned phones.
+PRON_SOURCE_NOTES = (
+    ("g2p", "words not in the dictionary, given letter-to-sound pronunciations"),
+    ("unaligned", "words not in the dictionary, left unaligned"),
+    (
+        "approximate",
+        "phone alignment failed: word-level alignment, vowel times approximate (spread over each word by "
+        "typical durations) in",
+    ),
+)
+
+
 class Annotator:
     """Holds the expensive, reusable parts (aligner, statistics) and annotates one item at a time."""
 
@@ -173,24 +185,15 @@ class Annotator:
         vowels = tuple(Vowel(s, measure_vowel(s, tracks, self.config.features)) for s in spans)
         vowels, quality = assess(vowels, words, tracks, self.config.features.core_trim, self.config.quality)
         warnings = list(audio.warnings)
-        for source, what in (
-            ("g2p", "given letter-to-sound pronunciations"),
-            ("unaligned", "left unaligned"),
-        ):
+        for source, what in PRON_SOURCE_NOTES:
             names = [w.text for w in words if w.pron_source == source]
             if names:
-                warnings.append(f"words not in the dictionary, {what}: {', '.join(names)}")
+                warnings.append(f"{what}: {', '.join(names)}")
         numerals = [w.text for w in words if any(c.isdigit() for c in w.text)]
         if numerals:
             warnings.append(
                 f"numerals aligned as numbers are usually read ({', '.join(numerals)}); if they were said "
                 "otherwise (digit by digit, as a year), write them as words in the transcript"
-            )
-        approximate = [w.text for w in words if w.pron_source == "approximate"]
-        if approximate:
-            warnings.append(
-                "phone alignment failed: word-level alignment, vowel times approximate (spread over each "
-                f"word by typical durations) in: {', '.join(approximate)}"
             )
         unvoiced = sum(v.features.voiced_frames == 0 for v in vowels)
         if unvoiced:
