@@ -203,7 +203,9 @@ def refine_vowels(
     speech = [e - s for s, e in zip(starts, ends) if e > s]
     scale = float(np.clip(np.mean(speech) / REF_PHONE_S, 0.6, 1.6)) if speech else 1.0
     hop_s = 0.005
-    energy = energy_db(samples, sr, hop_s) if snap_silence and len(samples) else np.zeros(0)
+    # one energy track for the pause snap and the voicing guard
+    db = energy_db(samples, sr, hop_s) if (snap_silence or voicing_classes) and len(samples) else np.zeros(0)
+    energy = db if snap_silence else np.zeros(0)
     eps = 1e-6
     change = (
         spectral_change(samples, sr, hop_s)
@@ -219,7 +221,6 @@ def refine_vowels(
 
     voiced = np.zeros(0, dtype=bool)
     if voicing_classes and len(samples):
-        db = energy_db(samples, sr, hop_s)
         voiced = np.zeros(len(db), dtype=bool)
         reach = int(np.ceil(max_shift_s / hop_s)) + 1
         needed = sorted(
