@@ -281,6 +281,19 @@ class Prediction:
     kind of error that prevented asking the model (``input_error``, ``backend_error``). ``raw`` is the
     model's text, always kept; ``prompt``, the chat messages sent to the model, only when asked for
     (``predict --record-prompt``; the row has no ``prompt`` key otherwise).
+
+    Beyond one label (each key is left out of the row while it is None or empty):
+
+    - ``distribution`` — a probability over the label set (label → p, summing to 1) and
+      ``distribution_from``, how it was obtained: ``logprobs`` (the answer's token log-probabilities),
+      ``samples`` (frequencies over N sampled answers) or ``classifier`` (a baseline's probabilities);
+    - ``task`` — what was asked: ``label`` (one emotion), ``blend`` (up to two with their salience) or
+      ``dimensions`` (numeric valence/arousal/dominance ratings);
+    - ``blend`` — label → salience in percent, most salient first, summing to 100 (``{"happy": 70,
+      "sad": 30}``; one emotion is ``{"happy": 100}``);
+    - ``ratings`` — dimension → rating on the scale the prompt asked for (``{"valence": 2.5, …}``);
+    - ``inputs`` — what the prompt carried: some of ``transcript``, ``vowels``, ``utterance``, ``context``
+      (a missing transcript or a failed alignment leaves its part out).
     """
 
     id: str
@@ -299,16 +312,32 @@ class Prediction:
     backend: str = ""
     sampling: dict[str, Any] = field(default_factory=dict)
     prompt: list[dict[str, str]] | None = None
+    distribution: dict[str, float] | None = None
+    distribution_from: str | None = None
+    task: str = "label"
+    blend: dict[str, int] | None = None
+    ratings: dict[str, float] | None = None
+    inputs: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        if self.prompt is None:
-            del data["prompt"]
+        for key in _OPTIONAL_PREDICTION_KEYS:
+            if data[key] is None or data[key] == ():
+                del data[key]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prediction:
         return _build(
             cls,
-            {**data, "evidence": tuple(data.get("evidence", ())), "labels": tuple(data.get("labels", ()))},
+            {
+                **data,
+                "evidence": tuple(data.get("evidence", ())),
+                "labels": tuple(data.get("labels", ())),
+                "inputs": tuple(data.get("inputs") or ()),
+            },
         )
+
+
+#: Prediction fields written only when set, so rows of a plain labelling run stay as they were.
+_OPTIONAL_PREDICTION_KEYS = ("prompt", "distribution", "distribution_from", "blend", "ratings", "inputs")
