@@ -59,6 +59,8 @@ STAGES: dict[str, int] = {
     "vowelprompt.parse": 8,
     "vowelprompt.metrics": 8,
     "vowelprompt.evaluation": 8,
+    "vowelprompt.soft_metrics": 8,
+    "vowelprompt.soft_evaluation": 8,
     # 9 runs
     "vowelprompt.predict": 9,
     "vowelprompt.training_data": 9,

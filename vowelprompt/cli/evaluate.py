@@ -1,5 +1,7 @@
 """``vowelprompt evaluate``: score predictions (weighted F1, UA, accuracy, invalid rate) and draw the
-confusion matrix."""
+confusion matrix; with a gold manifest that carries rater votes, ratings or blends, and predictions that carry
+distributions, ratings, blends or the inputs their prompt saw, the scores beyond one label too
+(:mod:`vowelprompt.soft_evaluation`)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,12 @@ def add_parser(verbs, parents: list) -> None:
     it reads predictions, not recordings)."""
     ev = add_verb(verbs, "evaluate", "score predictions: weighted F1, UA, accuracy, invalid rate", [])
     ev.add_argument("predictions", help="predictions JSONL from vowelprompt predict")
-    ev.add_argument("--gold", help="JSONL with id and label (default: the gold stored with each prediction)")
+    ev.add_argument(
+        "--gold",
+        help="JSONL with id and label, e.g. the manifest from prepare; its label_votes, vad and blend, where "
+        "present, are scored against the predictions' distribution, ratings and blend "
+        "(default: the gold stored with each prediction)",
+    )
     ev.add_argument("--labels", help="label set to score in (default: the predictions')")
     ev.add_argument("--map-from", help="map predicted labels from this set into --labels (cross-corpus)")
     ev.add_argument("-o", "--output", help="scores JSON (default: PREDICTIONS.scores.json)")
@@ -30,6 +37,7 @@ def run(args) -> int:
     from vowelprompt.metrics import plot_confusion
     from vowelprompt.outputs import check_outputs, write_text_atomic
     from vowelprompt.records import Prediction
+    from vowelprompt.soft_evaluation import tables
 
     out = Path(args.output or args.predictions.removesuffix(".jsonl") + ".scores.json")
     figure = Path(args.confusion or args.predictions.removesuffix(".jsonl") + ".confusion.png")
@@ -42,16 +50,23 @@ def run(args) -> int:
             predictions.append(Prediction.from_dict(row))
         except (TypeError, ValueError):
             malformed.append(number)
-    gold = None
+    gold = gold_rows = None
     if args.gold:
-        gold = {}
+        gold, gold_rows = {}, {}
         for _, row, _problem in read_rows(args.gold):
-            if row is not None and isinstance(row.get("label"), str) and row.get("id") is not None:
-                gold[str(row["id"])] = row["label"]
-    result = evaluate(predictions, gold, args.labels, args.map_from)
+            if row is not None and row.get("id") is not None:
+                gold_rows[str(row["id"])] = row
+                if isinstance(row.get("label"), str):
+                    gold[str(row["id"])] = row["label"]
+    result = evaluate(predictions, gold, args.labels, args.map_from, gold_rows)
     if result.mapping:
         print(f"label mapping: {result.mapping}")
-    print(result.scores.table())
+    if result.scores is not None:
+        print(result.scores.table())
+    if result.extra:
+        print("\n" + tables(result.extra))
+    for note in result.notes:
+        print(f"note: {note}")
     for label, n in result.excluded.items():
         were = (
             "is outside the scored label set and was"
@@ -74,9 +89,13 @@ def run(args) -> int:
             f"({'line' if len(malformed) == 1 else 'lines'} {lines})",
             file=sys.stderr,
         )
-    report = {**result.scores.to_dict(), "excluded": result.excluded, "mapping": result.mapping}
+    report = {**(result.scores.to_dict() if result.scores else {}), **result.extra}
+    report.update(excluded=result.excluded, mapping=result.mapping, notes=list(result.notes))
     report.update(missing_gold=result.missing_gold, malformed_rows=len(malformed))
     write_text_atomic(out, json.dumps(report, indent=1))
+    if result.scores is None:  # ratings only: no confusion matrix to draw
+        print(f"wrote {out}")
+        return 0
     try:
         plot_confusion(result.scores, figure)
         print(f"wrote {out} and {figure}")
