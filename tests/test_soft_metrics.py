@@ -193,3 +193,20 @@ def test_cli_scores_votes_ratings_blends_and_inputs(tmp_path):
     assert report["blend"]["presence_accuracy"] == 1.0 and report["blend"]["salience_accuracy"] == 1.0
     assert set(report["by_inputs"]) == {"transcript+vowels", "vowels"}
     assert report["by_inputs"]["vowels"]["n"] == 3
+
+
+def test_distributions_are_mapped_across_label_sets_and_bad_ones_left_out():
+    preds = [
+        _p("a", "happy", None, distribution={"happy": 0.6, "sad": 0.4}),
+        _p("b", "sad", None, distribution={"sad": 1.5}),  # not a probability: left out, with a note
+    ]
+    rows = {
+        "a": {"id": "a", "label": "joy", "label_votes": {"joy": 1, "sadness": 1}},
+        "b": {"id": "b", "label": "sadness", "label_votes": {"sadness": 2}},
+    }
+    result = evaluate(preds, labels="meld7", map_from="iemocap4", gold_rows=rows)
+    # iemocap4 → meld7: happy → joy, sad → sadness; BC = √(.5·.6) + √(.5·.4) = .547723 + .447214 = .994936
+    assert result.extra["distribution"]["n"] == 1
+    assert result.extra["distribution"]["bhattacharyya"] == pytest.approx(0.994936, abs=1e-6)
+    assert any("1 distribution had no probability" in n for n in result.notes)
+    assert result.scores.accuracy == 1.0 and result.extra["annotator_accuracy"]["n"] == 2

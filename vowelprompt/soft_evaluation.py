@@ -104,6 +104,10 @@ def _blend(blend: Any, target: LabelSet, mapping: LabelMap | None = None) -> dic
     return out
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
@@ -136,7 +140,8 @@ def beyond_one_label(
         )
     if no_votes_left:
         notes.append(
-            f"{no_votes_left} items had no rater vote left in {target.name}: not scored against votes"
+            f"{_count(no_votes_left, 'item')} had no rater vote left in {target.name}: "
+            "not scored against votes"
         )
 
     def vote_vector(k: int) -> list[float]:
@@ -146,7 +151,8 @@ def beyond_one_label(
     bad = sum(1 for k, it in enumerate(items) if it.prediction.distribution and k not in dists)
     if bad:
         notes.append(
-            f"{bad} distributions had no probability in {target.name} or a value outside [0, 1]: left out"
+            f"{_count(bad, 'distribution')} had no probability in {target.name} or a value outside [0, 1]: "
+            "left out"
         )
     both = [k for k in range(len(items)) if k in votes and k in dists]
     if both:
@@ -232,7 +238,8 @@ def _dimensions(items: Sequence[Item], gold_rows, notes: list[str]) -> dict[str,
                 pred[name].append(p)
     if unrated:
         notes.append(
-            f"{unrated} predictions asked for ratings gave none (invalid): not in the dimension scores"
+            f"{_count(unrated, 'prediction')} asked for ratings gave none (invalid): "
+            "not in the dimension scores"
         )
     if not gold:
         return None
@@ -295,6 +302,7 @@ def tables(extra: dict[str, Any]) -> str:
     out: list[str] = []
     if d := extra.get("distribution"):
         out += [
+            "",
             f"label distribution vs rater votes (n {d['n']})",
             f"  Bhattacharyya coefficient {_f(d['bhattacharyya'])}  (1 = identical)",
             f"  Jensen-Shannon divergence {_f(d['jensen_shannon'])}  (bits, 0 = identical)",
@@ -303,6 +311,7 @@ def tables(extra: dict[str, Any]) -> str:
         ]
     if c := extra.get("calibration"):
         out += [
+            "",
             f"calibration of the distribution's top label (n {c['n']})",
             f"  ECE (15 bins)   {_f(c['ece'])}    accuracy        {_f(c['accuracy'])}",
             f"  Brier           {_f(c['brier'])}    mean confidence {_f(c['mean_confidence'])}",
@@ -310,7 +319,7 @@ def tables(extra: dict[str, Any]) -> str:
         ]
     if a := extra.get("annotator_accuracy"):
         accuracy = _f(a["accuracy"], 100, 6, 2)
-        out.append(f"annotator-aware accuracy {accuracy}  (right if any rater chose it; n {a['n']})")
+        out += ["", f"annotator-aware accuracy {accuracy}  (right if any rater chose it; n {a['n']})"]
     if b := extra.get("by_ambiguity"):
         out.append(f"{'agreement':<12}{'n':>6}{'accuracy':>10}{'any-rater':>11}{'BC':>8}{'JSD':>8}")
         for level, r in b.items():
@@ -319,22 +328,23 @@ def tables(extra: dict[str, Any]) -> str:
                 f"{_f(r['annotator_accuracy'], 100, 11, 1)}{_f(r['bhattacharyya'])}{_f(r['jensen_shannon'])}"
             )
     if d := extra.get("dimensions"):
-        out.append(f"{'dimension':<12}{'n':>6}{'CCC':>8}{'r':>8}{'MAE':>8}")
+        out += ["", f"{'dimension':<12}{'n':>6}{'CCC':>8}{'r':>8}{'MAE':>8}"]
         for name, r in d["per_dimension"].items():
             out.append(f"{name:<12}{r['n']:>6}{_f(r['ccc'])}{_f(r['pearson'])}{_f(r['mae'])}")
         out.append(f"{'mean CCC':<18}{_f(d['mean_ccc'])}")
     if b := extra.get("blend"):
         out += [
+            "",
             f"blends (n {b['n']}, {b['invalid']} without a readable blend)",
             f"  presence accuracy {_f(b['presence_accuracy'], 100, 6, 2)}  (same set of emotions)",
             f"  salience accuracy {_f(b['salience_accuracy'], 100, 6, 2)}  (same pair and proportions; "
             f"n {b['n_two_emotion']} two-emotion blends)",
         ]
     if g := extra.get("by_inputs"):
-        out.append(f"{'inputs':<36}{'n':>6}{'accuracy':>10}{'WF1':>8}{'invalid %':>11}")
+        out += ["", f"{'inputs':<36}{'n':>6}{'accuracy':>10}{'WF1':>8}{'invalid %':>11}"]
         for key, r in g.items():
             out.append(
                 f"{key:<36}{r['n']:>6}{_f(r['accuracy'], 100, 10, 2)}{_f(r['weighted_f1'], 100, 8, 2)}"
                 f"{_f(r['invalid_rate'], 100, 11, 1)}"
             )
-    return "\n".join(out)
+    return "\n".join(out).strip("\n")
