@@ -16,6 +16,7 @@ import bench_languages
 import bench_parser
 import bench_reliability
 import bench_robustness
+import bench_soft_metrics
 import bench_speed
 import bench_training
 
@@ -32,6 +33,8 @@ if __name__ == "__main__":
     bench_speed.main([])
     print("\n## Parser time against input size\n")
     bench_parser.main([])
+    print("\n## Scores beyond one label: reference points and cost\n")
+    bench_soft_metrics.main([])
     print("\n## Reliability: bad inputs, kills with resume, a misbehaving server, planted secrets\n")
     bench_reliability.main([])
     print("\n## Training: SFT then GRPO per prompt style, CI scale (the README's figures are the full run)\n")

@@ -135,9 +135,13 @@ def test_ratings_only_run_scores_dimensions_and_no_label_table():
         for i, v in (("a", 1.0), ("b", 2.0), ("c", 3.0))
     ]
     rows = {i: {"id": i, "label": "sad", "vad": {"valence": v}} for i, v in (("a", 2), ("b", 3), ("c", 4))}
-    result = evaluate(preds, labels=None, gold_rows=rows)
+    unrated = Prediction(id="c", status="invalid", task="dimensions", label_set="iemocap4")
+    result = evaluate([*preds, unrated], labels=None, gold_rows=rows)
     assert result.scores is None
+    # gold 2,3,4 vs 1,2,3: a shift by 1 → CCC 4/7 (as above); the unrated row is counted, not scored
     assert result.extra["dimensions"]["per_dimension"]["valence"]["ccc"] == pytest.approx(4 / 7)
+    assert result.extra["dimensions"]["unrated"] == 1
+    assert "1 prediction asked for ratings gave none (invalid): not in the dimension scores" in result.notes
     with pytest.raises(ConfigError, match="nothing to score"):
         evaluate(preds, gold_rows={i: {"id": i, "label": "sad"} for i in "abc"})
 

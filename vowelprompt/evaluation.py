@@ -13,7 +13,7 @@ from vowelprompt.errors import ConfigError
 from vowelprompt.labels import LABEL_SETS, get_label_set, label_map
 from vowelprompt.metrics import Scores, score
 from vowelprompt.records import Prediction
-from vowelprompt.soft_evaluation import Item, beyond_one_label
+from vowelprompt.soft_evaluation import Item, Reader, beyond_one_label
 
 
 @dataclass(frozen=True)
@@ -57,17 +57,18 @@ def evaluate(
             f"none of the {len(known)} ids in the gold file match the {len(predictions)} predictions' ids "
             f"(e.g. {example!r} vs {predictions[0].id!r}); nothing would be scored"
         )
+    read = Reader(target)  # each distinct label spelling normalised once
     y_true, y_pred, items = [], [], []
     excluded: dict[str, int] = defaultdict(int)
     missing = 0
     for p in predictions:
         raw_gold = (gold or {}).get(p.id) if known is not None else p.gold
-        g = target.normalize(raw_gold) if isinstance(raw_gold, str) and raw_gold else None
+        g = read.gold(raw_gold) if isinstance(raw_gold, str) and raw_gold else None
         label = p.label if p.status in ("ok", "repaired") and isinstance(p.label, str) else None
         if label is not None and mapping is not None:
             label = mapping.mapping.get(label)  # no counterpart → counts as invalid (wrong)
         elif label is not None:
-            label = target.normalize(label)
+            label = read.gold(label)
         items.append(Item(p, g, label))
         if p.task == "dimensions":
             continue

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,25 @@ class Item:
     label: str | None
 
 
+class Reader:
+    """Reads keys as labels of the scored set, each distinct key once (``LabelSet.normalize`` builds its
+    synonym table on every call, which made most of the time of a 20,000-row evaluation): ``gold`` for keys
+    of the gold manifest, ``predicted`` for a prediction's keys (through ``mapping`` where one is given)."""
+
+    def __init__(self, target: LabelSet, mapping: LabelMap | None = None):
+        self.target, self.mapping = target, mapping
+        self._seen: dict[str, str | None] = {}
+
+    def gold(self, key: Any) -> str | None:
+        key = str(key)
+        if key not in self._seen:
+            self._seen[key] = self.target.normalize(key)
+        return self._seen[key]
+
+    def predicted(self, key: Any) -> str | None:
+        return self.gold(key) if self.mapping is None else self.mapping.mapping.get(key)
+
+
 def _codes(dataset: Any) -> dict[str, str | None]:
     spec = VOTE_CODES.get(str(dataset or ""))
     if spec is None:
@@ -56,18 +75,19 @@ def _codes(dataset: Any) -> dict[str, str | None]:
     return getattr(importlib.import_module(module), name)
 
 
-def vote_counts(row: dict[str, Any], target: LabelSet) -> tuple[dict[str, float], Counter]:
+def vote_counts(row: dict[str, Any], target: LabelSet | Reader) -> tuple[dict[str, float], Counter]:
     """The row's ``label_votes`` as {label of ``target``: votes} (zero-vote labels left out), and the votes
     whose key is outside the set (key → votes)."""
+    read = target if isinstance(target, Reader) else Reader(target)
     counts: dict[str, float] = {}
     dropped: Counter = Counter()
     codes = _codes(row.get("dataset"))
     for key, n in (row.get("label_votes") or {}).items():
         if isinstance(n, bool) or not isinstance(n, (int, float)) or n <= 0:
             continue
-        label = target.normalize(str(key))
+        label = read.gold(key)
         if label is None and codes.get(str(key)):
-            label = target.normalize(codes[str(key)])
+            label = read.gold(codes[str(key)])
         if label is None:
             dropped[str(key)] += n
         else:
@@ -75,29 +95,30 @@ def vote_counts(row: dict[str, Any], target: LabelSet) -> tuple[dict[str, float]
     return counts, dropped
 
 
-def _distribution(p: Prediction, target: LabelSet, mapping: LabelMap | None) -> list[float] | None:
+def _distribution(p: Prediction, read: Reader) -> list[float] | None:
     """The prediction's distribution over ``target.labels`` (mapped from another set where ``mapping``),
     renormalised over what lands in the set; None when nothing does or a value is not a probability."""
     if not p.distribution:
         return None
-    vector = [0.0] * len(target.labels)
+    labels = read.target.labels
+    vector = [0.0] * len(labels)
     for key, value in p.distribution.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             return None
-        label = mapping.mapping.get(key) if mapping is not None else target.normalize(str(key))
+        label = read.predicted(key)
         if label is not None:
-            vector[target.labels.index(label)] += float(value)
+            vector[labels.index(label)] += float(value)
     total = sum(vector)
     return [v / total for v in vector] if total > 0 else None
 
 
-def _blend(blend: Any, target: LabelSet, mapping: LabelMap | None = None) -> dict[str, float] | None:
-    """A blend with its labels read in ``target`` (None if one is not a label of it, or it is empty)."""
+def _blend(blend: Any, read: Callable[[Any], str | None]) -> dict[str, float] | None:
+    """A blend with its labels read by ``read`` (None if one is not a label of the set, or it is empty)."""
     if not isinstance(blend, dict) or not blend:
         return None
     out: dict[str, float] = {}
     for key, share in blend.items():
-        label = mapping.mapping.get(key) if mapping is not None else target.normalize(str(key))
+        label = read(key)
         if label is None or isinstance(share, bool) or not isinstance(share, (int, float)):
             return None
         out[label] = out.get(label, 0) + float(share)
@@ -119,13 +140,14 @@ def beyond_one_label(
     sections: dict[str, Any] = {}
     notes: list[str] = []
     labels = list(target.labels)
+    read = Reader(target, mapping)
     votes: dict[int, dict[str, float]] = {}  # by position in ``items`` (ids may repeat across tasks)
     dropped: Counter = Counter()
     no_votes_left = 0
     for k, it in enumerate(items):
         row = gold_rows.get(it.prediction.id) or {}
         if row.get("label_votes"):
-            counts, out = vote_counts(row, target)
+            counts, out = vote_counts(row, read)
             dropped.update(out)
             if counts:
                 votes[k] = counts
@@ -147,7 +169,9 @@ def beyond_one_label(
     def vote_vector(k: int) -> list[float]:
         return [votes[k].get(label, 0) for label in labels]
 
-    dists = {k: d for k, it in enumerate(items) if (d := _distribution(it.prediction, target, mapping))}
+    soft = {k: [n / sum(v.values()) for n in vote_vector(k)] for k, v in votes.items()}  # y_c = n_c / N
+
+    dists = {k: d for k, it in enumerate(items) if (d := _distribution(it.prediction, read))}
     bad = sum(1 for k, it in enumerate(items) if it.prediction.distribution and k not in dists)
     if bad:
         notes.append(
@@ -156,7 +180,7 @@ def beyond_one_label(
         )
     both = [k for k in range(len(items)) if k in votes and k in dists]
     if both:
-        gold_d = [sm.normalize_votes(vote_vector(k)) for k in both]
+        gold_d = [soft[k] for k in both]
         pred_d = [dists[k] for k in both]
         sections["distribution"] = {
             "n": len(both),
@@ -176,15 +200,13 @@ def beyond_one_label(
             "n": len(voted),
             "accuracy": sm.annotator_accuracy([items[k].label for k in voted], [votes[k] for k in voted]),
         }
-        levels = _by_ambiguity(
-            items, [k for k in voted if items[k].gold is not None], votes, vote_vector, dists
-        )
+        levels = _by_ambiguity(items, [k for k in voted if items[k].gold is not None], votes, soft, dists)
         if levels:
             sections["by_ambiguity"] = levels
     dims = _dimensions(items, gold_rows, notes)
     if dims:
         sections["dimensions"] = dims
-    blend = _blends(items, gold_rows, target, mapping)
+    blend = _blends(items, gold_rows, read)
     if blend:
         sections["blend"] = blend
     by_inputs = _by_inputs(items, labels)
@@ -193,19 +215,19 @@ def beyond_one_label(
     return sections, notes
 
 
-def _by_ambiguity(items: Sequence[Item], voted: list[int], votes, vote_vector, dists) -> dict[str, Any]:
+def _by_ambiguity(items: Sequence[Item], voted: list[int], votes, soft, dists) -> dict[str, Any]:
     """Accuracy, annotator-aware accuracy and (where there are distributions) BC and JSD per agreement
     level of :data:`~vowelprompt.soft_metrics.AMBIGUITY_LEVELS`, over ``voted`` (positions in ``items``)."""
     levels: dict[str, list[int]] = defaultdict(list)
     for k in voted:
-        levels[sm.ambiguity_level(vote_vector(k))].append(k)
+        levels[sm.ambiguity_level(soft[k])].append(k)
     out = {}
     for level, _floor in sm.AMBIGUITY_LEVELS:
         group = levels.get(level)
         if not group:
             continue
         with_dist = [k for k in group if k in dists]
-        gold_d = [sm.normalize_votes(vote_vector(k)) for k in with_dist]
+        gold_d = [soft[k] for k in with_dist]
         pred_d = [dists[k] for k in with_dist]
         out[level] = {
             "n": len(group),
@@ -248,15 +270,15 @@ def _dimensions(items: Sequence[Item], gold_rows, notes: list[str]) -> dict[str,
     return out
 
 
-def _blends(items: Sequence[Item], gold_rows, target: LabelSet, mapping) -> dict[str, Any] | None:
+def _blends(items: Sequence[Item], gold_rows, read: Reader) -> dict[str, Any] | None:
     """BLEMORE's scores over the predictions that were asked for a blend (or carry one) and whose gold row
     has a ``blend``; such a prediction without a readable blend counts as wrong."""
     pairs = []
     for it in items:
         p = it.prediction
-        gold = _blend((gold_rows.get(p.id) or {}).get("blend"), target)
+        gold = _blend((gold_rows.get(p.id) or {}).get("blend"), read.gold)
         if gold is not None and (p.blend or p.task == "blend"):
-            pairs.append((gold, _blend(p.blend, target, mapping)))
+            pairs.append((gold, _blend(p.blend, read.predicted)))
     if not pairs:
         return None
     gold_b, pred_b = [g for g, _ in pairs], [p for _, p in pairs]

@@ -58,8 +58,12 @@ def normalize_votes(votes: Sequence[float]) -> np.ndarray:
 
 
 def agreement(votes: Sequence[float]) -> float:
-    """The share of the votes given to the most-voted label (1.0: unanimous)."""
-    return float(np.max(normalize_votes(votes)))
+    """The share of the votes given to the most-voted label (1.0: unanimous). Plain Python: it is called once
+    per item."""
+    total = float(sum(votes))
+    if total <= 0:
+        raise ConfigError("an item has no rater votes in the scored label set")
+    return max(votes) / total
 
 
 def ambiguity_level(votes: Sequence[float]) -> str:
