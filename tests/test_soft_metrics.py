@@ -118,6 +118,15 @@ def test_votes_read_by_label_or_corpus_code_and_the_rest_counted():
         {"dataset": "iemocap", "label_votes": {"neu": 2, "fru": 1, "Sad": 1, "oth": 1}}, iemocap4
     )
     assert counts == {"neutral": 2, "sad": 1} and dropped == {"fru": 1, "oth": 1}
+    # the votes `prepare iemocap` writes for Ses05M_script01_1_M000: excited folds into happy in iemocap4 only
+    row = {"dataset": "iemocap", "label_votes": {"exc": 2, "hap": 1}}
+    assert vote_counts(row, iemocap4)[0] == {"happy": 3}
+    assert vote_counts(row, get_label_set("iemocap6"))[0] == {"excited": 2, "happy": 1}
+    # MSP-Podcast letters (A angry, C contempt: not in iemocap4)
+    counts, dropped = vote_counts(
+        {"dataset": "msp-podcast", "label_votes": {"A": 2, "happy": 1, "C": 1}}, iemocap4
+    )
+    assert counts == {"angry": 2, "happy": 1} and dropped == {"C": 1}
 
 
 def _p(pid, label, gold, **kw):
