@@ -164,8 +164,22 @@ def test_cli_scores_votes_ratings_blends_and_inputs(tmp_path, capsys):
     ]
     manifest.write_text("".join(json.dumps(r) + "\n" for r in gold_rows))
     preds = [
-        _p("a", "sad", None, distribution={"sad": 1.0}, inputs=("transcript", "vowels")),
-        _p("b", "sad", None, distribution={"angry": 0.5, "sad": 0.5}, inputs=("vowels",)),
+        _p(
+            "a",
+            "sad",
+            None,
+            distribution={"sad": 1.0},
+            distribution_from="logprobs",
+            inputs=("transcript", "vowels"),
+        ),
+        _p(
+            "b",
+            "sad",
+            None,
+            distribution={"angry": 0.5, "sad": 0.5},
+            distribution_from="logprobs",
+            inputs=("vowels",),
+        ),
         _p("c", "neutral", None, distribution={"neutral": 1.0}, inputs=("vowels",)),
         _p("d", "happy", None, task="blend", blend={"happy": 70, "sad": 30}, inputs=("vowels",)),
         Prediction(id="a", status="ok", task="dimensions", label_set="iemocap4", ratings={"valence": 2.0}),
@@ -184,6 +198,7 @@ def test_cli_scores_votes_ratings_blends_and_inputs(tmp_path, capsys):
     d = report["distribution"]
     # soft gold a [sad 1], b [angry 2/3, sad 1/3], c [¼ each]; BC: a 1; b √(2/3·½)+√(1/3·½) = .985599;
     # c √(¼·1) = .5 → mean .828533
+    assert d["from"] == {"logprobs": 2, "unknown": 1}
     assert d["n"] == 3 and d["bhattacharyya"] == pytest.approx((1 + 0.985599 + 0.5) / 3, abs=1e-6)
     # calibration over a, b, c (hard gold sad, angry, happy): top classes sad (.1 → conf 1), angry (tie:
     # first in label order, conf .5), neutral (conf 1): right, right, wrong → accuracy 2/3

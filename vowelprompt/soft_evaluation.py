@@ -188,6 +188,8 @@ def beyond_one_label(
             "jensen_shannon": sm.jensen_shannon(gold_d, pred_d),
             "kl": sm.kl_divergence(gold_d, pred_d),
             "r2": sm.r_squared(gold_d, pred_d),
+            # how the distributions were obtained (logprobs, samples, classifier), so mixed runs are visible
+            "from": dict(Counter(items[k].prediction.distribution_from or "unknown" for k in both)),
         }
     hard = [k for k, it in enumerate(items) if k in dists and it.gold is not None]
     if hard:
@@ -325,7 +327,9 @@ def tables(extra: dict[str, Any]) -> str:
     if d := extra.get("distribution"):
         out += [
             "",
-            f"label distribution vs rater votes (n {d['n']})",
+            f"label distribution vs rater votes (n {d['n']}; from "
+            + ", ".join(f"{source} {n}" for source, n in sorted(d["from"].items()))
+            + ")",
             f"  Bhattacharyya coefficient {_f(d['bhattacharyya'])}  (1 = identical)",
             f"  Jensen-Shannon divergence {_f(d['jensen_shannon'])}  (bits, 0 = identical)",
             f"  KL(gold||pred)            {_f(d['kl'])}  (nats)",
