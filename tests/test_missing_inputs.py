@@ -6,6 +6,7 @@ saw; a row with nothing to show is an input_error. Real speech (espeak-ng), real
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -126,3 +127,13 @@ def test_predictions_record_the_inputs_the_prompt_saw(rows):
     assert tr["full"].inputs == ("transcript",) and tr["unaligned"].inputs == ("transcript",)
     assert tr["no_transcript"].status == "input_error" and "inputs: utterance" in tr["no_transcript"].error
     assert predict("speechcue")["no_transcript"].inputs == ("utterance",)
+
+
+@pytest.mark.bench
+def test_bench_missing_prints_its_table(capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_missing
+
+    assert bench_missing.main(["--set", "tuning", "--limit", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "### tuning set: 2 files" in out and "(shipped) | 0.0" in out
