@@ -378,3 +378,21 @@ def test_the_mfa_batch_keeps_the_input_order(fake_mfa, tmp_path):
         ("broken", "audio_error", False),
         ("last", "ok", False),
     ]
+
+
+def test_an_mfa_run_that_fails_as_a_whole_fails_its_rows(fake_mfa):
+    # A failed MFA run is a setup fault, not a missing input of each item: its rows are errors, not rows
+    # kept with their utterance-level cues (vowelprompt.missing).
+    from conftest import EXAMPLE
+
+    from vowelprompt.pipeline import AnnotateConfig, iter_annotate
+    from vowelprompt.records import Utterance
+
+    text = EXAMPLE.with_suffix(".txt").read_text()
+    items = [
+        Utterance(id="a", audio=str(EXAMPLE), text="failall now"),
+        Utterance(id="b", audio=str(EXAMPLE), text=text),
+    ]
+    rows = list(iter_annotate(items, AnnotateConfig(aligner="mfa")))
+    assert [(r.id, r.status) for r in rows] == [("a", "alignment_error"), ("b", "alignment_error")]
+    assert rows[1].error.startswith("mfa align failed (exit status 1): ")

@@ -1,7 +1,9 @@
 """Compose the stages: audio → transcript → alignment → vowel features → normalisation → description.
 
 Every input yields exactly one :class:`~vowelprompt.records.Annotation`: ``status="ok"``, or the error kind
-and a one-line message. Nothing here prints; :mod:`vowelprompt.cli` reports.
+and a one-line message. An item with no transcript, or whose transcript does not align, is ``ok`` with its
+utterance-level prosody (:mod:`vowelprompt.missing`) unless ``require_words`` is set. Nothing here
+prints; :mod:`vowelprompt.cli` reports.
 
 Usage: ``annotate("examples/happy_day.wav")`` (transcript from the sidecar ``.txt``) returns an
 :class:`~vowelprompt.records.Annotation`; a list of paths returns a list, in input order.
@@ -307,6 +309,7 @@ def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[A
             item = BatchItem(utt.id, audio.samples, audio.sr, text, utt.speaker)
             batches.setdefault(annotator.language(utt), []).append(item)
     results: dict = {}
+    whole: dict[str, VowelPromptError] = {}
     names: dict[str, str] = {}
     for language, batch in batches.items():
         aligner = None  # a language whose aligner cannot be built fails its items, not the run
@@ -317,13 +320,14 @@ def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[A
                 if isinstance(aligner, BatchAligner)
                 else {item.id: _align_one(aligner, item) for item in batch}
             )
-        except VowelPromptError as exc:
+        except VowelPromptError as exc:  # the whole batch failed (a setup fault): errors, not kept rows
             found = {item.id: exc for item in batch}
+            whole.update(found)
         results.update(found)
         names.update({item.id: getattr(aligner, "name", "") for item in batch})
     for utt in items:
-        if utt.id in refused:
-            yield refused[utt.id]
+        if utt.id in refused or utt.id in whole:
+            yield refused.get(utt.id) or failed(utt, whole[utt.id].kind, str(whole[utt.id]))
             continue
         audio, text, source = prepared[utt.id]
         try:
