@@ -122,7 +122,7 @@ def prompt_inputs(
     row: Annotation, config: PromptConfig, groups: dict[str | None, list[Annotation]] | None = None
 ) -> tuple[str, ...]:
     """Which inputs the prompt for ``row`` carries (``Prediction.inputs``): what the template's variables
-    show of what the row has (:func:`vowelprompt.missing.row_inputs`). Without vowel cues, a template's
+    show of what the row has (:func:`vowelprompt.missing.row_inputs`). Without vowels, a template's
     ``{vowel_descriptions}`` shows the utterance-level cues. Raises :class:`InputError` when the prompt would
     carry nothing of the utterance itself (context alone does not make a prediction of it)."""
     used = set(config.template.variables)
@@ -130,8 +130,8 @@ def prompt_inputs(
     shown = set()
     if "transcript" in used and "transcript" in have:
         shown.add("transcript")
-    if "vowel_descriptions" in used:
-        shown |= {"vowels"} & have or {"utterance"} & have
+    if "vowel_descriptions" in used:  # vowel sentences if there are vowels, else the utterance's cues
+        shown |= {"vowels"} & have if row.vowels else {"utterance"} & have
     if "utterance_description" in used:
         shown |= {"utterance"} & have
     if not shown:
