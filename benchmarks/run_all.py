@@ -13,6 +13,7 @@ from pathlib import Path
 
 import bench_alignment
 import bench_languages
+import bench_missing
 import bench_parser
 import bench_reliability
 import bench_robustness
@@ -29,6 +30,8 @@ if __name__ == "__main__":
         "\n## Robustness: held-out utterances under noise, reverberation, telephone band, clipping, bursts\n"
     )
     bench_robustness.main([])
+    print("\n## Missing transcript or alignment: utterance cues without words against aligned ones\n")
+    bench_missing.main([])
     print("\n## Speed, memory and description length\n")
     bench_speed.main([])
     print("\n## Parser time against input size\n")

@@ -48,6 +48,8 @@ STAGES: dict[str, int] = {
     # 5 annotation (the package itself offers a lazy ``annotate``)
     "vowelprompt": 5,
     "vowelprompt.pipeline": 5,
+    "vowelprompt.annotate_config": 5,
+    "vowelprompt.missing": 5,
     "vowelprompt.workers": 5,
     "vowelprompt.plot": 5,
     # 6 models

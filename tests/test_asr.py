@@ -131,10 +131,16 @@ def test_asr_writes_numbers_as_words(spoken, numeral, words):
 @pytest.mark.slow
 def test_noise_is_reported_as_no_speech(tmp_path):
     noise = (0.05 * np.random.default_rng(0).standard_normal(3 * 16_000)).astype(np.float32)  # -26 dBFS
-    with pytest.raises(TranscriptError, match=r"^ASR heard no speech in 3\.00 s of audio$"):
+    with pytest.raises(TranscriptError, match=r"^ASR heard no speech in 3\.00 s of audio$") as info:
         transcribe(noise, 16_000)
 
-    row = annotate(write_wav(tmp_path / "noise.wav", noise, 16_000), asr=True)
+    # A clip with no speech has no transcript, but its row is kept with the utterance-level cues (issue 17)
+    path = write_wav(tmp_path / "noise.wav", noise, 16_000)
+    row = annotate(path, asr=True)
+    assert row.ok and row.text == "" and not row.vowels and row.utterance.rms_mean_db is not None
+    assert row.transcript_source == {"from": "asr", "model": None, "missing": str(info.value)}
+    assert row.warnings[0].endswith(": ASR heard no speech in 3.00 s of audio")
+    row = annotate(path, asr=True, require_words=True)  # refused, as before
     assert row.status == "transcript_error"
     assert "no speech" in row.error and "\n" not in row.error
 

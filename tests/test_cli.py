@@ -19,6 +19,7 @@ import pytest
 from conftest import EXAMPLE, HANG_GUARD_S, REPO, write_wav
 
 from vowelprompt.labels import get_label_set
+from vowelprompt.missing import NO_TRANSCRIPT, NO_VOWELS
 from vowelprompt.records import Annotation
 
 
@@ -98,13 +99,13 @@ EXPECTED = {
     "empty": "audio_error",
     "corrupt": "audio_error",
     "silence": "audio_error",
-    "noise": "alignment_error",
+    "noise": "ok",  # kept without vowels: its transcript and utterance-level cues (vowelprompt.missing)
     "clipped": "ok",
     "rate8k": "ok",
     "stereo48k": "ok",
-    "mismatch": "alignment_error",
+    "mismatch": "ok",  # the same: pocketsphinx cannot tell a wrong transcript from unclear speech
     "unknown_words": "ok",
-    "no_transcript": "transcript_error",
+    "no_transcript": "ok",  # utterance-level cues only
     "non_ascii": "ok",
 }
 
@@ -119,6 +120,8 @@ def test_batch_of_bad_inputs_yields_one_row_each(bad_batch, tmp_path):
             assert row["error"] and "\n" not in row["error"]
             assert f"{key}: {row['status']}: " in proc.stderr
     assert any("clipped" in w for w in got["clipped"]["warnings"])
+    for key, missing in (("noise", NO_VOWELS), ("mismatch", NO_VOWELS), ("no_transcript", NO_TRANSCRIPT)):
+        assert not got[key]["vowels"] and got[key]["warnings"][0].startswith(missing), key
     assert any("flurbox" in w for w in got["unknown_words"]["warnings"])
     assert any("low sample rate" in w for w in got["rate8k"]["warnings"])
     # Resampled and downmixed copies of the same speech give nearly the same vowels.
@@ -162,7 +165,9 @@ def test_resume_needs_output():
 
 def test_text_option_and_missing_transcript(tmp_path):
     wav = shutil.copy(EXAMPLE, tmp_path / "copy.wav")
-    proc = run("annotate", str(wav), check_rc=1)
+    proc = run("annotate", str(wav))  # utterance-level prosody only, and a note saying why
+    assert "Transcript: (none)" in proc.stdout and "pass --text" in proc.stdout
+    proc = run("annotate", str(wav), "--require-words", check_rc=1)  # refused, as before issue 17
     assert "copy: transcript_error: " in proc.stderr and "pass --text" in proc.stderr
     proc = run(
         "annotate", str(wav), "--text", "It's a beautiful day, and I am really happy to see you again."

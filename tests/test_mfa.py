@@ -291,15 +291,16 @@ def test_pipeline_runs_mfa_once_per_batch_and_keeps_every_row(fake_mfa, tmp_path
     rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert {k: r["status"] for k, r in rows.items()} == {
         "good": "ok",
-        "skipped": "alignment_error",
+        "skipped": "ok",  # kept with its transcript and utterance-level cues (vowelprompt.missing)
         "broken": "audio_error",
     }
-    assert "MFA produced no alignment" in rows["skipped"]["error"]
+    assert not rows["skipped"]["vowels"] and rows["skipped"]["text"] == "skipme please"
+    assert "MFA produced no alignment" in rows["skipped"]["warnings"][0]
     assert rows["good"]["aligner"] == "mfa" and rows["good"]["vowels"]
     log = calls(fake_mfa)
     assert log["args"][2:4] == ["my_dict.dict", "my_model.zip"]
     assert len(log["files"]) == 2  # one MFA run for the batch; the unreadable file never reached it
-    assert "skipped: alignment_error: " in capsys.readouterr().err
+    assert "broken: audio_error: " in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -368,6 +369,30 @@ def test_the_mfa_batch_keeps_the_input_order(fake_mfa, tmp_path):
         Utterance(id="broken", audio=str(tmp_path / "broken.wav"), text="hello"),
         Utterance(id="last", audio=str(EXAMPLE), text="skipme please"),
     ]
-    rows = list(iter_annotate(items, AnnotateConfig(aligner="mfa")))
+    rows = list(iter_annotate(items, AnnotateConfig(aligner="mfa", require_words=True)))
     statuses = [(r.id, r.status) for r in rows]
     assert statuses == [("first", "ok"), ("broken", "audio_error"), ("last", "alignment_error")]
+    rows = list(iter_annotate(items, AnnotateConfig(aligner="mfa")))  # the failed alignment kept, in place
+    assert [(r.id, r.status, bool(r.vowels)) for r in rows] == [
+        ("first", "ok", True),
+        ("broken", "audio_error", False),
+        ("last", "ok", False),
+    ]
+
+
+def test_an_mfa_run_that_fails_as_a_whole_fails_its_rows(fake_mfa):
+    # A failed MFA run is a setup fault, not a missing input of each item: its rows are errors, not rows
+    # kept with their utterance-level cues (vowelprompt.missing).
+    from conftest import EXAMPLE
+
+    from vowelprompt.pipeline import AnnotateConfig, iter_annotate
+    from vowelprompt.records import Utterance
+
+    text = EXAMPLE.with_suffix(".txt").read_text()
+    items = [
+        Utterance(id="a", audio=str(EXAMPLE), text="failall now"),
+        Utterance(id="b", audio=str(EXAMPLE), text=text),
+    ]
+    rows = list(iter_annotate(items, AnnotateConfig(aligner="mfa")))
+    assert [(r.id, r.status) for r in rows] == [("a", "alignment_error"), ("b", "alignment_error")]
+    assert rows[1].error.startswith("mfa align failed (exit status 1): ")

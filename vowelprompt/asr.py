@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import soxr
 
-from vowelprompt.errors import MissingExtraError, TranscriptError, one_line
+from vowelprompt.errors import MissingExtraError, NoSpeechError, TranscriptError, one_line
 from vowelprompt.io import cache_dir
 from vowelprompt.outputs import atomic_write
 
@@ -128,7 +128,7 @@ def transcribe_with_confidence(
     segments = list(segments)
     text = "".join(segment.text for segment in segments).strip()
     if not text:
-        raise TranscriptError(f"ASR heard no speech in {len(samples) / WHISPER_SR:.2f} s of audio")
+        raise NoSpeechError(f"ASR heard no speech in {len(samples) / WHISPER_SR:.2f} s of audio")
     tokens = sum(len(segment.tokens) for segment in segments)
     logprob = sum(segment.avg_logprob * len(segment.tokens) for segment in segments) / max(tokens, 1)
     return Transcript(

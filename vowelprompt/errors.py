@@ -40,6 +40,11 @@ class TranscriptError(VowelPromptError):
     kind = "transcript_error"
 
 
+class NoSpeechError(TranscriptError):
+    """ASR heard no speech (noise, music, a hum): the transcript is missing, not wrong. ``annotate`` keeps
+    such a row with its utterance-level prosody unless words are required (:mod:`vowelprompt.missing`)."""
+
+
 class AlignmentError(VowelPromptError):
     """The aligner could not align the audio to its transcript (after its retries)."""
 

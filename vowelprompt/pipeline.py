@@ -1,7 +1,9 @@
 """Compose the stages: audio → transcript → alignment → vowel features → normalisation → description.
 
 Every input yields exactly one :class:`~vowelprompt.records.Annotation`: ``status="ok"``, or the error kind
-and a one-line message. Nothing here prints; :mod:`vowelprompt.cli` reports.
+and a one-line message. An item with no transcript, or whose transcript does not align, is ``ok`` with its
+utterance-level prosody (:mod:`vowelprompt.missing`) unless ``require_words`` is set. Nothing here
+prints; :mod:`vowelprompt.cli` reports.
 
 Usage: ``annotate("examples/happy_day.wav")`` (transcript from the sidecar ``.txt``) returns an
 :class:`~vowelprompt.records.Annotation`; a list of paths returns a list, in input order.
@@ -11,86 +13,35 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import cache, partial
 from pathlib import Path
 
 from vowelprompt.align import Aligner, BatchAligner, BatchItem, get_aligner
-from vowelprompt.align.g2p import base_language, check_language, is_english
 from vowelprompt.align.vowels import vowel_spans
-from vowelprompt.audio import Audio, AudioConfig, load_audio
+from vowelprompt.annotate_config import MFA_MODELS, AnnotateConfig, aligner_for  # noqa: F401 (API)
+from vowelprompt.audio import Audio, load_audio
 from vowelprompt.errors import (
-    ConfigError,
+    AlignmentError,
     FeatureError,
     InputError,
+    NoSpeechError,
     TranscriptError,
     VowelPromptError,
 )
-from vowelprompt.features import FeatureConfig, compute_tracks, measure_utterance, measure_vowel
-from vowelprompt.normalize import NormalizeConfig, Stats, normalize
-from vowelprompt.quality import QualityConfig, assess, normalize_kept
+from vowelprompt.features import compute_tracks, measure_utterance, measure_vowel
+from vowelprompt.missing import NOT_GIVEN, wordless_row
+from vowelprompt.normalize import Stats, normalize
+from vowelprompt.quality import assess, normalize_kept
 from vowelprompt.quality import warning as quality_warning
 from vowelprompt.records import Annotation, Utterance, Vowel, Word
 from vowelprompt.transcripts import find_transcript, given_transcript  # noqa: F401 (find_transcript: API)
-from vowelprompt.verbalize import FALLBACK_NOTE, STYLES, describe, fallback_note
+from vowelprompt.verbalize import FALLBACK_NOTE, describe, fallback_note
 from vowelprompt.versions import package_versions
 from vowelprompt.workers import map_in_workers
 
-
-@dataclass(frozen=True)
-class AnnotateConfig:
-    """Everything ``annotate`` needs besides its inputs; one field per stage config.
-
-    ``language`` is the speech's language where an item does not carry its own (a manifest row's
-    ``lang``/``language`` wins: a corpus of several languages annotates in one run). English goes to
-    ``aligner``; other languages to :func:`aligner_for` (pocketsphinx-mapped offline, or MFA's
-    ``<language>_mfa`` models with ``aligner="mfa"``).
-    """
-
-    language: str = "en"
-    aligner: str = "pocketsphinx"
-    aligner_options: dict = field(default_factory=dict)
-    style: str = "paper"
-    asr: bool = False
-    asr_model: str | None = None
-    audio: AudioConfig = AudioConfig()
-    features: FeatureConfig = FeatureConfig()
-    normalization: NormalizeConfig = NormalizeConfig()
-    quality: QualityConfig = QualityConfig()
-
-    def __post_init__(self):
-        if self.style not in STYLES:
-            raise ConfigError(f"unknown style {self.style!r}; choose one of: {', '.join(STYLES)}")
-        if not is_english(self.language):
-            check_language(self.language)
-
-
-#: MFA's pretrained IPA models by language (``mfa model download acoustic french_mfa``).
-MFA_MODELS = {"fr": "french_mfa", "de": "german_mfa", "en": "english_mfa"}
-
-
-def aligner_for(config: AnnotateConfig, language: str | None) -> tuple[str, dict]:
-    """The aligner name and options for speech in ``language`` (None: ``config.language``).
-
-    English keeps ``config.aligner``. Otherwise the default pocketsphinx becomes ``pocketsphinx-mapped``
-    for that language; ``mfa`` gets the language's ``*_mfa`` dictionary and acoustic model unless given;
-    a user's own aligner (``module:factory``) is used as configured.
-    """
-    language = language or config.language
-    if is_english(language):
-        return config.aligner, dict(config.aligner_options)
-    check_language(language)
-    if config.aligner in ("pocketsphinx", "pocketsphinx-mapped"):
-        options = {k: v for k, v in config.aligner_options.items() if k != "language"}
-        return "pocketsphinx-mapped", {**options, "language": language}
-    if config.aligner == "mfa":
-        model = MFA_MODELS.get(base_language(language))
-        if model is None and not {"dictionary", "acoustic_model"} <= set(config.aligner_options):
-            raise ConfigError(
-                f"no MFA model is known for {language!r}: pass --dictionary and --acoustic-model"
-            )
-        return "mfa", {"dictionary": model, "acoustic_model": model, **config.aligner_options}
-    return config.aligner, dict(config.aligner_options)
+#: The default configuration (:class:`AnnotateConfig` is frozen: one instance serves every default).
+DEFAULT_CONFIG = AnnotateConfig()
 
 
 @cache
@@ -114,7 +65,7 @@ PRON_SOURCE_NOTES = (
 class Annotator:
     """Holds the expensive, reusable parts (aligner, statistics) and annotates one item at a time."""
 
-    def __init__(self, config: AnnotateConfig = AnnotateConfig(), stats: Stats | None = None):
+    def __init__(self, config: AnnotateConfig = DEFAULT_CONFIG, stats: Stats | None = None):
         self.config = config
         self.stats = stats
         self.aligner: Aligner | None = None  # built on first use: not needed for imported TextGrids
@@ -143,8 +94,15 @@ class Annotator:
         if self.config.asr:
             from vowelprompt.asr import transcribe_with_confidence
 
-            heard = transcribe_with_confidence(audio.samples, audio.sr, model=self.config.asr_model)
+            try:
+                heard = transcribe_with_confidence(audio.samples, audio.sr, model=self.config.asr_model)
+            except NoSpeechError as exc:  # a missing transcript, kept unless words are required
+                if self.config.require_words:
+                    raise
+                return "", {"from": "asr", "model": self.config.asr_model, "missing": str(exc)}
             return heard.text, heard.source()
+        if not self.config.require_words:
+            return "", {"from": "none", "missing": NOT_GIVEN}
         raise TranscriptError(
             f"{utt.audio}: no transcript; pass --text, add {Path(utt.audio).with_suffix('.txt').name} "
             "(or .lab) beside the audio, or use --asr"
@@ -223,21 +181,54 @@ class Annotator:
         )
         return renormalize(row, self.stats, self.config)
 
+    def measure(self, utt: Utterance, audio: Audio, text: str, source: dict, aligned=None) -> Annotation:
+        """Align (unless ``aligned`` is given: the words and the aligner's name, or the batch aligner's
+        error for this item) and :meth:`finish`. An item with no transcript, or whose transcript fails to
+        align, keeps its utterance-level prosody (:mod:`vowelprompt.missing`) unless words are required."""
+        if not text and not utt.alignment:
+            return self.wordless(utt, audio, text, source, source.get("missing", NOT_GIVEN))
+        try:
+            if isinstance(aligned, Exception):
+                raise aligned
+            words, aligner = aligned or self.words(utt, audio, text)
+            return self.finish(utt, audio, text, words, aligner, source)
+        except (AlignmentError, FeatureError, TranscriptError) as exc:
+            if self.config.require_words or utt.alignment:  # an unreadable imported alignment stays an error
+                raise
+            return self.wordless(utt, audio, text, source, f"alignment failed: {exc}")
+
+    def wordless(self, utt: Utterance, audio: Audio, text: str, source: dict, reason: str) -> Annotation:
+        """The row of an item without aligned words: utterance-level prosody and the transcript, if any."""
+        tracks = compute_tracks(audio.samples, audio.sr, self.config.features)
+        fields = dict(
+            id=utt.id,
+            audio=utt.audio,
+            speaker=utt.speaker,
+            label=utt.label,
+            dialogue=utt.dialogue,
+            turn=utt.turn,
+            duration_s=round(audio.duration_s, 4),
+            style=self.config.style,
+            warnings=audio.warnings,
+            versions=versions(),
+            transcript_source=source,
+            language=self.language(utt),
+        )
+        return renormalize(
+            wordless_row(fields, text, reason, tracks, self.config.features), self.stats, self.config
+        )
+
     def annotate(self, utt: Utterance) -> Annotation:
         """Annotate one item; never raises for bad input — the row's status says what went wrong."""
         try:
-            audio, text, source = self.prepare(utt)
-            words, aligner = self.words(utt, audio, text)
-            return self.finish(utt, audio, text, words, aligner, source)
+            return self.measure(utt, *self.prepare(utt))
         except VowelPromptError as exc:
             return failed(utt, exc.kind, str(exc))
         except Exception as exc:  # an unexpected failure must not lose the item or stop the batch
             return failed(utt, "internal_error", f"{type(exc).__name__}: {exc}")
 
 
-def renormalize(
-    row: Annotation, stats: Stats | None, config: AnnotateConfig = AnnotateConfig()
-) -> Annotation:
+def renormalize(row: Annotation, stats: Stats | None, config: AnnotateConfig = DEFAULT_CONFIG) -> Annotation:
     """``row`` with its levels and description redone from ``stats``, without aligning or measuring again.
 
     For rows annotated before the statistics existed (``fit-stats --save-annotations``, or annotate's JSONL
@@ -249,10 +240,11 @@ def renormalize(
     # statistics (vowelprompt.quality)
     row = normalize_kept(row, partial(normalize, stats=stats, config=config.normalization))
     warnings = tuple(w for w in row.warnings if not w.startswith(FALLBACK_NOTE))
+    style = config.style if row.vowels else "speechcue"  # a row without vowels is described as a whole
     if row.normalization == "utterance":
-        warnings = (*warnings, fallback_note(config.style))
+        warnings = (*warnings, fallback_note(style))
     row = replace(row, warnings=warnings, style=config.style)
-    return replace(row, description=describe(row, config.style))
+    return replace(row, description=describe(row, style))
 
 
 def failed(utt: Utterance, kind: str, message: str) -> Annotation:
@@ -273,7 +265,7 @@ def failed(utt: Utterance, kind: str, message: str) -> Annotation:
 
 def iter_annotate(
     items: Iterable[Utterance],
-    config: AnnotateConfig = AnnotateConfig(),
+    config: AnnotateConfig = DEFAULT_CONFIG,
     stats: Stats | None = None,
     jobs: int = 1,
 ) -> Iterator[Annotation]:
@@ -313,10 +305,11 @@ def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[A
         except VowelPromptError as exc:
             refused[utt.id] = failed(utt, exc.kind, str(exc))
             continue
-        if not utt.alignment:
+        if not utt.alignment and text:
             item = BatchItem(utt.id, audio.samples, audio.sr, text, utt.speaker)
             batches.setdefault(annotator.language(utt), []).append(item)
     results: dict = {}
+    whole: dict[str, VowelPromptError] = {}
     names: dict[str, str] = {}
     for language, batch in batches.items():
         aligner = None  # a language whose aligner cannot be built fails its items, not the run
@@ -327,24 +320,22 @@ def _annotate_corpus(annotator: Annotator, items: list[Utterance]) -> Iterator[A
                 if isinstance(aligner, BatchAligner)
                 else {item.id: _align_one(aligner, item) for item in batch}
             )
-        except VowelPromptError as exc:
+        except VowelPromptError as exc:  # the whole batch failed (a setup fault): errors, not kept rows
             found = {item.id: exc for item in batch}
+            whole.update(found)
         results.update(found)
         names.update({item.id: getattr(aligner, "name", "") for item in batch})
     for utt in items:
-        if utt.id in refused:
-            yield refused[utt.id]
+        if utt.id in refused or utt.id in whole:
+            yield refused.get(utt.id) or failed(utt, whole[utt.id].kind, str(whole[utt.id]))
             continue
         audio, text, source = prepared[utt.id]
         try:
-            if utt.alignment:
-                words, name = annotator.words(utt, audio, text)
-            else:
-                result = results.get(utt.id)
-                if isinstance(result, Exception) or result is None:
-                    raise result or FeatureError("aligner returned nothing for this item")
-                words, name = result, names[utt.id]
-            yield annotator.finish(utt, audio, text, words, name, source)
+            aligned = None
+            if text and not utt.alignment:
+                aligned = results.get(utt.id) or FeatureError("aligner returned nothing for this item")
+                aligned = aligned if isinstance(aligned, Exception) else (aligned, names[utt.id])
+            yield annotator.measure(utt, audio, text, source, aligned)
         except VowelPromptError as exc:
             yield failed(utt, exc.kind, str(exc))
         except Exception as exc:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from vowelprompt.backends import Backend, Sampling, Structure
-from vowelprompt.errors import RETRY_STATUSES, BackendError, ConfigError
+from vowelprompt.errors import RETRY_STATUSES, BackendError, ConfigError, InputError
 from vowelprompt.labels import LabelSet
 from vowelprompt.parse import parse
-from vowelprompt.prompts import PromptConfig, conversation, dialogues
+from vowelprompt.prompts import PromptConfig, conversation, dialogues, prompt_inputs
 from vowelprompt.records import Annotation, Prediction
 from vowelprompt.versions import package_versions
 
@@ -69,6 +69,7 @@ def iter_predict(
         sampling=sampling.to_dict(),
     )
     todo = [r for r in rows if r.id not in skip]
+    inputs: dict[str, tuple[str, ...]] = {}
     for start in range(0, len(todo), config.batch_size):
         batch = todo[start : start + config.batch_size]
         ready, chats = [], []
@@ -86,7 +87,13 @@ def iter_predict(
                 )
                 continue
             try:
+                inputs[row.id] = prompt_inputs(row, config, groups)  # what the prompt carries of the row
                 chats.append(conversation(row, config, groups))
+            except InputError as exc:  # nothing of the utterance to show: no transcript and no prosody
+                yield Prediction(
+                    id=row.id, status="input_error", gold=_gold(row, labels), error=str(exc), **common
+                )
+                continue
             except (TypeError, ValueError, KeyError, AttributeError) as exc:  # a corrupt annotation row
                 problem = f"cannot build the prompt from this row ({type(exc).__name__}: {exc})"
                 yield Prediction(
@@ -106,6 +113,7 @@ def iter_predict(
                     gold=_gold(row, labels),
                     error=redact(str(exc)),
                     prompt=chat if config.record_prompt else None,
+                    inputs=inputs[row.id],
                     **common,
                 )
             continue
@@ -121,6 +129,7 @@ def iter_predict(
                 raw=text,
                 note=parsed.note or None,
                 prompt=chat if config.record_prompt else None,
+                inputs=inputs[row.id],
                 **common,
             )
 

@@ -21,10 +21,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from vowelprompt.backends import Backend, Sampling
-from vowelprompt.errors import BackendError, ConfigError
+from vowelprompt.errors import BackendError, ConfigError, InputError
 from vowelprompt.labels import LabelSet
 from vowelprompt.parse import parse
-from vowelprompt.prompts import PromptConfig, Template, conversation, data_text, dialogues, neutralize
+from vowelprompt.prompts import (
+    PromptConfig,
+    Template,
+    conversation,
+    data_text,
+    dialogues,
+    neutralize,
+    prompt_inputs,
+)
 from vowelprompt.records import Annotation, Vowel
 from vowelprompt.verbalize import DURATION_WORDS, NOUNS, SLOPE_STEPS, speechcue, vowel_summary
 
@@ -226,6 +234,12 @@ def build_rows(
     groups = dialogues(rows)
     out = []
     for row in select(rows, labels, config):
+        try:
+            prompt_inputs(
+                row, config.prompt, groups
+            )  # a prompt with nothing of the utterance teaches nothing
+        except InputError:
+            continue
         gold = labels.normalize(row.label)
         prompt = conversation(row, config.prompt, groups)
         item = {"id": row.id, "prompt": prompt, "label": gold}

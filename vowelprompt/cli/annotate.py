@@ -115,7 +115,7 @@ def _print_row(row, as_json: bool) -> None:
         f"# {row.id}  ({row.audio}, {row.duration_s:.2f} s, {plural(len(row.vowels), 'vowel')}, "
         f"aligner {row.aligner}, normalization {row.normalization})"
     )
-    print(f"Transcript: {row.text}")
+    print(f"Transcript: {row.text or '(none)'}")
     print(row.description)
     for warning in row.warnings:
         print(f"note: {warning}")
@@ -146,7 +146,7 @@ def run(args) -> int:
         )
     skipped = sum(i.id in writer.done for i in items) if writer else 0
     items = [i for i in items if not writer or i.id not in writer.done]
-    failures = 0
+    failures = partial = 0
     protected = {Path(p).resolve() for p in inputs}
     try:
         with progress(len(items), args.quiet, "annotate") as bar:
@@ -154,6 +154,7 @@ def run(args) -> int:
                 bar.update()
                 if writer:
                     writer.write(row.to_dict())
+                partial += row.ok and not row.vowels  # kept without words (vowelprompt.missing)
                 if not row.ok:
                     failures += 1
                     bar.write(f"{row.id}: {row.status}: {row.error}", file=sys.stderr)
@@ -172,7 +173,11 @@ def run(args) -> int:
         redo = f"; {plural(writer.redo, 'row')} of the earlier run redone" if writer and writer.redo else ""
         print(f"resumed: {plural(skipped, 'input')} already in {args.output}{redo}", file=sys.stderr)
     if args.output and not args.quiet:
-        print(f"wrote {plural(len(items), 'row')} to {args.output} ({failures} failed)", file=sys.stderr)
+        partial = f", {partial} without a transcript or vowel cues" if partial else ""
+        print(
+            f"wrote {plural(len(items), 'row')} to {args.output} ({failures} failed{partial})",
+            file=sys.stderr,
+        )
     return 1 if failures else 0
 
 

@@ -23,6 +23,12 @@ def input_options() -> argparse.ArgumentParser:
     src.add_argument("--speaker", help="speaker id for files given directly (manifests carry their own)")
     src.add_argument("--asr", action="store_true", help="transcribe recordings that have no transcript")
     src.add_argument("--asr-model", help="faster-whisper model name or folder (needs vowelprompt[asr])")
+    src.add_argument(
+        "--require-words",
+        action="store_true",
+        help="fail a recording with no transcript, or whose transcript does not align; by default it "
+        "keeps its utterance-level prosody (and its transcript), the reason in its warnings",
+    )
     al = common.add_argument_group("alignment")
     al.add_argument(
         "--language",
@@ -100,6 +106,7 @@ def annotate_config(args):
         style=getattr(args, "style", "paper"),
         asr=args.asr,
         asr_model=args.asr_model,
+        require_words=getattr(args, "require_words", False),
         audio=AudioConfig(
             max_duration_s=args.max_duration, raw_sample_rate=args.sample_rate, raw_format=args.raw_format
         ),

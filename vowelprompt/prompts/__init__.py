@@ -18,6 +18,7 @@ from vowelprompt.prompts.assembly import (
     conversations,
     dialogues,
     output_structure,
+    prompt_inputs,
     prompt_variables,
     speaker_names,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "load_template",
     "neutralize",
     "output_structure",
+    "prompt_inputs",
     "prompt_variables",
     "speaker_names",
 ]

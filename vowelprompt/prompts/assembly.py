@@ -14,8 +14,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from vowelprompt.backends import Conversation, Structure
-from vowelprompt.errors import ConfigError, TemplateError
+from vowelprompt.errors import ConfigError, InputError, TemplateError
 from vowelprompt.labels import LABEL_SETS, LabelSet, get_label_set
+from vowelprompt.missing import INPUTS, has_transcript, has_utterance_cues, missing_reasons, row_inputs
 from vowelprompt.prompts.data import data_text, neutralize
 from vowelprompt.prompts.templates import Template, load_template
 from vowelprompt.records import Annotation
@@ -99,6 +100,52 @@ def context_lines(target: Annotation, dialogue: list[Annotation], window: int) -
     return "\n".join(lines) or NO_CONTEXT
 
 
+def no_transcript(row: Annotation) -> str:
+    """What the transcript slot says when there is no transcript: plainly that there is none, and why."""
+    if row.transcript_source.get("from") == "asr":
+        return "(no transcript: speech recognition heard no words in this recording)"
+    return "(no transcript is available for this recording)"
+
+
+def vowel_text(row: Annotation, style: str) -> str:
+    """The vowel descriptions; without vowel cues, the utterance-level description in their place, headed
+    by why there are no vowels (no transcript to align, or an alignment that failed)."""
+    if row.vowels:
+        return describe(row, style)
+    if not has_utterance_cues(row):
+        return "(no vowels could be measured)"
+    why = "there is no transcript to align" if not has_transcript(row) else "the words could not be aligned"
+    return f"(no vowel-level cues: {why}; utterance-level prosody instead)\n{describe(row, 'speechcue')}"
+
+
+def prompt_inputs(
+    row: Annotation, config: PromptConfig, groups: dict[str | None, list[Annotation]] | None = None
+) -> tuple[str, ...]:
+    """Which inputs the prompt for ``row`` carries (``Prediction.inputs``): what the template's variables
+    show of what the row has (:func:`vowelprompt.missing.row_inputs`). Without vowels, a template's
+    ``{vowel_descriptions}`` shows the utterance-level cues. Raises :class:`InputError` when the prompt would
+    carry nothing of the utterance itself (context alone does not make a prediction of it)."""
+    used = set(config.template.variables)
+    have = set(row_inputs(row))
+    shown = set()
+    if "transcript" in used and "transcript" in have:
+        shown.add("transcript")
+    if "vowel_descriptions" in used:  # vowel sentences if there are vowels, else the utterance's cues
+        shown |= {"vowels"} & have if row.vowels else {"utterance"} & have
+    if "utterance_description" in used:
+        shown |= {"utterance"} & have
+    if not shown:
+        reasons = "".join(f"; no {k}: {why}" for k, why in missing_reasons(row).items())
+        raise InputError(
+            f"nothing to predict from: template {config.template.name!r} shows none of what this row has "
+            f"(inputs: {', '.join(sorted(have)) or 'none'}{reasons})"
+        )
+    dialogue = (groups or {}).get(row.dialogue, [row]) if row.dialogue is not None else [row]
+    if "context" in used and context_lines(row, dialogue, config.context_window) != NO_CONTEXT:
+        shown.add("context")
+    return tuple(name for name in INPUTS if name in shown)
+
+
 def prompt_variables(
     row_in: Annotation,
     labels: LabelSet,
@@ -115,10 +162,10 @@ def prompt_variables(
     row = neutralize(row_in)
     dialogue = dialogue or [row_in]
     return {
-        "transcript": row.text or "",
+        "transcript": row.text if has_transcript(row) else no_transcript(row),
         "speaker": speaker_names(dialogue).get(row_in.speaker, "Speaker_0"),
         "context": context_lines(row_in, dialogue, window),  # each turn's text through data_text
-        "vowel_descriptions": describe(row, style) if row.vowels else "(no vowels could be measured)",
+        "vowel_descriptions": vowel_text(row, style),
         "utterance_description": describe(row, "speechcue"),
         "labels": ", ".join(labels.labels),
         "output_instructions": OUTPUT_INSTRUCTIONS[output_format],
