@@ -184,7 +184,6 @@ def run_baselines(
         raise ConfigError(f"the training rows have fewer than 2 labels of {label_set.name}: nothing to learn")
     fused = any(k.startswith("fusion") for k in config.kinds)
     needs = {m for m in ("prosody", "text") if m in config.kinds or fused}
-    inputs = {"prosody": prosody_features, "text": None}
     available = {"prosody": has_prosody, "text": has_text}
     ok_test = [r for r in test if r.ok]
     proba: dict[str, dict[str, np.ndarray]] = {}  # modality → test id → probabilities
@@ -194,11 +193,7 @@ def run_baselines(
         if len({y for _, y in rows}) < 2:
             raise ConfigError(f"fewer than 2 labels among the training rows usable by the {modality} model")
         there = [r for r in ok_test if available[modality](r)]
-        if inputs[modality] is None:
-            x_train, x_test = embed([r.text for r, _ in rows]), embed([r.text for r in there])
-        else:
-            x_train = np.array([inputs[modality](r) for r, _ in rows], dtype=float)
-            x_test = np.array([inputs[modality](r) for r in there], dtype=float).reshape(len(there), -1)
+        x_train, x_test = _features(modality, [r for r, _ in rows]), _features(modality, there)
         y = [y for _, y in rows]
         model = _model(modality, config).fit(x_train, y)
         proba[modality] = dict(zip([r.id for r in there], _proba(model, x_test, labels)))
@@ -208,6 +203,17 @@ def run_baselines(
     gold = {r.id: y for r, y in usable}
     stacker = _stacker(oof, gold, labels, config) if "fusion-stacked" in config.kinds else None
     return {kind: [_predict(kind, row, proba, stacker, label_set) for row in test] for kind in config.kinds}
+
+
+def _features(modality: str, rows: list[Annotation]):
+    """The model's input matrix: sentence embeddings of the transcripts, or :func:`prosody_features`."""
+    import numpy as np
+
+    if modality == "text":
+        return embed([r.text for r in rows])
+    return np.array([prosody_features(r) for r in rows], dtype=float).reshape(
+        len(rows), len(PROSODY_FEATURES)
+    )
 
 
 def _out_of_fold(modality: str, x, y: list[str], groups: list, labels: tuple[str, ...], config):
