@@ -1,6 +1,6 @@
 """Baselines that need no LLM beside the LLM prompt styles, on the prosody-only corpus (issue 17 §4).
 
-    python benchmarks/bench_labels.py runs/bench_labels             # the README's run (~40 min, 2 busy CPUs)
+    python benchmarks/bench_labels.py runs/bench_labels             # the README's run (~36 min, 2 busy CPUs)
     python benchmarks/bench_labels.py runs/bench_labels_quick --quick   # a small corpus (~5 min idle, ~30 busy)
 
 Needs the ``baseline`` and ``llm`` extras (``pip install -c constraints.txt -e '.[dev]'``), espeak-ng and the
@@ -34,8 +34,9 @@ from bench_training import make_corpus, run, split_annotations, vowelprompt_cmd
 
 STYLES = ("transcript", "speechcue", "vowelprompt")
 KINDS = ("prosody", "text", "fusion-mean", "fusion-stacked")
-#: ``llm_rows``: zero-shot generation on 2 shared CPUs took ~9 min per style for 8 rows on a busy machine;
-#: the answers are short (one sentence), so 96 new tokens truncate none.
+#: ``llm_rows``: zero-shot generation on 2 busy shared CPUs took 3-10 min per style for 16 rows;
+#: the answers are one sentence; of the 48 in the README run only one reached the 96-token cap (a
+#: speechcue answer repeating "low speaking rate", invalid at any length).
 SCALES = {
     "full": dict(sentences=24, train_voices=6, test_voices=2, llm_rows=16, answer_tokens=96),
     "quick": dict(sentences=4, train_voices=2, test_voices=1, llm_rows=8, answer_tokens=96),
