@@ -50,7 +50,7 @@ def add_parser(verbs, parents: list) -> None:
         help="label set, a preset or a,b,c (default: the preset with exactly TRAIN's labels, else those)",
     )
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds of the stacked fusion")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the cross-validation folds and the models")
     p.set_defaults(run=run)
 
 
