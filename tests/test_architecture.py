@@ -68,6 +68,7 @@ STAGES: dict[str, int] = {
     "vowelprompt.training_data": 9,
     "vowelprompt.rewards": 9,
     "vowelprompt.experiment": 9,
+    "vowelprompt.baselines": 9,
     # 10 interface
     "vowelprompt.cli": 10,
 }

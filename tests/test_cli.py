@@ -295,6 +295,7 @@ def test_every_verb_has_a_description_and_every_option_a_help_showing_its_defaul
         "predict",
         "build-dataset",
         "evaluate",
+        "baseline",
         "merge",
         "experiment",
     }

@@ -19,7 +19,17 @@ DESCRIPTION = "Describe the prosody of every vowel of a recording in words, and 
 
 def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
     """The ``vowelprompt`` parser and its verbs (each verb's own parser is ``verbs.choices[name]``)."""
-    from vowelprompt.cli import annotate, dataset, evaluate, experiment, fit_stats, merge, predict, prepare
+    from vowelprompt.cli import (
+        annotate,
+        baseline,
+        dataset,
+        evaluate,
+        experiment,
+        fit_stats,
+        merge,
+        predict,
+        prepare,
+    )
     from vowelprompt.cli.console import HelpFormatter
     from vowelprompt.cli.inputs import input_options
 
@@ -29,7 +39,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     parser.add_argument("--version", action="version", version=f"vowelprompt {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     common = [input_options()]
-    for verb in (prepare, annotate, fit_stats, predict, dataset, evaluate, experiment, merge):
+    for verb in (prepare, annotate, fit_stats, predict, dataset, evaluate, baseline, experiment, merge):
         verb.add_parser(verbs, common)
     return parser, verbs
 

@@ -55,6 +55,9 @@ class ExperimentConfig:
     control_stages: tuple[str, ...] = ("zero-shot", "sft", "grpo")
     """The stages whose predictions the controls are run on."""
     train: TrainConfig | None = None
+    baselines: tuple[str, ...] = ()
+    """Baselines that need no LLM (``prosody``, ``text``, ``fusion-mean``, ``fusion-stacked``; ``true``: all),
+    trained per fold on its training and validation rows: rows of stage ``baseline``, template = the kind."""
     seed: int = 0
     """Seed of the held-out validation speakers, the controls, the training data and the recipes."""
     dev_fraction: float = 0.1
@@ -109,6 +112,13 @@ def parse_config(data: dict[str, Any], where: str = "config") -> ExperimentConfi
     unknown = [c for c in data["controls"] if c not in CONTROLS]
     if unknown:
         raise ConfigError(f"{where}: unknown controls {unknown}; choose from {', '.join(CONTROLS)}")
+    from vowelprompt.baselines import KINDS
+
+    baselines = data.get("baselines")
+    data["baselines"] = KINDS if baselines is True else _tuple(baselines or None, "baselines")
+    unknown = [b for b in data["baselines"] if b not in KINDS]
+    if unknown:
+        raise ConfigError(f"{where}: unknown baselines {unknown}; choose from {', '.join(KINDS)}")
     for key in ("manifest", "folds", "templates", "control_stages"):
         if key in data:
             data[key] = _tuple(data[key], key)

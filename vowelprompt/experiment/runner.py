@@ -229,9 +229,13 @@ class Runner:
         test = levelled(split_ids["test"])
         for template in config.templates:
             self.predictions(folder, fold, "zero-shot", template, config.model, test, stats_path)
-        if not config.train:
+        if not (config.train or config.baselines):
             return
         train, dev = levelled(split_ids["train"]), levelled(split_ids["dev"])
+        if config.baselines:
+            self.baselines(folder / "baseline", fold, [*train, *dev], test, stats_path)
+        if not config.train:
+            return
         for template in config.train.templates or config.templates:
             models = self.train(folder, template, train, dev)
             for stage, model in models.items():
@@ -273,6 +277,30 @@ class Runner:
             self.step(f"evaluate {name}", scores, self._evaluate, path, rows, scores, needs=(done,))
             result = json.loads(scores.read_text(encoding="utf-8"))
             cell = {"fold": fold, "stage": stage, "template": template, "condition": condition}
+            self.cells.append(cell | {"scores": result, "predictions": str(path)})
+
+    def baselines(self, folder: Path, fold: str, train: list, test: list, needs: Path) -> None:
+        """The baselines that need no LLM (:mod:`vowelprompt.baselines`), trained on the fold's training rows:
+        one scored cell per kind (stage ``baseline``, template = the kind, condition ``real``)."""
+        from vowelprompt.baselines import BaselineConfig, run_baselines
+        from vowelprompt.outputs import write_jsonl_atomic
+
+        def work() -> None:
+            config = BaselineConfig(
+                kinds=self.config.baselines, labels=self.prompt_labels.name, seed=self.config.seed
+            )
+            for kind, rows in run_baselines(train, test, config).items():
+                write_jsonl_atomic(folder / kind / f"{REAL}.jsonl", [p.to_dict() for p in rows])
+            (folder / "done").touch()
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self.step("baselines", folder / "done", work, needs=(needs,))
+        for kind in self.config.baselines:
+            path = folder / kind / f"{REAL}.jsonl"
+            scores = path.with_suffix(".scores.json")
+            self.step(f"evaluate baseline {kind}", scores, self._evaluate, path, test, scores, needs=(path,))
+            cell = {"fold": fold, "stage": "baseline", "template": kind, "condition": REAL}
+            result = json.loads(scores.read_text(encoding="utf-8"))
             self.cells.append(cell | {"scores": result, "predictions": str(path)})
 
     def _predict(self, rows: list, template: str, model: str, path: Path) -> None:

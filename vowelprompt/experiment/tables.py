@@ -21,7 +21,7 @@ METRICS = {
     "macro_f1": "macro-F1",
     "invalid_rate": "invalid",
 }
-STAGE_ORDER = ("zero-shot", "sft", "grpo")
+STAGE_ORDER = ("baseline", "zero-shot", "sft", "grpo")
 REAL = "real"
 
 
