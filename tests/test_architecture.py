@@ -57,6 +57,7 @@ STAGES: dict[str, int] = {
     "vowelprompt.prompts": 7,
     # 8 answers
     "vowelprompt.parse": 8,
+    "vowelprompt.parse_modes": 8,
     "vowelprompt.metrics": 8,
     "vowelprompt.evaluation": 8,
     # 9 runs

@@ -42,26 +42,32 @@ def row(uid: str, text: str, speaker: str, turn: int, dialogue: str = "d1") -> A
 DIALOGUE = [row(f"u{i}", f"turn {i}", "ann" if i % 2 == 0 else "bob", i) for i in range(20)]
 
 
-def test_all_six_styles_ship():
+def test_all_six_styles_ship_and_three_ask_for_ratings():
     assert builtin_templates() == [
         "speechcue",
         "speechcue_context",
+        "speechcue_dimensions",
         "transcript",
         "transcript_context",
+        "transcript_dimensions",
         "vowelprompt",
         "vowelprompt_context",
+        "vowelprompt_dimensions",
     ]
 
 
 def test_every_shipped_template_renders_from_prompt_variables():
     variables = prompt_variables(DIALOGUE[5], IEMOCAP, "tags", DIALOGUE, window=3)
+    ratings = prompt_variables(DIALOGUE[5], IEMOCAP, "tags", DIALOGUE, window=3, task="dimensions")
     for name in builtin_templates():
         template = load_template(name)
         assert template.version >= 1 and len(template.hash) == 12
-        messages = template.render(variables)
+        rates = name.endswith("_dimensions")
+        messages = template.render(ratings if rates else variables)
         assert [m["role"] for m in messages] == ["system", "user"]
         user = messages[1]["content"]
-        assert "neutral, happy, angry, sad" in user and "<answer>" in user
+        assert ("neutral, happy, angry, sad" in user) != rates and "<answer>" in user
+        assert ("on a scale from 1 to 5" in user) == rates
         assert ('The vowel /æ/ in "that" has high pitch' in user) == name.startswith("vowelprompt")
         assert ("Target speech characteristics" in user) == name.startswith("speechcue")
         assert ('Speaker_0: "turn 4"' in user) == name.endswith("_context")
@@ -117,7 +123,8 @@ def test_prompt_config_resolves_template_and_labels_once(monkeypatch):
     chats = conversations(DIALOGUE[:6], config)
     assert len(chats) == 6 and loads == ["transcript_context"]  # not once per row
     given = {"template": "transcript_context", "labels": "calm,tense", "context_window": 2}
-    assert config.to_dict() == {**given, "output_format": "tags", "style": "paper"}
+    defaults = {"output_format": "tags", "style": "paper", "task": "label", "scale": [1.0, 5.0]}
+    assert config.to_dict() == {**given, **defaults}
     assert PromptConfig(**config.to_dict()) == config  # the names load the same objects again
 
 

@@ -89,6 +89,7 @@ class PromptConfig:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         labels = self.labels
         out["template"] = self.template.ref
+        out["scale"] = list(self.scale)  # as JSON writes it
         out["labels"] = labels.name if LABEL_SETS.get(labels.name) == labels else ",".join(labels.labels)
         return out
 
