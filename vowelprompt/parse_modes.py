@@ -12,8 +12,9 @@ said in the note), a JSON ``{"happy": 70, "sad": 30}`` or a plain ``label``. ``i
 set, three labels or more, a salience over 100, numbers that cannot be paired with the labels.
 
 :func:`parse_ratings` reads ``<answer>valence=2.5, arousal=4, dominance=3</answer>`` or ``{"ratings":
-{"valence": 2.5, …}}`` (``ok``) and, ``repaired``, ``Valence: 2.5``, ``V=2.5``, ``arousal is 4``,
-``activation`` for arousal, a flat JSON object, three unnamed numbers (in the order asked). Decisions:
+{"valence": 2.5, …}}`` (``ok``: every dimension by name, in the order asked, ``=`` or ``:``) and,
+``repaired``, ``V=2.5``, ``arousal is 4``, ``activation 4/5``, a flat JSON object, numbers as strings, three
+unnamed numbers (in the order asked). Decisions:
 
 - *a missing dimension* leaves the answer partial: the others are kept, ``repaired``, and the note names
   what is missing (a metric scores what was rated; :func:`vowelprompt.rewards.rating_reward` counts a
@@ -64,7 +65,8 @@ DIMENSION_WORDS = {
     "dominance": ("dominance", "power", "d"),
 }
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)")
-_RATIO = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*%?\s*[/:]\s*(\d+(?:\.\d+)?)(?!\w)")
+# One whitespace run before the slash (a "%" splits it in two): two \s* side by side would backtrack n².
+_RATIO = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?:\s*%)?\s*[/:]\s*(\d+(?:\.\d+)?)(?!\w)")
 _OPEN_ANSWER = re.compile(r"<answer>([^<]{1,400})", re.I)  # "<answer>happy 70, sad 30" never closed
 _MORE = re.compile(r"\b(?:mostly|mainly|primarily|predominantly|largely|chiefly|more|strongly)\b")
 _LESS = re.compile(r"\b(?:some|slightly|somewhat|partly|less|little|bit|hint|touch|tinge|traces?)\b")
