@@ -173,7 +173,8 @@ def split_think(text: str) -> tuple[str, str]:
     opened = _THINK_OPEN.search(text)
     closed = _THINK_CLOSE.search(text, opened.end()) if opened else None
     if closed:  # the first think block: the first "<think>" and the first "</think>" after it
-        return text[opened.end() : closed.start()].strip(), text[: opened.start()] + " " + text[closed.end() :]
+        outside = text[: opened.start()] + " " + text[closed.end() :]
+        return text[opened.end() : closed.start()].strip(), outside
     if opened:
         outside = text[: opened.start()]
         if not _answer_blocks(outside):
