@@ -275,3 +275,61 @@ def test_adversarial_inputs_parse_in_bounded_time(text, mode):
     assert elapsed < 4.0, f"{elapsed:.1f} s for {len(text)} characters"
     if len(text) > MAX_PARSE_CHARS:
         assert parse_blend(text, IEMOCAP, mode).status != "ok"
+
+
+# --- Through predict: the rows carry the task, the blend or the ratings. ---
+
+
+def test_predict_fills_the_task_fields_and_the_cli_writes_them(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import EXAMPLE, HANG_GUARD_S, REPO
+
+    from vowelprompt.backends import Sampling
+    from vowelprompt.backends.fake import FakeBackend
+    from vowelprompt.predict import PredictConfig, iter_predict
+    from vowelprompt.records import Annotation
+
+    rows = [Annotation(id=f"u{i}", audio=f"u{i}.wav", status="ok", text="that is great") for i in range(3)]
+    script = [
+        answer("happy 70, sad 30"),
+        answer("mostly sad, some anger"),
+        answer("happy 40, sad 30, angry 30"),
+    ]
+    config = PredictConfig(task="blend")
+    preds = list(iter_predict(rows, FakeBackend(responses=script), Sampling(), config))
+    assert [(p.task, p.label, p.blend, p.status) for p in preds] == [
+        ("blend", "happy", {"happy": 70, "sad": 30}, "ok"),
+        ("blend", "sad", {"sad": 70, "angry": 30}, "repaired"),
+        ("blend", None, None, "invalid"),
+    ]
+    assert "ratings" not in preds[0].to_dict() and preds[0].to_dict()["blend"] == {"happy": 70, "sad": 30}
+
+    out = tmp_path / "p.jsonl"
+    args = [
+        str(EXAMPLE),
+        "--backend",
+        "fake",
+        "--task",
+        "dimensions",
+        "--scale",
+        "1-7",
+        "--output-format",
+        "json",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "vowelprompt.cli", "predict", *args, "--record-prompt", "-o", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row["task"] == "dimensions" and row["status"] == "ok", row  # the fake answers within the schema
+    assert row["ratings"] == {"valence": 1.0, "arousal": 1.0, "dominance": 1.0} and "label" in row
+    assert "on a scale from 1 to 7" in row["prompt"][1]["content"]
+    manifest = json.loads(out.with_name("p.jsonl.run.json").read_text())
+    assert manifest["config"]["task"] == "dimensions" and manifest["config"]["scale"] == [1.0, 7.0]
+    assert manifest["template"]["name"] == "vowelprompt_dimensions" and manifest["config"]["constrained"]

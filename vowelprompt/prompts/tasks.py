@@ -130,13 +130,14 @@ def instructions(task: str, output_format: str, labels: LabelSet, scale: tuple[f
 
 
 def _number_regex(scale: tuple[float, float]) -> str:
-    """A regex for a rating on ``scale``: one decimal within a one-digit integer scale, else any number."""
+    """A regex for a rating on ``scale`` with one decimal: exact on a scale of whole numbers from 0 up to 200
+    steps wide (1–5, 1–7, 0–100); on any other scale any number, which the parser checks."""
     low, high = scale
-    if low.is_integer() and high.is_integer() and 0 <= low < high <= 9:
+    if low.is_integer() and high.is_integer() and 0 <= low < high <= low + 200:
         first, last = int(low), int(high)
-        inner = f"[{first}-{last - 1}]" if last - 1 > first else str(first)
-        return rf"(?:{inner}(?:\.\d)?|{last}(?:\.0)?)"
-    return r"-?\d{1,3}(?:\.\d{1,2})?"
+        inner = f"[{first}-{last - 1}]" if last <= 10 else "|".join(map(str, range(first, last)))
+        return rf"(?:(?:{inner})(?:\.[0-9])?|{last}(?:\.0)?)"
+    return r"-?[0-9]{1,3}(?:\.[0-9]{1,2})?"
 
 
 def task_structure(labels: LabelSet, output_format: str, task: str, scale: tuple[float, float]) -> Structure:
@@ -147,20 +148,10 @@ def task_structure(labels: LabelSet, output_format: str, task: str, scale: tuple
         "evidence": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 6},
     }
     if task == "blend":
-        choice = "(?:" + "|".join(re.escape(label) for label in labels.labels) + ")"
-        forms = "|".join(", ".join(f"{choice} {s}" for s in form) for form in BLEND_FORMS)
         if output_format != "json":
-            return Structure(regex=rf"{think}<answer>(?:{forms})</answer>")
-        item = {
-            "type": "object",
-            "properties": {
-                "label": {"type": "string", "enum": list(labels.labels)},
-                "salience": {"type": "integer", "enum": sorted({s for f in BLEND_FORMS for s in f})},
-            },
-            "required": ["label", "salience"],
-            "additionalProperties": False,
-        }
-        blend = {"type": "array", "items": item, "minItems": 1, "maxItems": 2}
+            return Structure(regex=rf"{think}<answer>(?:{_blend_regex(labels)})</answer>")
+        # One of the forms: [100], [50, 50] or [70, 30] (the two labels' difference is the parser's to check).
+        blend = {"anyOf": [_blend_items(labels, form) for form in BLEND_FORMS]}
         return Structure(json_schema=_schema({**common, "blend": blend}))
     if output_format != "json":
         value = _number_regex(scale)
@@ -174,6 +165,35 @@ def task_structure(labels: LabelSet, output_format: str, task: str, scale: tuple
         "additionalProperties": False,
     }
     return Structure(json_schema=_schema({**common, "ratings": ratings}))
+
+
+def _blend_regex(labels: LabelSet) -> str:
+    """Each label alone at 100, or followed by a *different* label at 50 or 30."""
+    names = [re.escape(label) for label in labels.labels]
+    forms = []
+    for i, first in enumerate(names):
+        others = "|".join(names[:i] + names[i + 1 :])
+        pairs = f"|(?:50, (?:{others}) 50|70, (?:{others}) 30)" if others else ""
+        forms.append(f"{first} (?:100{pairs})")
+    return "|".join(forms)
+
+
+def _blend_items(labels: LabelSet, form: tuple[int, ...]) -> dict[str, Any]:
+    """A JSON schema for a blend list of ``form``'s saliences, in order."""
+    items = [
+        {
+            "type": "object",
+            "properties": {
+                "label": {"type": "string", "enum": list(labels.labels)},
+                "salience": {"type": "integer", "enum": [salience]},
+            },
+            "required": ["label", "salience"],
+            "additionalProperties": False,
+        }
+        for salience in form
+    ]
+    size = len(form)
+    return {"type": "array", "prefixItems": items, "items": False, "minItems": size, "maxItems": size}
 
 
 def _schema(properties: dict[str, Any]) -> dict[str, Any]:
