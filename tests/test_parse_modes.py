@@ -35,6 +35,7 @@ def answer(text: str) -> str:
         (answer("30/70 happy and sad"), {"sad": 70, "happy": 30}, "repaired"),  # most salient first
         (answer("mostly happy, some sad"), {"happy": 70, "sad": 30}, "repaired"),
         (answer("sad with a hint of joy"), {"sad": 70, "happy": 30}, "repaired"),
+        ("A mix of happy and sad, but the most salient is sad.", {"sad": 70, "happy": 30}, "repaired"),
         (answer("happy"), {"happy": 100}, "repaired"),  # one label, no salience
         (answer("joy 70, sorrow 30"), {"happy": 70, "sad": 30}, "repaired"),  # synonyms
         (answer("sad 30, happy 70"), {"happy": 70, "sad": 30}, "repaired"),  # less salient first

@@ -68,7 +68,10 @@ _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w)")
 # One whitespace run before the slash (a "%" splits it in two): two \s* side by side would backtrack n².
 _RATIO = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?:\s*%)?\s*[/:]\s*(\d+(?:\.\d+)?)(?!\w)")
 _OPEN_ANSWER = re.compile(r"<answer>([^<]{1,400})", re.I)  # "<answer>happy 70, sad 30" never closed
-_MORE = re.compile(r"\b(?:mostly|mainly|primarily|predominantly|largely|chiefly|more|strongly)\b")
+# "the most salient emotion is happy" is how SmolLM2-135M says it (zero-shot, tuning utterances).
+_MORE = re.compile(
+    r"\b(?:most|mostly|main|mainly|primary|primarily|dominant|predominantly|largely|chiefly|more|strongly)\b"
+)
 _LESS = re.compile(r"\b(?:some|slightly|somewhat|partly|less|little|bit|hint|touch|tinge|traces?)\b")
 _CANON_BLEND = re.compile(r"\s*([a-z][\w -]*?) (\d+)(?:, ([a-z][\w -]*?) (\d+))?\s*\.?\s*")
 _CANON_MAX = 200  # canonical-form checks read at most this many characters of an answer
