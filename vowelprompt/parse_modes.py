@@ -264,7 +264,7 @@ def _blend_text(answer: str, labels: LabelSet) -> tuple[dict[str, int] | None, b
         )
         note = "one salience given; the other label takes the rest"
     elif not numbers:
-        return _qualified(lowered, sequence, names)
+        return _qualified(lowered, mentions, names)
     else:
         return None, False, f"cannot pair {len(numbers)} numbers with the labels {', '.join(names)}"
     blend, rescale_note = _normalise(pairs)
@@ -276,11 +276,11 @@ def _blend_text(answer: str, labels: LabelSet) -> tuple[dict[str, int] | None, b
     return blend, not note and _canonical_blend(answer, labels, blend), note
 
 
-def _qualified(lowered: str, sequence, names) -> tuple[dict[str, int], bool, str]:
+def _qualified(lowered: str, mentions, names) -> tuple[dict[str, int], bool, str]:
     """Two labels and no number: ``mostly X, some Y`` is 70/30; no qualifier at all is 50/50."""
 
     def label_after(match) -> str | None:
-        return next((label for at, label in sequence if at >= match.end()), None)
+        return next((label for at, label in mentions if at >= match.end()), None)
 
     more, less = _MORE.search(lowered), _LESS.search(lowered)
     major = label_after(more) if more else None
