@@ -101,7 +101,7 @@ def main(script_args: GRPOArguments, training_args: GRPOConfig, model_args: Mode
     if unknown:
         raise SystemExit(f"unknown reward_funcs {unknown}; choose from {', '.join(REWARDS)}")
     rewards = [
-        REWARDS[name]() if name == "format" else REWARDS[name](script_args.labels)
+        REWARDS[name]() if name in ("format", "rating") else REWARDS[name](script_args.labels)
         for name in script_args.reward_funcs
     ]
     train, evaluation = load_splits(script_args.dataset_dir, ("prompt", "label"))

@@ -59,6 +59,7 @@ STAGES: dict[str, int] = {
     "vowelprompt.prompts": 7,
     # 8 answers
     "vowelprompt.parse": 8,
+    "vowelprompt.parse_modes": 8,
     "vowelprompt.metrics": 8,
     "vowelprompt.evaluation": 8,
     "vowelprompt.soft_metrics": 8,

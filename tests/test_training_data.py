@@ -10,7 +10,7 @@ from vowelprompt.backends import Sampling
 from vowelprompt.errors import ConfigError
 from vowelprompt.prompts import PromptConfig
 from vowelprompt.records import Annotation, Vowel, VowelFeatures, VowelSpan
-from vowelprompt.rewards import accuracy_reward, format_reward, grounding_reward
+from vowelprompt.rewards import accuracy_reward, blend_reward, format_reward, grounding_reward, rating_reward
 from vowelprompt.training_data import DatasetConfig, build_rows, deterministic_trace, split, teacher_traces
 
 FEATS = VowelFeatures(150.0, 7.0, 20.0, 0.5, -20.0, 2.0, 0.2, 10)
@@ -95,6 +95,27 @@ def test_sft_and_grpo_rows_have_trl_shapes():
     )
     grpo = build_rows(ROWS, "grpo")
     assert set(grpo[0]) == {"id", "prompt", "label"}
+
+
+def test_task_rows_carry_gold_columns_and_answer_in_the_task_form():
+    vad = {"valence": 4.5, "arousal": 3.5, "dominance": 3.0}
+    gold = {"h0": {"id": "h0", "vad": vad}, "h1": {"vad": None, "blend": {"happy": 70, "sad": 30}}}
+    dims = DatasetConfig(prompt=PromptConfig(task="dimensions"))
+    sft = build_rows(ROWS, "sft", dims, gold=gold)
+    assert [r["id"] for r in sft] == ["h0"]  # only a row with gold ratings can teach them
+    text = sft[0]["completion"][0]["content"]
+    assert text.endswith("<answer>valence=4.5, arousal=3.5, dominance=3</answer>")
+    assert rating_reward()(completions=[text], vad=[vad]) == format_reward()(completions=[text]) == [1.0]
+    assert "on a scale from 1 to 5" in sft[0]["prompt"][1]["content"]
+    grpo = build_rows(ROWS, "grpo", dims, gold=gold)
+    assert grpo[0]["vad"] == vad and set(grpo[1]) == {"id", "prompt", "label", "blend"}
+    blends = build_rows(ROWS, "sft", DatasetConfig(prompt=PromptConfig(task="blend")), gold=gold)
+    texts = {r["id"]: r["completion"][0]["content"] for r in blends}
+    assert texts["h1"].endswith("<answer>happy 70, sad 30</answer>")
+    assert texts["s0"].endswith("<answer>sad 100</answer>")
+    assert blend_reward()(completions=[texts["h1"]], blend=[gold["h1"]["blend"]]) == [1.0]
+    with pytest.raises(ConfigError, match="deterministic traces"):
+        teacher_traces(ROWS[:1], None, PromptConfig(task="blend"))
 
 
 def test_fraction_seed_and_balance():

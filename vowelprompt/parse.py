@@ -166,21 +166,25 @@ def _answer_blocks(text: str) -> list[tuple[int, int, int, int]]:
     return blocks
 
 
-def _parse_tags(text: str, labels: LabelSet, strict: bool, capped: bool = False) -> Parsed:
+def split_think(text: str) -> tuple[str, str]:
+    """(reasoning, the text outside it): the first ``<think>`` block is the reasoning; an unclosed one runs
+    to the end, unless the answer sits inside it (``<think>… <answer>sad</answer>`` with no ``</think>``).
+    Shared with :mod:`vowelprompt.parse_modes`, so every task reads answers outside the reasoning alike."""
     opened = _THINK_OPEN.search(text)
     closed = _THINK_CLOSE.search(text, opened.end()) if opened else None
-    reasoning = ""
     if closed:  # the first think block: the first "<think>" and the first "</think>" after it
-        reasoning = text[opened.end() : closed.start()].strip()
         outside = text[: opened.start()] + " " + text[closed.end() :]
-    elif opened:  # an unclosed think block: everything after it is reasoning…
+        return text[opened.end() : closed.start()].strip(), outside
+    if opened:
         outside = text[: opened.start()]
         if not _answer_blocks(outside):
-            # …unless the answer sits inside it, as in "<think>… <answer>sad</answer>" with no </think>.
-            reasoning = text[opened.end() :].strip()
-            outside = text
-    else:
-        outside = text
+            return text[opened.end() :].strip(), text
+        return "", outside
+    return "", text
+
+
+def _parse_tags(text: str, labels: LabelSet, strict: bool, capped: bool = False) -> Parsed:
+    reasoning, outside = split_think(text)
     blocks = _answer_blocks(outside)
     if blocks:
         answer = outside[blocks[-1][1] : blocks[-1][2]]
@@ -308,10 +312,11 @@ def _fenced(text: str) -> list[str]:
     return out
 
 
-def _json_candidates(text: str) -> list[str]:
-    """Fenced blocks, then every balanced ``{…}`` that could hold a ``label`` key, in order of start."""
+def _json_candidates(text: str, key: str = "label") -> list[str]:
+    """Fenced blocks, then every balanced ``{…}`` that could hold a ``key`` key, in order of start."""
     candidates = _fenced(text)
-    keys = [m.start() for m in re.finditer(r'"label"|\\', text)]  # a key is "label" or spelled with escapes
+    # a key is spelled plainly or with escapes
+    keys = [m.start() for m in re.finditer(rf'"{re.escape(key)}"|\\', text)]
     for start, end in _brace_spans(text) if keys else ():
         k = bisect.bisect_left(keys, start)
         if k < len(keys) and keys[k] < end:

@@ -17,7 +17,7 @@ from typing import Any
 from vowelprompt.backends import Backend, Sampling, Structure
 from vowelprompt.errors import RETRY_STATUSES, BackendError, ConfigError, InputError
 from vowelprompt.labels import LabelSet
-from vowelprompt.parse import parse
+from vowelprompt.parse_modes import parse_task
 from vowelprompt.prompts import PromptConfig, conversation, dialogues, prompt_inputs
 from vowelprompt.records import Annotation, Prediction
 from vowelprompt.versions import package_versions
@@ -118,7 +118,7 @@ def iter_predict(
                 )
             continue
         for row, chat, text in zip(ready, chats, texts):
-            parsed = parse(text, labels, config.output_format)
+            parsed = parse_task(text, config)  # a label, a blend or ratings, as config.task asks
             yield Prediction(
                 id=row.id,
                 status=parsed.status,
@@ -130,6 +130,9 @@ def iter_predict(
                 note=parsed.note or None,
                 prompt=chat if config.record_prompt else None,
                 inputs=inputs[row.id],
+                task=config.task,
+                blend=parsed.blend,
+                ratings=parsed.ratings,
                 **common,
             )
 

@@ -6,6 +6,11 @@ returns such a function, named so that TRL's logs show ``accuracy``, ``format`` 
 
 - :func:`accuracy_reward` — 1 if the parsed label equals the gold ``label`` column (after synonyms), else 0.
 - :func:`format_reward` — 1 if the completion is exactly ``<think>…</think><answer>…</answer>``.
+- :func:`rating_reward` — 1 minus the mean absolute error of the parsed ratings
+  (:mod:`vowelprompt.parse_modes`) against the gold ``vad`` column, each error scaled by the scale's range; a
+  dimension not rated counts as the largest error, an invalid answer (or a row without gold ratings) scores 0.
+- :func:`blend_reward` — against a gold ``blend`` column (label → salience): 1 for the same labels with the
+  same saliences, 0.5 for the same labels with other saliences, 0 otherwise.
 - :func:`grounding_reward` — 1 if the reasoning ties a word of the utterance to a prosodic cue that this
   prompt's vowel descriptions really give that word (``"great" … high pitch``), 0 if it cites none, and 0
   if it ties any word to a cue the prompt does not give it (an invented cue cancels a true one). The cues
@@ -25,6 +30,8 @@ from typing import Any
 
 from vowelprompt.labels import LabelSet, get_label_set
 from vowelprompt.parse import parse, well_formed
+from vowelprompt.parse_modes import parse_blend, parse_ratings
+from vowelprompt.prompts.tasks import DEFAULT_SCALE, DIMENSIONS, check_scale
 from vowelprompt.verbalize import CUE_PATTERN, read_cues
 
 RewardFn = Callable[..., list[float]]
@@ -101,8 +108,62 @@ def grounding_reward(labels: str | LabelSet = "iemocap4") -> RewardFn:
     return grounding
 
 
+def rating_reward(
+    dimensions: tuple[str, ...] = DIMENSIONS,
+    scale: tuple[float, float] | str = DEFAULT_SCALE,
+    output_format: str = "tags",
+) -> RewardFn:
+    """1 − mean over ``dimensions`` of |rating − gold| / (high − low), from the gold ``vad`` column (a dict
+    per row, on ``scale``). A dimension the answer leaves out counts as error 1; one the gold lacks is not
+    scored; an invalid answer, or a row with no gold rating, scores 0. In [0, 1], like the accuracy reward,
+    so the two can be summed or weighted in GRPO."""
+    low, high = check_scale(scale)
+
+    def rating(completions: list, vad: list, **_: Any) -> list[float]:
+        out = []
+        for completion, gold in zip(completions, vad):
+            ratings = parse_ratings(_text(completion), dimensions, (low, high), output_format).ratings
+            gold = gold if isinstance(gold, dict) else {}
+            scored = [d for d in dimensions if isinstance(gold.get(d), (int, float))]
+            if ratings is None or not scored:
+                out.append(0.0)
+                continue
+            errors = [
+                min(abs(ratings[d] - gold[d]) / (high - low), 1.0) if d in ratings else 1.0 for d in scored
+            ]
+            out.append(1.0 - sum(errors) / len(errors))
+        return out
+
+    return rating
+
+
+def blend_reward(labels: str | LabelSet = "iemocap4", output_format: str = "tags") -> RewardFn:
+    """1 where the parsed blend has the gold ``blend`` column's labels and saliences, 0.5 where it has its
+    labels with other saliences (BLEMORE's presence without salience), else 0. A gold column may hold a
+    plain label, read as that label at 100."""
+    label_set = labels if isinstance(labels, LabelSet) else get_label_set(labels)
+
+    def blend(completions: list, blend: list, **_: Any) -> list[float]:
+        out = []
+        for completion, gold in zip(completions, blend):
+            predicted = parse_blend(_text(completion), label_set, output_format).blend
+            if isinstance(gold, str):
+                gold = {gold: 100}
+            if not isinstance(gold, dict) or predicted is None:
+                out.append(0.0)
+                continue
+            gold = {label_set.normalize(k) or k: v for k, v in gold.items()}
+            same = set(predicted) == set(gold)
+            out.append(1.0 if same and all(predicted[k] == gold[k] for k in gold) else 0.5 if same else 0.0)
+        return out
+
+    return blend
+
+
 REWARDS: dict[str, Callable[..., RewardFn]] = {
     "accuracy": accuracy_reward,
     "format": format_reward,
     "grounding": grounding_reward,
+    "blend": blend_reward,
+    "rating": rating_reward,
 }

@@ -4,6 +4,10 @@
   [assistant], "label", "id"}``; TRL's SFTTrainer computes the loss on the completion only.
 - GRPO rows are ``{"prompt": [system, user], "label", "id"}``; the ``label`` column reaches the reward
   functions (:mod:`vowelprompt.rewards`) as a keyword argument.
+- Given ``gold`` (a prepared manifest's rows by id, ``build-dataset --gold``), rows also carry its ``vad``
+  (for :func:`~vowelprompt.rewards.rating_reward`) and ``blend`` (:func:`~vowelprompt.rewards.blend_reward`)
+  columns; for the blend and dimensions tasks an SFT completion answers with the gold blend (or the gold
+  label at 100) or the gold ratings, and a row without gold ratings is left out of dimensions SFT data.
 
 Completions need a reasoning trace. Two sources:
 
@@ -33,6 +37,7 @@ from vowelprompt.prompts import (
     neutralize,
     prompt_inputs,
 )
+from vowelprompt.prompts.tasks import DIMENSIONS, number
 from vowelprompt.records import Annotation, Vowel
 from vowelprompt.verbalize import DURATION_WORDS, NOUNS, SLOPE_STEPS, speechcue, vowel_summary
 
@@ -187,6 +192,8 @@ def teacher_traces(
 ) -> tuple[dict[str, str], TraceReport]:
     """id → teacher completion for rows whose trace agrees with the gold label; and what was dropped."""
     labels = config.labels
+    if config.task != "label":
+        raise ConfigError("teacher traces explain a gold label; a blend or ratings take deterministic traces")
     groups = groups or dialogues(rows)
     report = TraceReport()
     chats = []
@@ -221,6 +228,7 @@ def build_rows(
     kind: str,
     config: DatasetConfig = DatasetConfig(),
     traces: dict[str, str] | None = None,
+    gold: dict[str, dict] | None = None,
 ) -> list[dict]:
     """Dataset rows of ``kind`` ``sft`` or ``grpo`` for the selected rows (see the module docstring).
 
@@ -229,7 +237,7 @@ def build_rows(
     """
     if kind not in ("sft", "grpo"):
         raise ConfigError(f"dataset kind must be sft or grpo, got {kind!r}")
-    labels = config.prompt.labels
+    labels, extra = config.prompt.labels, gold
     cues = cue_level(config.prompt.template)
     groups = dialogues(rows)
     out = []
@@ -243,6 +251,8 @@ def build_rows(
         gold = labels.normalize(row.label)
         prompt = conversation(row, config.prompt, groups)
         item = {"id": row.id, "prompt": prompt, "label": gold}
+        known = (extra or {}).get(row.id) or {}
+        item.update({k: known[k] for k in GOLD_COLUMNS if known.get(k) is not None})
         if kind == "sft":
             if traces is not None and row.id not in traces:
                 continue
@@ -250,9 +260,31 @@ def build_rows(
                 completion = traces[row.id]
             else:
                 completion = deterministic_trace(neutralize(row), gold, config.cite, cues)
+                completion = task_answer(completion, config.prompt.task, item)
+                if completion is None:
+                    continue
             item["completion"] = [{"role": "assistant", "content": completion}]
         out.append(item)
     return interleave(out, config.seed) if config.interleave else out
+
+
+#: Columns of a prepared manifest's rows that :func:`build_rows` carries (for the rating and blend rewards).
+GOLD_COLUMNS = ("vad", "blend")
+
+
+def task_answer(completion: str, task: str, item: dict) -> str | None:
+    """``completion`` with its answer in ``task``'s form: a blend (the gold ``blend``, else the label at 100)
+    or the gold ratings (None without them: nothing to teach)."""
+    head = completion[: completion.rfind("<answer>")]
+    if task == "blend":
+        blend = item.get("blend") if isinstance(item.get("blend"), dict) else {item["label"]: 100}
+        return head + f"<answer>{', '.join(f'{k} {v}' for k, v in blend.items())}</answer>"
+    if task == "dimensions":
+        vad = item.get("vad") if isinstance(item.get("vad"), dict) else {}
+        if not all(isinstance(vad.get(d), (int, float)) for d in DIMENSIONS):
+            return None
+        return head + f"<answer>{', '.join(f'{d}={number(round(vad[d], 2))}' for d in DIMENSIONS)}</answer>"
+    return completion
 
 
 def interleave(items: list[dict], seed: int = 0) -> list[dict]:

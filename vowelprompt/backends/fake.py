@@ -81,6 +81,13 @@ def default_response(conversation: Conversation, structure: Structure | None = N
     """
     schema = structure.json_schema if structure is not None else None
     label = _first_label(conversation, structure)
+    regex = structure.regex if structure is not None else None
+    if regex and "valence=" in regex:  # ratings (prompts.tasks): each at the scale's low end
+        low = re.search(r"=\(\?:\[?(-?\d)", regex)
+        ratings = ", ".join(f"{d}={low.group(1) if low else 3}" for d in re.findall(r"(\w+)=", regex))
+        return f"<think>fake</think><answer>{ratings}</answer>"
+    if regex and " 100|" in regex:  # a blend (prompts.tasks): the first label alone
+        return f"<think>fake</think><answer>{label} 100</answer>"
     if schema is None:
         return f"<think>fake</think><answer>{label}</answer>"
     return json.dumps({key: _fill(spec, label) for key, spec in schema.get("properties", {}).items()})
@@ -92,7 +99,7 @@ def _first_label(conversation: Conversation, structure: Structure | None) -> str
             if spec.get("enum"):
                 return str(spec["enum"][0])
     if structure is not None and structure.regex is not None:
-        found = _REGEX_CHOICES.search(structure.regex)
+        found = _REGEX_CHOICES.search(structure.regex.replace("(?:", "("))
         if found:
             return found.group(1).split("|")[0].replace("\\", "")
     users = [m["content"] for m in conversation if m["role"] == "user"]
@@ -105,7 +112,16 @@ def _first_label(conversation: Conversation, structure: Structure | None) -> str
 def _fill(spec: dict[str, Any], label: str) -> Any:
     """A value of a JSON schema property: the label for an enum, a placeholder of the right type else."""
     if spec.get("enum"):
-        return label if label in spec["enum"] else spec["enum"][0]
+        if label in spec["enum"]:
+            return label
+        numbers = [v for v in spec["enum"] if isinstance(v, int)]  # a blend's saliences: 100
+        return max(numbers) if numbers else spec["enum"][0]
+    if "properties" in spec:  # a blend item or the ratings (prompts.tasks)
+        return {key: _fill(inner, label) for key, inner in spec["properties"].items()}
+    if spec.get("type") == "array" and spec.get("minItems"):
+        return [_fill(spec["items"], label)]
+    if spec.get("type") == "number" and "minimum" in spec:
+        return spec["minimum"]
     placeholders = {"string": "fake", "array": [], "object": {}, "integer": 0, "number": 0, "boolean": False}
     return placeholders.get(spec.get("type"))
 

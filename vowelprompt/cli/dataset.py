@@ -33,6 +33,11 @@ def add_parser(verbs, parents: list) -> None:
     rows.add_argument("--eval-fraction", type=float, default=0.0, help="hold out this share as eval.jsonl")
     rows.add_argument("--seed", type=int, default=0, help="seed of the selection, order and eval split")
     rows.add_argument(
+        "--gold",
+        metavar="MANIFEST",
+        help="prepare's manifest: its vad and blend columns join the rows by id (rating and blend rewards)",
+    )
+    rows.add_argument(
         "--cite",
         type=int,
         default=1,
@@ -84,6 +89,8 @@ def run(args) -> int:
     if args.teacher_backend:
         if args.kind != "sft":
             raise ConfigError("--teacher-backend makes SFT traces; GRPO rows need none")
+        if prompt.task != "label":
+            raise ConfigError("--teacher-backend explains gold labels; --task blend or dimensions needs none")
         options = {"model": args.teacher_model or "smollm2-135m"}
         if args.teacher_base_url:
             options["base_url"] = args.teacher_base_url
@@ -96,7 +103,12 @@ def run(args) -> int:
             f"the gold label), {report.dropped_invalid} dropped (no answer), {report.failed} failed",
             file=sys.stderr,
         )
-    items = build_rows(rows, args.kind, config, traces)
+    gold = None
+    if args.gold:
+        from vowelprompt.io import read_rows
+
+        gold = {str(row["id"]): row for _, row, _ in read_rows(args.gold) if row and "id" in row}
+    items = build_rows(rows, args.kind, config, traces, gold)
     if not items:
         raise ConfigError("no training rows were built (every teacher trace was dropped or failed)")
     train, held = split(items, args.eval_fraction, args.seed)

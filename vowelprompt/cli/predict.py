@@ -117,7 +117,11 @@ def _print_prediction(prediction) -> None:
     print(f"# {prediction.id}  ({prediction.status}{gold}, {source})")
     for message in prediction.prompt or ():  # --record-prompt: what the model saw
         print(f"[{message['role']}]\n{message['content']}\n[/{message['role']}]")
-    if prediction.label is None:
+    shown = prediction.blend or prediction.ratings  # --task blend or dimensions
+    if shown:
+        values = ", ".join(f"{k} {v:g}" for k, v in shown.items())
+        print(f"{'Blend' if prediction.blend else 'Ratings'}: {values}")
+    elif prediction.label is None:
         print("Label: none (the answer names no label of the set)")
         print(f"Answer: {prediction.raw.strip()}")
     else:

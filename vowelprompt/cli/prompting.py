@@ -23,6 +23,19 @@ def add_prompt_options(parser):
         help="preceding turns for *_context templates",
     )
     prompt.add_argument("--style", choices=VOWEL_STYLES, default="paper", help="style of the per-vowel lines")
+    prompt.add_argument(
+        "--task",
+        choices=["label", "blend", "dimensions"],
+        default="label",
+        help="what to ask: one label, a blend of up to two with their salience (70/30, 50/50), or "
+        "valence/arousal/dominance ratings (a shipped template X asks for them as X_dimensions)",
+    )
+    prompt.add_argument(
+        "--scale",
+        default="1-5",
+        metavar="LOW-HIGH",
+        help="rating scale of --task dimensions (MSP-Podcast: 1-7)",
+    )
     return prompt
 
 
@@ -36,5 +49,7 @@ def prompt_config(args, config_type, **fields):
         labels=args.labels,
         context_window=args.context_window,
         style=args.style,
+        task=args.task,
+        scale=args.scale,
         **fields,
     )

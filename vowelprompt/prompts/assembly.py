@@ -1,4 +1,4 @@
-"""Prompt assembly: a :class:`PromptConfig` (template, labels, output format, context window, style)
+"""Prompt assembly: a :class:`PromptConfig` (template, labels, output format, context window, style, task)
 and :func:`conversations`, the chat messages a model is shown for each annotated utterance.
 
 The template and the label set are resolved once, when the config is made; every layer of a run (predict,
@@ -18,6 +18,16 @@ from vowelprompt.errors import ConfigError, InputError, TemplateError
 from vowelprompt.labels import LABEL_SETS, LabelSet, get_label_set
 from vowelprompt.missing import INPUTS, has_transcript, has_utterance_cues, missing_reasons, row_inputs
 from vowelprompt.prompts.data import data_text, neutralize
+from vowelprompt.prompts.tasks import (
+    DEFAULT_SCALE,
+    MAX_REASONING_CHARS,
+    TASKS,
+    check_scale,
+    instructions,
+    labels_text,
+    task_structure,
+    task_template,
+)
 from vowelprompt.prompts.templates import Template, load_template
 from vowelprompt.records import Annotation
 from vowelprompt.verbalize import VOWEL_STYLES, describe
@@ -32,10 +42,6 @@ OUTPUT_INSTRUCTIONS = {
 }
 
 NO_CONTEXT = "(no earlier turns)"
-
-#: Longest reasoning constrained decoding allows: ~300 tokens, leaving room for the answer within the default
-#: 512 new tokens.
-MAX_REASONING_CHARS = 1200
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,14 @@ class PromptConfig:
     """How many preceding dialogue turns ``*_context`` templates show."""
     style: str = "paper"
     """Style of the per-vowel lines: ``paper`` or ``compact``."""
+    task: str = "label"
+    """What is asked (:mod:`vowelprompt.prompts.tasks`): ``label``, ``blend`` (up to two labels with their
+    salience) or ``dimensions`` (valence, arousal and dominance ratings on ``scale``)."""
+    scale: tuple[float, float] = DEFAULT_SCALE
+    """The rating scale of the dimensions task, (low, high): 1–5 as IEMOCAP, 1–7 as MSP-Podcast."""
 
     def __post_init__(self):
+        object.__setattr__(self, "scale", check_scale(self.scale))
         if self.output_format not in OUTPUT_FORMATS:
             raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}")
         if self.style not in VOWEL_STYLES:
@@ -63,7 +75,9 @@ class PromptConfig:
         if self.context_window < 0:
             raise ConfigError("need context_window ≥ 0")
         if not isinstance(self.template, Template):
-            object.__setattr__(self, "template", load_template(self.template))
+            object.__setattr__(self, "template", load_template(task_template(self.template, self.task)))
+        elif self.task not in TASKS:
+            task_template("", self.task)  # the error naming the tasks
         if not isinstance(self.labels, LabelSet):
             object.__setattr__(self, "labels", get_label_set(self.labels))
 
@@ -76,12 +90,13 @@ class PromptConfig:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         labels = self.labels
         out["template"] = self.template.ref
+        out["scale"] = list(self.scale)  # as JSON writes it
         out["labels"] = labels.name if LABEL_SETS.get(labels.name) == labels else ",".join(labels.labels)
         return out
 
     def structure(self) -> Structure:
         """The decoding constraint for this config's labels and output format (:func:`output_structure`)."""
-        return output_structure(self.labels, self.output_format)
+        return output_structure(self.labels, self.output_format, self.task, self.scale)
 
 
 def speaker_names(rows: list[Annotation]) -> dict[str | None, str]:
@@ -153,8 +168,11 @@ def prompt_variables(
     dialogue: list[Annotation] | None = None,
     window: int = 12,
     style: str = "paper",
+    task: str = "label",
+    scale: tuple[float, float] = DEFAULT_SCALE,
 ) -> dict[str, str]:
-    """Every variable a shipped template may use, for one annotated utterance."""
+    """Every variable a shipped template may use, for one annotated utterance (``task`` and ``scale`` set
+    what ``labels`` and ``output_instructions`` ask for)."""
     if output_format not in OUTPUT_FORMATS:
         raise TemplateError(
             f"unknown output format {output_format!r}; choose one of: {', '.join(OUTPUT_FORMATS)}"
@@ -167,8 +185,12 @@ def prompt_variables(
         "context": context_lines(row_in, dialogue, window),  # each turn's text through data_text
         "vowel_descriptions": vowel_text(row, style),
         "utterance_description": describe(row, "speechcue"),
-        "labels": ", ".join(labels.labels),
-        "output_instructions": OUTPUT_INSTRUCTIONS[output_format],
+        "labels": labels_text(labels, task),
+        "output_instructions": (
+            OUTPUT_INSTRUCTIONS[output_format]
+            if task == "label"
+            else instructions(task, output_format, labels, scale)
+        ),
     }
 
 
@@ -190,7 +212,14 @@ def conversation(
     the run, so that rows already done or failed still give context)."""
     dialogue = (groups or {}).get(row.dialogue, [row]) if row.dialogue is not None else [row]
     variables = prompt_variables(
-        row, config.labels, config.output_format, dialogue, config.context_window, config.style
+        row,
+        config.labels,
+        config.output_format,
+        dialogue,
+        config.context_window,
+        config.style,
+        config.task,
+        config.scale,
     )
     return config.template.render(variables)
 
@@ -203,13 +232,21 @@ def conversations(
     return [conversation(row, config, groups) for row in rows]
 
 
-def output_structure(labels: LabelSet, output_format: str = "tags") -> Structure:
-    """The decoding constraint that makes a backend emit a well-formed answer with a label from the set.
+def output_structure(
+    labels: LabelSet,
+    output_format: str = "tags",
+    task: str = "label",
+    scale: tuple[float, float] = DEFAULT_SCALE,
+) -> Structure:
+    """The decoding constraint that makes a backend emit a well-formed answer with a label from the set
+    (or, for the blend and dimensions tasks, a well-formed blend or ratings: :func:`task_structure`).
 
     >>> from vowelprompt.labels import LABEL_SETS
     >>> output_structure(LABEL_SETS["iemocap4"]).regex
     '<think>[^<]{1,1200}</think>\\\\s*<answer>(neutral|happy|angry|sad)</answer>'
     """
+    if task != "label":
+        return task_structure(labels, output_format, task, scale)
     # Bounded reasoning: unbounded fields let a small model write until max_new_tokens and never answer.
     choice = "|".join(re.escape(label) for label in labels.labels)
     if output_format == "json":
