@@ -59,6 +59,7 @@ STAGES: dict[str, int] = {
     "vowelprompt.parse": 8,
     "vowelprompt.metrics": 8,
     "vowelprompt.evaluation": 8,
+    "vowelprompt.distribution": 8,
     # 9 runs
     "vowelprompt.predict": 9,
     "vowelprompt.training_data": 9,

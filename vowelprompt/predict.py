@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vowelprompt.backends import Backend, Sampling, Structure
+from vowelprompt.distribution import answer_batch, check_distribution, parse_spec
 from vowelprompt.errors import RETRY_STATUSES, BackendError, ConfigError
 from vowelprompt.labels import LabelSet
 from vowelprompt.parse import parse
@@ -33,11 +34,14 @@ class PredictConfig(PromptConfig):
     """Conversations per backend call (also the resume granularity)."""
     record_prompt: bool = False
     """Record the exact chat messages sent to the model with each prediction (its ``prompt``)."""
+    distribution: str | None = None
+    """``logprobs`` or ``samples:N``: also a probability over the labels (:mod:`vowelprompt.distribution`)."""
 
     def __post_init__(self):
         super().__post_init__()
         if self.batch_size < 1:
             raise ConfigError("need batch_size ≥ 1")
+        parse_spec(self.distribution)
 
 
 def constrains(backend: Backend, structure: Structure | None) -> bool:
@@ -60,6 +64,7 @@ def iter_predict(
     labels = config.labels
     groups = dialogues(rows)  # context comes from every row, including ones already done or failed
     structure = config.structure() if config.constrained else None
+    check_distribution(config.distribution, backend, sampling, config.constrained)
     common = dict(
         label_set=labels.name,
         labels=labels.labels,
@@ -97,7 +102,9 @@ def iter_predict(
         if not ready:
             continue
         try:
-            texts = backend.generate(chats, sampling, structure)
+            answers = answer_batch(
+                backend, chats, sampling, structure, config.distribution, labels, config.output_format
+            )
         except BackendError as exc:
             for row, chat in zip(ready, chats):
                 yield Prediction(
@@ -109,8 +116,8 @@ def iter_predict(
                     **common,
                 )
             continue
-        for row, chat, text in zip(ready, chats, texts):
-            parsed = parse(text, labels, config.output_format)
+        for row, chat, answer in zip(ready, chats, answers):
+            parsed = parse(answer.text, labels, config.output_format)
             yield Prediction(
                 id=row.id,
                 status=parsed.status,
@@ -118,9 +125,12 @@ def iter_predict(
                 gold=_gold(row, labels),
                 reasoning=parsed.reasoning,
                 evidence=parsed.evidence,
-                raw=text,
-                note=parsed.note or None,
+                raw=answer.text,
+                note="; ".join(n for n in (parsed.note, answer.note) if n) or None,
                 prompt=chat if config.record_prompt else None,
+                distribution=answer.distribution,
+                distribution_from=answer.source,
+                generated=answer.generated,
                 **common,
             )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from vowelprompt.backends import Conversation, Structure
+from vowelprompt.backends.answers import MAX_REASONING_CHARS as _MAX_REASONING_CHARS
 from vowelprompt.errors import ConfigError, TemplateError
 from vowelprompt.labels import LABEL_SETS, LabelSet, get_label_set
 from vowelprompt.prompts.data import data_text, neutralize
@@ -33,8 +34,8 @@ OUTPUT_INSTRUCTIONS = {
 NO_CONTEXT = "(no earlier turns)"
 
 #: Longest reasoning constrained decoding allows: ~300 tokens, leaving room for the answer within the default
-#: 512 new tokens.
-MAX_REASONING_CHARS = 1200
+#: 512 new tokens (defined with the backends, whose scored answers keep the same bound).
+MAX_REASONING_CHARS = _MAX_REASONING_CHARS
 
 
 @dataclass(frozen=True)
@@ -176,5 +177,6 @@ def output_structure(labels: LabelSet, output_format: str = "tags") -> Structure
             "required": ["reasoning", "evidence", "label"],
             "additionalProperties": False,
         }
-        return Structure(json_schema=schema)
-    return Structure(regex=rf"<think>[^<]{{1,{MAX_REASONING_CHARS}}}</think>\s*<answer>({choice})</answer>")
+        return Structure(json_schema=schema, choices=labels.labels, output_format="json")
+    regex = rf"<think>[^<]{{1,{MAX_REASONING_CHARS}}}</think>\s*<answer>({choice})</answer>"
+    return Structure(regex=regex, choices=labels.labels)
