@@ -169,3 +169,31 @@ def test_each_sample_has_its_own_seed_and_the_first_is_the_runs_answer():
     assert seeds == [5, 6, 7, 8]
     assert [s.text for s in out] == ["<answer>happy</answer>"] * 2  # seed 5, as without --distribution
     assert out[0].distribution == {label: 0.25 for label in LABELS.labels}
+
+
+# --- the command line ----------------------------------------------------------------------------------
+
+
+def test_the_cli_refuses_in_one_line_and_writes_the_distribution(tmp_path, capsys):
+    import json
+
+    from test_predict import row
+
+    from vowelprompt.cli import main
+
+    annotated = tmp_path / "ann.jsonl"
+    annotated.write_text(json.dumps(row("sad", "sad").to_dict()) + "\n")
+    fake = [str(annotated), "--backend", "fake"]
+    assert main(["predict", *fake, "--distribution", "logprobs"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "samples:N" in err
+    assert main(["predict", *fake, "--distribution", "samples:3"]) == 2
+    assert "temperature 0" in capsys.readouterr().err
+    assert main(["predict", *fake, "--distribution", "samples:3", "--temperature", "1"]) == 0
+    assert "Distribution (samples): neutral 1.00, happy 0.00" in capsys.readouterr().out
+    out = tmp_path / "p.jsonl"
+    assert main(["predict", *fake, "--distribution", "samples:3", "--temperature", "1", "-o", str(out)]) == 0
+    (written,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert written["distribution_from"] == "samples" and written["distribution"]["neutral"] == 1.0
+    manifest = json.loads((tmp_path / "p.jsonl.run.json").read_text())
+    assert manifest["config"]["distribution"] == "samples:3"

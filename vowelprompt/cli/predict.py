@@ -130,6 +130,10 @@ def _print_prediction(prediction) -> None:
         print(f"Answer: {prediction.raw.strip()}")
     else:
         print(f"Label: {prediction.label}")
+    if prediction.distribution:  # most likely first
+        ranked = sorted(prediction.distribution.items(), key=lambda kv: -kv[1])
+        shares = ", ".join(f"{label} {p:.2f}" for label, p in ranked)
+        print(f"Distribution ({prediction.distribution_from}): {shares}")
     if prediction.reasoning:
         print(f"Explanation: {prediction.reasoning}")
     for evidence in prediction.evidence:
