@@ -703,7 +703,7 @@ def test_answer_reads_each_labels_first_token_log_probability():
     shared = ["<answer>", "s", "ad", "</answer>"]
     with Scripted([with_logprobs(pieces, 4, top), with_logprobs(shared, 1, {"s": -0.1})]) as server:
         backend = OpenAIBackend("m", base_url=server.url, concurrency=1)
-        first, second = backend.answer([CHAT, CHAT], Sampling(), structure, logprobs=True)
+        first, second = backend.generate_scored([CHAT, CHAT], Sampling(), structure, logprobs=True)
     assert first.text == "".join(pieces) and first.note == ""
     assert first.logprobs == {"neutral": -2.5, "happy": -4.0, "angry": -1.9, "sad": -0.2}
     assert second.logprobs is None and "first token of 'neutral'" in second.note
@@ -715,8 +715,8 @@ def test_without_logprobs_nothing_extra_is_asked_and_a_silent_server_is_noted():
     structure = Structure(regex="<answer>(a|b)</answer>", choices=("a", "b"))
     with Scripted([completion("<answer>a</answer>"), completion("<answer>a</answer>")]) as server:
         backend = OpenAIBackend("m", base_url=server.url, concurrency=1)
-        (plain,) = backend.answer([CHAT], Sampling(), structure)
-        (silent,) = backend.answer([CHAT], Sampling(), structure, logprobs=True)
+        (plain,) = backend.generate_scored([CHAT], Sampling(), structure)
+        (silent,) = backend.generate_scored([CHAT], Sampling(), structure, logprobs=True)
     assert "logprobs" not in server.requests[0]["body"] and plain.logprobs is None and plain.note == ""
     assert silent.logprobs is None and silent.note == "logprobs: the server sent none"
 
@@ -869,7 +869,7 @@ def test_vllm_server_gives_label_log_probabilities(vllm_url):
 
     structure = Structure(regex=REGEX, choices=tuple(LABELS))
     backend = OpenAIBackend("smollm2-135m", base_url=vllm_url)
-    answers = backend.answer(EMOTION, Sampling(max_new_tokens=64), structure, logprobs=True)
+    answers = backend.generate_scored(EMOTION, Sampling(max_new_tokens=64), structure, logprobs=True)
     for answer in answers:
         label = re.fullmatch(REGEX, answer.text).group(1)
         if answer.logprobs is None:  # labels this tokeniser cannot tell apart by their first token

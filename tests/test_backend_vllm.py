@@ -85,7 +85,7 @@ WORKER = textwrap.dedent(
         schema = Structure(json_schema=schema)
         out["schema"] = schema.json_schema
         out["json"] = backend.generate(emotion, Sampling(max_new_tokens=96), schema)
-        scored = backend.answer(emotion, Sampling(max_new_tokens=64),
+        scored = backend.generate_scored(emotion, Sampling(max_new_tokens=64),
                                 Structure(regex=spec["regex"], choices=tuple(spec["labels"])), logprobs=True)
         out["scored"] = [[a.text, a.logprobs, a.note] for a in scored]
         huge = [[{"role": "user", "content": "word " * 5000}]]  # > max_model_len (4096) tokens

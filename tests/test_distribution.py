@@ -133,7 +133,8 @@ def test_bad_specs_and_impossible_distributions_are_one_line_config_errors():
     with pytest.raises(ConfigError, match="temperature 0"):
         check_distribution("samples:5", FakeBackend(), Sampling())
     with pytest.raises(ConfigError, match="--no-constrained"):
-        check_distribution("logprobs", type("B", (), {"answer": lambda self: None}), Sampling(), False)
+        scoring = type("B", (), {"generate_scored": lambda self: None})
+        check_distribution("logprobs", scoring, Sampling(), False)
     check_distribution("samples:5", FakeBackend(), Sampling(temperature=1.0))
 
 

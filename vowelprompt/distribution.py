@@ -3,7 +3,7 @@
 Two ways, recorded in ``Prediction.distribution_from``:
 
 - ``logprobs`` — the softmax of every label's log-probability in the answer's place, from backends that
-  offer :meth:`~vowelprompt.backends.Backend.answer` (transformers: the scored labels; vLLM: the same
+  offer :meth:`~vowelprompt.backends.Backend.generate_scored` (transformers: the scored labels; vLLM: the same
   scoring through prompt log-probabilities; OpenAI-compatible servers: the ``top_logprobs`` of the answer's
   first token). Where a backend cannot read them for one answer, the distribution is None and the row's
   ``note`` says why. The answer itself is unchanged (greedy: the argmax).
@@ -61,7 +61,7 @@ def check_distribution(
             f"--distribution {spec} samples at the run's temperature, and temperature 0 gives one answer "
             "N times: set --temperature (e.g. 1.0)"
         )
-    if kind[0] == "logprobs" and not callable(getattr(backend, "answer", None)):
+    if kind[0] == "logprobs" and not callable(getattr(backend, "generate_scored", None)):
         raise ConfigError(
             f"the {name} backend cannot give label log-probabilities: use --distribution samples:N instead"
         )
@@ -94,10 +94,10 @@ def answer_batch(
 ) -> list[Scored]:
     """The backend's completion of each conversation, with its distribution if ``spec`` asks for one.
 
-    Backends with ``answer`` are asked through it (so a scored answer keeps the model's own text);
+    Backends with ``generate_scored`` are asked through it (so a scored answer keeps the model's own text);
     others through ``generate``. Raises what the backend raises (BackendError for the whole batch)."""
     kind = parse_spec(spec)
-    method = getattr(backend, "answer", None)
+    method = getattr(backend, "generate_scored", None)
     if callable(method):
         answers = method(
             conversations, sampling, structure, logprobs=kind is not None and kind[0] == "logprobs"

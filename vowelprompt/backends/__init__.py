@@ -10,7 +10,7 @@ schema, so the label is always one of the set; the transformers backend gets the
 each label after the model's reasoning, see :mod:`vowelprompt.backends.transformers`); backends that can do
 neither ignore it (the parser still copes).
 
-A backend may also offer :meth:`Backend.answer` (see the protocol): the same completions, each with the
+A backend may also offer ``generate_scored`` (see the protocol): the same completions, each with the
 log-probability of every label of the set in the answer's place. ``predict --distribution logprobs`` needs
 it; ``--distribution samples:N`` works with any backend.
 """
@@ -89,7 +89,7 @@ def structure_format(structure: Structure) -> str:
 
 @dataclass(frozen=True)
 class Answer:
-    """One completion from :meth:`Backend.answer`.
+    """One completion from :meth:`Backend.generate_scored`.
 
     ``text`` is what ``generate`` would return. ``logprobs`` maps every label of the structure to the
     log-probability of answering it (the sum of its answer tokens' log-probabilities given the prompt and
@@ -118,7 +118,7 @@ class Backend(Protocol):
     # Optional: ``constrains(structure) -> bool`` says whether generate really decodes within ``structure``
     # (recorded in the run manifest); a backend without it is taken not to constrain.
     #
-    # Optional: ``answer(conversations, sampling, structure, logprobs=False) -> list[Answer]``: what
+    # Optional: ``generate_scored(conversations, sampling, structure, logprobs=False) -> list[Answer]``: what
     # ``generate`` returns, each completion as an :class:`Answer`; with ``logprobs`` (and a structure that
     # names its choices) each also carries the log-probability of every label in the answer's place. A
     # backend without it cannot give ``predict --distribution logprobs`` (``samples:N`` still works).

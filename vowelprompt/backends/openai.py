@@ -41,7 +41,7 @@ reject unknown fields (OpenAI) need ``vllm_extensions=False``, which drops regex
 ``max_tokens`` is sent rather than the newer ``max_completion_tokens`` because every compatible server
 accepts it.
 
-Label log-probabilities (``predict --distribution logprobs``): :meth:`OpenAIBackend.answer` with
+Label log-probabilities (``predict --distribution logprobs``): :meth:`OpenAIBackend.generate_scored` with
 ``logprobs=True`` asks for ``logprobs`` and the ``top_logprobs`` (:data:`TOP_LOGPROBS`) of every token and
 reads them at the answer's first token (:func:`~vowelprompt.backends.answers.first_token_logprobs`): each
 label's first token's log-probability. A server that sends none, or an answer where the labels cannot be
@@ -209,7 +209,7 @@ class OpenAIBackend:
         raises :class:`BackendError` for the whole call."""
         return [text for text, _ in self._request(conversations, sampling, structure, False)]
 
-    def answer(
+    def generate_scored(
         self,
         conversations: list[Conversation],
         sampling: Sampling,

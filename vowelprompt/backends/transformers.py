@@ -5,18 +5,18 @@ It runs anywhere torch does (CPU by default) and is what the tests and the CPU r
 template, sorted by length and generated in batches, left-padded because a decoder-only model continues
 from the last position of each row; results come back in input order.
 
-The answer is still always a label of the set when a ``structure`` names its choices (what ``predict``
-asks for unless ``--no-constrained``): the model reasons freely, its text is cut where it starts answering
-(its first ``<answer>`` or ``</think>``, or the ``"label"`` key in JSON; all of it, capped to
+The answer is still always a label of the set when a ``structure`` names its choices (what ``predict`` asks
+for unless ``--no-constrained``): the model reasons freely, its text is cut where it starts answering (its
+first ``<answer>`` or ``</think>``, or the ``"label"`` key in JSON; all of it, capped to
 ``MAX_REASONING_CHARS``, if it never does), and every label is scored as the continuation of the prompt and
-that reasoning — the sum of the log-probabilities of ``label</answer>`` (or ``label"}``), the multiple-choice
-method of lm-evaluation-harness. The answer is the best-scoring label (greedy) or one drawn from the softmax
-of the scores at the sampling temperature, and the completion returned is the well-formed
+that reasoning — the sum of the log-probabilities of ``label</answer>`` (or ``label"}``), the
+multiple-choice method of lm-evaluation-harness. The answer is the best-scoring label (greedy) or one drawn
+from the softmax of the scores at the sampling temperature, and the completion returned is the well-formed
 ``<think>reasoning</think><answer>label</answer>`` (or JSON object), which the parser reads as ``ok``;
-:meth:`TransformersBackend.answer` also returns the scores (``predict --distribution logprobs``) and the
-model's own text. This costs one more prefill of prompt and reasoning (their key/value cache is shared by
-the labels' few tokens), next to the hundreds of decoding steps of the reasoning. A structure without
-choices is ignored.
+:meth:`TransformersBackend.generate_scored` also returns the scores (``predict --distribution logprobs``)
+and the model's own text. This costs one more prefill of prompt and reasoning (their key/value cache is
+shared by the labels' few tokens), next to the hundreds of decoding steps of the reasoning. A structure
+without choices is ignored.
 
 torch and transformers are the ``llm`` extra, imported only when a backend is built.
 """
@@ -108,9 +108,9 @@ class TransformersBackend:
         ``sampling.seed`` once per call, so the same conversations, sampling and batch size give the same
         outputs.
         """
-        return [a.text for a in self.answer(conversations, sampling, structure)]
+        return [a.text for a in self.generate_scored(conversations, sampling, structure)]
 
-    def answer(
+    def generate_scored(
         self,
         conversations: list[Conversation],
         sampling: Sampling,

@@ -19,11 +19,11 @@ and fails; build it under ``if __name__ == "__main__":`` (the ``vowelprompt`` co
         backend = VLLMBackend("smollm2-135m")
         print(backend.generate([[{"role": "user", "content": "Hi"}]], Sampling(max_new_tokens=8)))
 
-Label log-probabilities (``predict --distribution logprobs``): :meth:`VLLMBackend.answer` scores every
-label in the answer's place with the multiple-choice method, as the transformers backend does: the prompt
-and the completion up to its answer, followed by each ``label</answer>`` (or ``label"}``), go back to the
-engine as prompts with ``prompt_logprobs``, and a label's score is the sum of its tokens' log-probabilities.
-One extra request per label and row, each a prefill only (no token is generated).
+Label log-probabilities (``predict --distribution logprobs``): :meth:`VLLMBackend.generate_scored` scores
+every label in the answer's place with the multiple-choice method, as the transformers backend does: the
+prompt and the completion up to its answer, followed by each ``label</answer>`` (or ``label"}``), go back to
+the engine as prompts with ``prompt_logprobs``, and a label's score is the sum of its tokens'
+log-probabilities. One extra request per label and row, each a prefill only (no token is generated).
 
 vLLM's INFO logging is lowered to WARNING unless ``VLLM_LOGGING_LEVEL`` is set, because only the CLI
 should print. vllm is imported only when a backend is built.
@@ -169,7 +169,7 @@ class VLLMBackend:
             raise BackendError(f"vLLM could not generate: {one_line(exc)}") from None
         return [output.outputs[0].text for output in outputs]
 
-    def answer(
+    def generate_scored(
         self,
         conversations: list[Conversation],
         sampling: Sampling,
