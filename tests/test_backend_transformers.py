@@ -111,8 +111,8 @@ def test_the_answer_is_always_a_label_with_its_distribution(backend):
     config = PredictConfig(distribution="logprobs")
     assert constrains(backend, config.structure())  # what the run manifest records
     rows = [row("angry", "angry"), row("sad", "sad", text="I lost my keys again."), row("joy", "excited")]
-    # 40 tokens of reasoning: the model never gets to answer by itself, so every label is the scored one.
-    predictions = list(iter_predict(rows, backend, Sampling(max_new_tokens=40), config))
+    # 24 tokens of reasoning: the model never gets to answer by itself, so every label is the scored one.
+    predictions = list(iter_predict(rows, backend, Sampling(max_new_tokens=24), config))
     for p in predictions:
         assert (p.status, p.distribution_from) == ("ok", "logprobs"), p
         assert p.label in config.labels.labels and p.generated and p.reasoning in p.generated
@@ -121,7 +121,7 @@ def test_the_answer_is_always_a_label_with_its_distribution(backend):
         assert max(p.distribution, key=p.distribution.get) == p.label
         assert p.raw == f"<think>{p.reasoning}</think><answer>{p.label}</answer>"
     json = list(
-        iter_predict(rows[:1], backend, Sampling(max_new_tokens=40), PredictConfig(output_format="json"))
+        iter_predict(rows[:1], backend, Sampling(max_new_tokens=24), PredictConfig(output_format="json"))
     )
     assert json[0].status == "ok" and json[0].distribution is None  # no distribution unless asked for
 
