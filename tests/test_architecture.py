@@ -64,6 +64,7 @@ STAGES: dict[str, int] = {
     "vowelprompt.evaluation": 8,
     "vowelprompt.soft_metrics": 8,
     "vowelprompt.soft_evaluation": 8,
+    "vowelprompt.distribution": 8,
     # 9 runs
     "vowelprompt.predict": 9,
     "vowelprompt.training_data": 9,

@@ -681,6 +681,46 @@ def test_https_keeps_the_deadline_and_basic_auth(tmp_path, monkeypatch):
     assert_clean(str(info.value), token)
 
 
+# --- label log-probabilities (predict --distribution logprobs) -----------------------------------------
+
+
+def with_logprobs(pieces: list[str], at: int, top: dict[str, float]) -> dict:
+    """A completion of ``pieces`` whose token ``at`` lists ``top`` as its alternatives."""
+    content = [{"token": t, "logprob": -0.05, "bytes": list(t.encode()), "top_logprobs": []} for t in pieces]
+    content[at]["top_logprobs"] = [
+        {"token": k, "logprob": v, "bytes": list(k.encode())} for k, v in top.items()
+    ]
+    reply = completion("".join(pieces))
+    reply["json"]["choices"][0]["logprobs"] = {"content": content}
+    return reply
+
+
+def test_answer_reads_each_labels_first_token_log_probability():
+    labels = ("neutral", "happy", "angry", "sad")
+    structure = Structure(regex="<answer>(neutral|happy|angry|sad)</answer>", choices=labels)
+    top = {"sad": -0.2, "ang": -1.9, "neutral": -2.5, "happy": -4.0, "The": -6.0}
+    pieces = ["<think>", "low", "</think>", "<answer>", "sad", "</answer>"]
+    shared = ["<answer>", "s", "ad", "</answer>"]
+    with Scripted([with_logprobs(pieces, 4, top), with_logprobs(shared, 1, {"s": -0.1})]) as server:
+        backend = OpenAIBackend("m", base_url=server.url, concurrency=1)
+        first, second = backend.generate_scored([CHAT, CHAT], Sampling(), structure, logprobs=True)
+    assert first.text == "".join(pieces) and first.note == ""
+    assert first.logprobs == {"neutral": -2.5, "happy": -4.0, "angry": -1.9, "sad": -0.2}
+    assert second.logprobs is None and "first token of 'neutral'" in second.note
+    for request in server.requests:
+        assert (request["body"]["logprobs"], request["body"]["top_logprobs"]) == (True, 20)
+
+
+def test_without_logprobs_nothing_extra_is_asked_and_a_silent_server_is_noted():
+    structure = Structure(regex="<answer>(a|b)</answer>", choices=("a", "b"))
+    with Scripted([completion("<answer>a</answer>"), completion("<answer>a</answer>")]) as server:
+        backend = OpenAIBackend("m", base_url=server.url, concurrency=1)
+        (plain,) = backend.generate_scored([CHAT], Sampling(), structure)
+        (silent,) = backend.generate_scored([CHAT], Sampling(), structure, logprobs=True)
+    assert "logprobs" not in server.requests[0]["body"] and plain.logprobs is None and plain.note == ""
+    assert silent.logprobs is None and silent.note == "logprobs: the server sent none"
+
+
 # --- a real vLLM server --------------------------------------------------------------------------------
 
 LABELS = ["frustrated", "disgusted", "neutral", "sad"]
@@ -821,6 +861,25 @@ def test_vllm_server_keeps_answers_in_the_label_set(vllm_url):
     }
     for text in backend.generate(EMOTION, Sampling(max_new_tokens=64), Structure(json_schema=schema)):
         assert json.loads(text)["label"] in LABELS
+
+
+@pytest.mark.slow
+def test_vllm_server_gives_label_log_probabilities(vllm_url):
+    from vowelprompt.backends.answers import softmax
+
+    structure = Structure(regex=REGEX, choices=tuple(LABELS))
+    backend = OpenAIBackend("smollm2-135m", base_url=vllm_url)
+    answers = backend.generate_scored(EMOTION, Sampling(max_new_tokens=64), structure, logprobs=True)
+    for answer in answers:
+        label = re.fullmatch(REGEX, answer.text).group(1)
+        if answer.logprobs is None:  # labels this tokeniser cannot tell apart by their first token
+            assert answer.note.startswith("logprobs: "), answer
+            continue
+        distribution = softmax(answer.logprobs)
+        assert abs(sum(distribution.values()) - 1) < 1e-9
+        # Greedy constrained decoding takes the best allowed first token: the distribution's argmax.
+        assert max(distribution, key=distribution.get) == label, (answer, distribution)
+    assert any(a.logprobs for a in answers), [a.note for a in answers]
 
 
 @pytest.mark.slow

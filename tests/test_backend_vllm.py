@@ -85,6 +85,9 @@ WORKER = textwrap.dedent(
         schema = Structure(json_schema=schema)
         out["schema"] = schema.json_schema
         out["json"] = backend.generate(emotion, Sampling(max_new_tokens=96), schema)
+        scored = backend.generate_scored(emotion, Sampling(max_new_tokens=64),
+                                Structure(regex=spec["regex"], choices=tuple(spec["labels"])), logprobs=True)
+        out["scored"] = [[a.text, a.logprobs, a.note] for a in scored]
         huge = [[{"role": "user", "content": "word " * 5000}]]  # > max_model_len (4096) tokens
         out["too_long"] = error(lambda: backend.generate(huge, short))
         with open(spec["out"], "w") as f:
@@ -221,3 +224,22 @@ def test_missing_vllm_names_a_command_that_installs_it(monkeypatch):
     # there is no vowelprompt[vllm] extra: naming one would make pip install nothing
     pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text()
     assert not re.search(r"^vllm\s*=", pyproject, re.M) and "[vllm]" not in str(caught.value)
+
+
+@pytest.mark.slow
+def test_label_log_probabilities_match_the_transformers_scores(run):
+    """vLLM's prompt log-probabilities score each label as the transformers backend does (same float32
+    weights, same tokeniser): the multiple-choice scores agree, and the completions are the constrained
+    ones."""
+    from vowelprompt.backends.answers import answer_frame
+    from vowelprompt.backends.transformers import TransformersBackend
+
+    assert [text for text, _, _ in run["scored"]] == run["regex"]
+    reference = TransformersBackend("smollm2-135m")
+    tokenizer = reference._tokenizer
+    for chat, (text, logprobs, note) in zip(EMOTION, run["scored"]):
+        assert note == "" and list(logprobs) == LABELS
+        prompt = tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+        head, tails = answer_frame(text, "tags", tuple(LABELS))
+        expected = reference.score(prompt + head, [tails[label] for label in LABELS])
+        assert [logprobs[label] for label in LABELS] == pytest.approx(expected, abs=0.02)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vowelprompt.backends import Backend, Sampling, Structure
+from vowelprompt.distribution import answer_batch, check_distribution, parse_spec
 from vowelprompt.errors import RETRY_STATUSES, BackendError, ConfigError, InputError
 from vowelprompt.labels import LabelSet
 from vowelprompt.parse_modes import parse_task
@@ -33,16 +34,23 @@ class PredictConfig(PromptConfig):
     """Conversations per backend call (also the resume granularity)."""
     record_prompt: bool = False
     """Record the exact chat messages sent to the model with each prediction (its ``prompt``)."""
+    distribution: str | None = None
+    """``logprobs`` or ``samples:N``: also a probability over the labels (:mod:`vowelprompt.distribution`)."""
 
     def __post_init__(self):
         super().__post_init__()
         if self.batch_size < 1:
             raise ConfigError("need batch_size ≥ 1")
+        parse_spec(self.distribution)
+        if self.distribution and self.task != "label":
+            raise ConfigError(
+                f"--distribution gives a probability over the labels; it does not apply to --task {self.task}"
+            )
 
 
 def constrains(backend: Backend, structure: Structure | None) -> bool:
     """Whether ``backend`` really constrains decoding to ``structure`` (recorded as what happened, not
-    what was asked: the transformers backend constrains nothing)."""
+    what was asked: the transformers backend scores labels, but not blends or ratings)."""
     check = getattr(backend, "constrains", None)
     return structure is not None and callable(check) and bool(check(structure))
 
@@ -60,6 +68,7 @@ def iter_predict(
     labels = config.labels
     groups = dialogues(rows)  # context comes from every row, including ones already done or failed
     structure = config.structure() if config.constrained else None
+    check_distribution(config.distribution, backend, sampling, config.constrained)
     common = dict(
         label_set=labels.name,
         labels=labels.labels,
@@ -104,7 +113,9 @@ def iter_predict(
         if not ready:
             continue
         try:
-            texts = backend.generate(chats, sampling, structure)
+            answers = answer_batch(
+                backend, chats, sampling, structure, config.distribution, labels, config.output_format
+            )
         except BackendError as exc:
             for row, chat in zip(ready, chats):
                 yield Prediction(
@@ -117,8 +128,8 @@ def iter_predict(
                     **common,
                 )
             continue
-        for row, chat, text in zip(ready, chats, texts):
-            parsed = parse_task(text, config)  # a label, a blend or ratings, as config.task asks
+        for row, chat, answer in zip(ready, chats, answers):
+            parsed = parse_task(answer.text, config)  # a label, a blend or ratings, as config.task asks
             yield Prediction(
                 id=row.id,
                 status=parsed.status,
@@ -126,13 +137,16 @@ def iter_predict(
                 gold=_gold(row, labels),
                 reasoning=parsed.reasoning,
                 evidence=parsed.evidence,
-                raw=text,
-                note=parsed.note or None,
+                raw=answer.text,
+                note="; ".join(n for n in (parsed.note, answer.note) if n) or None,
                 prompt=chat if config.record_prompt else None,
                 inputs=inputs[row.id],
                 task=config.task,
                 blend=parsed.blend,
                 ratings=parsed.ratings,
+                distribution=answer.distribution,
+                distribution_from=answer.source,
+                generated=answer.generated,
                 **common,
             )
 

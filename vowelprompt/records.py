@@ -293,7 +293,9 @@ class Prediction:
       "sad": 30}``; one emotion is ``{"happy": 100}``);
     - ``ratings`` — dimension → rating on the scale the prompt asked for (``{"valence": 2.5, …}``);
     - ``inputs`` — what the prompt carried: some of ``transcript``, ``vowels``, ``utterance``, ``context``
-      (a missing transcript or a failed alignment leaves its part out).
+      (a missing transcript or a failed alignment leaves its part out);
+    - ``generated`` — the model's own text where ``raw`` is a completion rebuilt around a scored label (the
+      transformers backend's constrained answer: its reasoning, then the best label of the set).
     """
 
     id: str
@@ -318,6 +320,7 @@ class Prediction:
     blend: dict[str, int] | None = None
     ratings: dict[str, float] | None = None
     inputs: tuple[str, ...] = ()
+    generated: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -340,4 +343,12 @@ class Prediction:
 
 
 #: Prediction fields written only when set, so rows of a plain labelling run stay as they were.
-_OPTIONAL_PREDICTION_KEYS = ("prompt", "distribution", "distribution_from", "blend", "ratings", "inputs")
+_OPTIONAL_PREDICTION_KEYS = (
+    "prompt",
+    "distribution",
+    "distribution_from",
+    "blend",
+    "ratings",
+    "inputs",
+    "generated",
+)

@@ -6,11 +6,18 @@ A backend turns chat conversations into completions::
     texts = backend.generate([[{"role": "user", "content": "…"}]], Sampling(max_new_tokens=64))
 
 ``structure`` asks a backend that can constrain decoding (vLLM) to follow a regular expression or a JSON
-schema, so the label is always one of the set; backends that cannot, ignore it (the parser still copes).
+schema, so the label is always one of the set; the transformers backend gets there another way (it scores
+each label after the model's reasoning, see :mod:`vowelprompt.backends.transformers`); backends that can do
+neither ignore it (the parser still copes).
+
+A backend may also offer ``generate_scored`` (see the protocol): the same completions, each with the
+log-probability of every label of the set in the answer's place. ``predict --distribution logprobs`` needs
+it; ``--distribution samples:N`` works with any backend.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -39,10 +46,62 @@ class Sampling:
 
 @dataclass(frozen=True)
 class Structure:
-    """A decoding constraint: a regular expression the whole completion must match, or a JSON schema."""
+    """A decoding constraint: a regular expression the whole completion must match, or a JSON schema.
+
+    ``choices`` (the labels the answer must be one of) and ``output_format`` (``tags`` or ``json``) say the
+    same in plain terms, for backends that answer by scoring the labels rather than by following the regex
+    (transformers) and for reading the answer's log-probabilities; :func:`structure_choices` recovers the
+    choices of a structure built without them."""
 
     regex: str | None = None
     json_schema: dict[str, Any] | None = None
+    choices: tuple[str, ...] = ()
+    output_format: str = "tags"
+
+
+_REGEX_CHOICES = re.compile(r"<answer>\(((?:[^()\\]|\\.)*)\)</answer>")
+
+
+def structure_choices(structure: Structure | None) -> tuple[str, ...]:
+    r"""The labels ``structure`` allows as the answer: its ``choices``, else the alternatives of the regex's
+    ``<answer>(a|b)</answer>`` group or the JSON schema's ``label`` enum; ``()`` when it names none.
+
+    >>> structure_choices(Structure(regex=r"<think>[^<]{1,9}</think>\s*<answer>(sad|very\ sad)</answer>"))
+    ('sad', 'very sad')
+    """
+    if structure is None:
+        return ()
+    if structure.choices:
+        return tuple(structure.choices)
+    if structure.json_schema is not None:
+        label = structure.json_schema.get("properties", {}).get("label", {})
+        return tuple(str(x) for x in label.get("enum", ()))
+    found = _REGEX_CHOICES.search(structure.regex or "")
+    if not found:
+        return ()
+    return tuple(re.sub(r"\\(.)", r"\1", c) for c in found.group(1).split("|") if c)
+
+
+def structure_format(structure: Structure) -> str:
+    """``json`` for a JSON schema, else the structure's ``output_format``."""
+    return "json" if structure.json_schema is not None else structure.output_format
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One completion from :meth:`Backend.generate_scored`.
+
+    ``text`` is what ``generate`` would return. ``logprobs`` maps every label of the structure to the
+    log-probability of answering it (the sum of its answer tokens' log-probabilities given the prompt and
+    the reasoning before the answer), or is None when the backend could not read them, with ``note`` saying
+    why. ``generated`` is the model's own text where ``text`` was rebuilt around a scored label (the
+    transformers backend), so what the model wrote is never lost.
+    """
+
+    text: str
+    logprobs: dict[str, float] | None = None
+    generated: str | None = None
+    note: str = ""
 
 
 class Backend(Protocol):
@@ -58,6 +117,11 @@ class Backend(Protocol):
 
     # Optional: ``constrains(structure) -> bool`` says whether generate really decodes within ``structure``
     # (recorded in the run manifest); a backend without it is taken not to constrain.
+    #
+    # Optional: ``generate_scored(conversations, sampling, structure, logprobs=False) -> list[Answer]``: what
+    # ``generate`` returns, each completion as an :class:`Answer`; with ``logprobs`` (and a structure that
+    # names its choices) each also carries the log-probability of every label in the answer's place. A
+    # backend without it cannot give ``predict --distribution logprobs`` (``samples:N`` still works).
 
 
 #: name → "module:factory"; factories take ``model=`` and keyword options.

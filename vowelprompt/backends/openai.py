@@ -41,6 +41,12 @@ reject unknown fields (OpenAI) need ``vllm_extensions=False``, which drops regex
 ``max_tokens`` is sent rather than the newer ``max_completion_tokens`` because every compatible server
 accepts it.
 
+Label log-probabilities (``predict --distribution logprobs``): :meth:`OpenAIBackend.generate_scored` with
+``logprobs=True`` asks for ``logprobs`` and the ``top_logprobs`` (:data:`TOP_LOGPROBS`) of every token and
+reads them at the answer's first token (:func:`~vowelprompt.backends.answers.first_token_logprobs`): each
+label's first token's log-probability. A server that sends none, or an answer where the labels cannot be
+told apart by their first token, gives no log-probabilities for that row and says why in its note.
+
 Credentials: the key goes as ``Authorization: Bearer {api_key}``. A ``base_url`` may carry userinfo
 (``http://user:key@host:8000/v1``, or ``https://TOKEN@host/v1``): it is taken out of the URL requests go
 to and sent as HTTP Basic ``Authorization``, unless the ``api_key`` argument is given (then the Bearer key,
@@ -67,7 +73,15 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from http.client import HTTPException
 from typing import Any
 
-from vowelprompt.backends import Conversation, Sampling, Structure
+from vowelprompt.backends import (
+    Answer,
+    Conversation,
+    Sampling,
+    Structure,
+    structure_choices,
+    structure_format,
+)
+from vowelprompt.backends.answers import first_token_logprobs
 from vowelprompt.backends.http import (
     TooLarge,
     deadline_opener,
@@ -85,6 +99,9 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 
 #: Statuses worth another try: timeout, conflict, rate limit; 5xx are added below.
 RETRY_STATUSES = frozenset({408, 409, 429})
+
+#: Alternatives asked for at each token with ``logprobs``: the most OpenAI's API allows.
+TOP_LOGPROBS = 20
 
 #: Default bound on an answer's size: a chat completion of 512 tokens is a few KB, 8 MiB is ample.
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 2**20
@@ -190,6 +207,38 @@ class OpenAIBackend:
     ) -> list[str]:
         """One completion per conversation, in input order; the first item that fails (see the module doc)
         raises :class:`BackendError` for the whole call."""
+        return [text for text, _ in self._request(conversations, sampling, structure, False)]
+
+    def generate_scored(
+        self,
+        conversations: list[Conversation],
+        sampling: Sampling,
+        structure: Structure | None = None,
+        logprobs: bool = False,
+    ) -> list[Answer]:
+        """:meth:`generate`'s completions as :class:`Answer` objects; with ``logprobs`` and a structure that
+        names its choices, each carries every label's first-token log-probability (see the module doc)."""
+        choices = structure_choices(structure)
+        asked = logprobs and bool(choices)
+        out = []
+        for text, tokens in self._request(conversations, sampling, structure, asked):
+            if not asked:
+                out.append(Answer(text, note="the structure names no labels to score" if logprobs else ""))
+            elif not tokens:
+                out.append(Answer(text, note="logprobs: the server sent none"))
+            else:
+                scores, note = first_token_logprobs(text, tokens, structure_format(structure), choices)
+                out.append(Answer(text, scores, note=note))
+        return out
+
+    def _request(
+        self,
+        conversations: list[Conversation],
+        sampling: Sampling,
+        structure: Structure | None,
+        logprobs: bool,
+    ) -> list[tuple[str, list | None]]:
+        """(text, ``logprobs.content`` or None) per conversation, in input order (see :meth:`generate`)."""
         if not conversations:
             return []
         fields = {
@@ -200,6 +249,8 @@ class OpenAIBackend:
             "seed": sampling.seed,
             **self._structure_fields(structure),
         }
+        if logprobs:
+            fields.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
         stop = threading.Event()
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(conversations))) as pool:
             futures = [
@@ -235,7 +286,7 @@ class OpenAIBackend:
             return {"structured_outputs": {"regex": structure.regex}}
         return {}
 
-    def _complete(self, index: int, body: dict[str, Any], stop: threading.Event) -> str | None:
+    def _complete(self, index: int, body: dict[str, Any], stop: threading.Event) -> tuple[str, Any] | None:
         """The completion of one request, retried as the module doc says; None if ``stop`` was set."""
         url = self._url  # redacted: what messages show
         data = json.dumps(body).encode()
@@ -278,7 +329,7 @@ class OpenAIBackend:
         within = f" within deadline_s={self.deadline_s:g} s" if out_of_time else ""
         raise self._error(f"{url}: item {index} failed after {attempts} attempts{within}: {reason}")
 
-    def _attempt(self, data: bytes, budget: float) -> str:
+    def _attempt(self, data: bytes, budget: float) -> tuple[str, Any]:
         """One POST, all of it (connect, send, status, headers, body) within ``budget`` seconds."""
         request = urllib.request.Request(
             self._endpoint.reveal(),
@@ -305,10 +356,13 @@ class _NotOpenAI(Exception):
     """An answer that is not a chat completion: not retried."""
 
 
-def _content(raw: bytes) -> str:
-    """The message text of a chat completion (empty if the server sent none)."""
+def _content(raw: bytes) -> tuple[str, list | None]:
+    """The message text of a chat completion (empty if the server sent none) and its tokens' log-probabilities
+    (``logprobs.content``; None if the server sent none)."""
     try:
-        return json.loads(raw)["choices"][0]["message"]["content"] or ""
+        choice = json.loads(raw)["choices"][0]
+        tokens = (choice.get("logprobs") or {}).get("content")
+        return choice["message"]["content"] or "", tokens if isinstance(tokens, list) else None
     except (ValueError, KeyError, IndexError, TypeError):
         head = raw[:80].decode(errors="replace").replace("\n", " ")
         raise _NotOpenAI(repr(head)) from None

@@ -19,6 +19,12 @@ and fails; build it under ``if __name__ == "__main__":`` (the ``vowelprompt`` co
         backend = VLLMBackend("smollm2-135m")
         print(backend.generate([[{"role": "user", "content": "Hi"}]], Sampling(max_new_tokens=8)))
 
+Label log-probabilities (``predict --distribution logprobs``): :meth:`VLLMBackend.generate_scored` scores
+every label in the answer's place with the multiple-choice method, as the transformers backend does: the
+prompt and the completion up to its answer, followed by each ``label</answer>`` (or ``label"}``), go back to
+the engine as prompts with ``prompt_logprobs``, and a label's score is the sum of its tokens'
+log-probabilities. One extra request per label and row, each a prefill only (no token is generated).
+
 vLLM's INFO logging is lowered to WARNING unless ``VLLM_LOGGING_LEVEL`` is set, because only the CLI
 should print. vllm is imported only when a backend is built.
 """
@@ -28,7 +34,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from vowelprompt.backends import Conversation, Sampling, Structure
+from vowelprompt.backends import (
+    Answer,
+    Conversation,
+    Sampling,
+    Structure,
+    structure_choices,
+    structure_format,
+)
+from vowelprompt.backends.answers import answer_frame
 from vowelprompt.errors import BackendError, ConfigError, MissingExtraError, one_line
 from vowelprompt.models import resolve_model
 
@@ -154,3 +168,43 @@ class VLLMBackend:
         except (ValueError, RuntimeError, VLLMError) as exc:  # VLLMValidationError: e.g. a prompt too long
             raise BackendError(f"vLLM could not generate: {one_line(exc)}") from None
         return [output.outputs[0].text for output in outputs]
+
+    def generate_scored(
+        self,
+        conversations: list[Conversation],
+        sampling: Sampling,
+        structure: Structure | None = None,
+        logprobs: bool = False,
+    ) -> list[Answer]:
+        """:meth:`generate`'s completions as :class:`Answer` objects; with ``logprobs`` and a structure that
+        names its choices, each carries every label's log-probability in the answer's place (module doc)."""
+        from vllm import SamplingParams
+        from vllm.exceptions import VLLMError
+
+        texts = self.generate(conversations, sampling, structure)
+        choices = structure_choices(structure)
+        if not (logprobs and choices):
+            note = "the structure names no labels to score" if logprobs else ""
+            return [Answer(text, note=note) for text in texts]
+        tokenizer = self._llm.get_tokenizer()
+        requests, spans = [], []
+        for conversation, text in zip(conversations, texts):
+            prompt = tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
+            head, tails = answer_frame(text, structure_format(structure), choices)
+            ids = tokenizer(prompt + head, add_special_tokens=False)["input_ids"]
+            for choice in choices:
+                tail = tokenizer(tails[choice], add_special_tokens=False)["input_ids"]
+                requests.append({"prompt_token_ids": ids + tail})
+                spans.append((len(ids), tail))
+        # prompt_logprobs=0: each prompt token's own log-probability (and no alternatives).
+        params = SamplingParams(max_tokens=1, temperature=0, prompt_logprobs=0)
+        try:
+            outputs = self._llm.generate(requests, params, use_tqdm=False)
+        except (ValueError, RuntimeError, VLLMError) as exc:
+            raise BackendError(f"vLLM could not score the labels: {one_line(exc)}") from None
+        scores = []
+        for output, (start, tail) in zip(outputs, spans):
+            steps = output.prompt_logprobs[start : start + len(tail)]
+            scores.append(sum(step[token].logprob for step, token in zip(steps, tail)))
+        n = len(choices)
+        return [Answer(text, dict(zip(choices, scores[i * n : (i + 1) * n]))) for i, text in enumerate(texts)]

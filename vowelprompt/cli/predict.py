@@ -17,6 +17,8 @@ examples:
   vowelprompt predict annotated.jsonl --model smollm2-135m --backend transformers -o preds.jsonl
   vowelprompt predict test.jsonl --stats stats.json --backend vllm --model Qwen/Qwen2.5-7B-Instruct -o p.jsonl
   vowelprompt predict ann.jsonl --backend openai --base-url http://127.0.0.1:8000/v1 --model m -o p.jsonl
+  vowelprompt predict ann.jsonl --distribution logprobs -o p.jsonl   (a probability over the labels per row)
+  vowelprompt predict ann.jsonl --distribution samples:20 --temperature 1 --backend vllm -o p.jsonl
   vowelprompt predict ann.jsonl --shard 2/4 --backend openai --base-url http://node2:8000/v1 -o p.2.jsonl
   vowelprompt evaluate preds.jsonl
 """
@@ -58,6 +60,12 @@ def add_parser(verbs, parents: list) -> None:
     )
     prompt.add_argument(
         "--no-constrained", action="store_true", help="do not ask the backend to constrain decoding"
+    )
+    prompt.add_argument(
+        "--distribution",
+        metavar="logprobs|samples:N",
+        help="also give a probability over the labels: from the answer's log-probabilities (transformers, "
+        "vllm, openai) or from N answers sampled at --temperature (any backend)",
     )
     prompt.add_argument("--stats", help="statistics for annotating audio inputs on the fly")
     out = pred.add_argument_group("output")
@@ -126,6 +134,10 @@ def _print_prediction(prediction) -> None:
         print(f"Answer: {prediction.raw.strip()}")
     else:
         print(f"Label: {prediction.label}")
+    if prediction.distribution:  # most likely first
+        ranked = sorted(prediction.distribution.items(), key=lambda kv: -kv[1])
+        shares = ", ".join(f"{label} {p:.2f}" for label, p in ranked)
+        print(f"Distribution ({prediction.distribution_from}): {shares}")
     if prediction.reasoning:
         print(f"Explanation: {prediction.reasoning}")
     for evidence in prediction.evidence:
@@ -136,10 +148,12 @@ def _print_prediction(prediction) -> None:
 
 
 def run(args) -> int:
-    from vowelprompt.backends import Sampling, check_backend, get_backend
+    from vowelprompt.backends import BACKENDS, Sampling, check_backend, get_backend
+    from vowelprompt.distribution import check_distribution
     from vowelprompt.outputs import RowWriter, write_text_atomic
     from vowelprompt.predict import PredictConfig, iter_predict, run_manifest
     from vowelprompt.redact import redact_text
+    from vowelprompt.registry import load_factory
 
     config = prompt_config(
         args,
@@ -148,6 +162,7 @@ def run(args) -> int:
         constrained=not args.no_constrained,
         batch_size=args.batch_size,
         record_prompt=args.record_prompt,
+        distribution=args.distribution,
     )
     sampling = Sampling(args.temperature, args.top_p, args.max_new_tokens, args.seed)
     if args.resume and not args.output:
@@ -159,6 +174,10 @@ def run(args) -> int:
     check_run_outputs(args, inputs, {"-o (its .run.json)": manifest_path})
     options = _backend_options(args)
     check_backend(args.backend, **options)
+    # Before any audio is annotated: a backend without log-probabilities, or samples at temperature 0.
+    check_distribution(
+        config.distribution, load_factory(BACKENDS, args.backend, "backend"), sampling, config.constrained
+    )
     secrets = _secrets(options)
 
     def redact(text: str) -> str:

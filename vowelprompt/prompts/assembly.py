@@ -260,5 +260,6 @@ def output_structure(
             "required": ["reasoning", "evidence", "label"],
             "additionalProperties": False,
         }
-        return Structure(json_schema=schema)
-    return Structure(regex=rf"<think>[^<]{{1,{MAX_REASONING_CHARS}}}</think>\s*<answer>({choice})</answer>")
+        return Structure(json_schema=schema, choices=labels.labels, output_format="json")
+    regex = rf"<think>[^<]{{1,{MAX_REASONING_CHARS}}}</think>\s*<answer>({choice})</answer>"
+    return Structure(regex=regex, choices=labels.labels)

@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from vowelprompt.backends import Structure
+from vowelprompt.backends.answers import MAX_REASONING_CHARS
 from vowelprompt.errors import ConfigError
 from vowelprompt.labels import LabelSet
 from vowelprompt.prompts.templates import builtin_templates
@@ -39,8 +40,6 @@ DIMENSION_MEANINGS = {
 #: The saliences a blend answer may give, most salient first (BLEMORE's 50/50, 70/30 and 30/70).
 BLEND_FORMS = ((100,), (50, 50), (70, 30))
 DEFAULT_SCALE = (1.0, 5.0)
-#: Longest reasoning constrained decoding allows (as :data:`vowelprompt.prompts.MAX_REASONING_CHARS`).
-MAX_REASONING_CHARS = 1200
 
 
 def number(value: float) -> str:
