@@ -2,8 +2,11 @@
 
 python benchmarks/run_all.py        (or: make bench)
 
-The training benchmark runs at its CI scale (``--quick``: every prompt style, about 15 min on 2 CPUs, in
-``runs/bench_quick``); its full run, about 90 min, is
+The baselines benchmark runs at its small scale (``--quick``: 48 utterances, 8 zero-shot rows per prompt
+style, in ``runs/bench_labels_quick``); its full run, about 40 min, is
+``python benchmarks/bench_labels.py runs/bench_labels``. The training benchmark runs at its CI scale
+(``--quick``: every prompt style, about 15 min on 2 CPUs, in ``runs/bench_quick``); its full run, about
+90 min, is
 ``python benchmarks/bench_training.py runs/bench_training``.
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import bench_alignment
+import bench_labels
 import bench_languages
 import bench_missing
 import bench_parser
@@ -40,6 +44,12 @@ if __name__ == "__main__":
     bench_soft_metrics.main([])
     print("\n## Reliability: bad inputs, kills with resume, a misbehaving server, planted secrets\n")
     bench_reliability.main([])
+    print(
+        "\n## Baselines beside the LLM prompt styles, with calibration (small scale; README: the full run)\n"
+    )
+    bench_labels.main(
+        [str(Path(__file__).resolve().parent.parent / "runs" / "bench_labels_quick"), "--quick"]
+    )
     print("\n## Training: SFT then GRPO per prompt style, CI scale (the README's figures are the full run)\n")
     bench_training.main(
         [str(Path(__file__).resolve().parent.parent / "runs" / "bench_quick"), "--quick", "--fresh"]
