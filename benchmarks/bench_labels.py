@@ -269,7 +269,7 @@ def _trained(specs: list[str]) -> dict[str, Path]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", help="working folder (corpus, annotations, predictions, logs, results)")
     parser.add_argument("--quick", action="store_true", help="a small corpus and 8 LLM rows (~5 min)")
     parser.add_argument("--seed", type=int, default=42)
