@@ -39,7 +39,7 @@ import math
 import time
 from pathlib import Path
 
-from bench_training import make_corpus, run, split_annotations, vowelprompt_cmd
+from bench_training import REPO, make_corpus, run, split_annotations, vowelprompt_cmd
 
 STYLES = ("transcript", "speechcue", "vowelprompt")
 KINDS = ("prosody", "text", "fusion-mean", "fusion-stacked")
@@ -254,6 +254,14 @@ def llm_result(pred: Path, log: Path, evaluate_log: Path) -> dict:
     }
 
 
+def _shown(path: Path) -> str:
+    """``path`` as the commands in the table show it: relative to the repository when inside it."""
+    try:
+        return str(path.relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
 def _trained(specs: list[str]) -> dict[str, Path]:
     out = {}
     for spec in specs:
@@ -323,7 +331,7 @@ def main(argv: list[str] | None = None) -> None:
         folder / "fusion-stacked.scores.json",
     )
     result: dict = {
-        "out": str(args.out),
+        "out": _shown(out),
         "scale": scale,
         "test_rows": len(test_rows),
         "llm_rows": len(llm_ids),
@@ -354,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
         pred, log = preds / f"{style}-trained.jsonl", logs / f"{style}-predict-trained.log"
         predict(llm_test, pred, str(adapter.resolve()), style, scale, args.seed, log)
         result["trained"][style] = llm_result(pred, log, logs / f"{style}-evaluate-trained.log") | {
-            "model": str(adapter)
+            "model": _shown(adapter.resolve())
         }
 
     result["checks"] = checks(result)
