@@ -38,24 +38,11 @@ from vowelprompt.align.pocketsphinx import BEAMS, PocketsphinxAligner
 from vowelprompt.align.score import TrueVowel, score_alignment
 from vowelprompt.align.vowels import is_vowel, vowel_spans
 from vowelprompt.audio import load_audio
-from vowelprompt.corpora.synth import (
-    DEFAULT_SENTENCES,
-    HELDOUT_RATES,
-    HELDOUT_SENTENCES,
-    HELDOUT_VOICES,
-    TUNING_RATES,
-    TUNING_VOICES,
-    write_corpus,
-)
+from vowelprompt.corpora.synth import SETS, write_corpus
 from vowelprompt.errors import AlignmentError
 from vowelprompt.features import FeatureConfig, compute_tracks, measure_vowel
 from vowelprompt.quality import QualityConfig, assess
 from vowelprompt.records import Vowel
-
-SETS = {
-    "tuning": (DEFAULT_SENTENCES, TUNING_VOICES, TUNING_RATES),
-    "heldout": (HELDOUT_SENTENCES, HELDOUT_VOICES, HELDOUT_RATES),
-}
 
 
 def truth_vowels(path: Path) -> list[TrueVowel]:

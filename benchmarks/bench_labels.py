@@ -1,8 +1,8 @@
 """Baselines that need no LLM beside the LLM prompt styles, on the prosody-only corpus (issue 17 §4), with
 the calibration of every model that gives a label distribution.
 
-    python benchmarks/bench_labels.py runs/bench_labels             # the README's run (~40 min, 2 busy CPUs)
-    python benchmarks/bench_labels.py runs/bench_labels_quick --quick   # small corpus (~5 min idle, ~30 busy)
+    python benchmarks/bench_labels.py runs/bench_labels             # the README's run (~27 min, 2 busy CPUs)
+    python benchmarks/bench_labels.py runs/bench_labels_quick --quick   # small corpus (9 min on 2 busy CPUs)
     python benchmarks/bench_labels.py runs/bench_labels \\
         --trained vowelprompt=runs/bench_training/runs/vowelprompt/grpo   # + a trained adapter's calibration
 
@@ -39,7 +39,7 @@ import math
 import time
 from pathlib import Path
 
-from bench_training import REPO, make_corpus, run, split_annotations, vowelprompt_cmd
+from bench_training import REPO, fit_stats, make_corpus, run, split_annotations, vowelprompt_cmd
 
 STYLES = ("transcript", "speechcue", "vowelprompt")
 KINDS = ("prosody", "text", "fusion-mean", "fusion-stacked")
@@ -298,23 +298,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print("corpus", flush=True)
     manifest = make_corpus(out, scale)
-    annotations = out / "annotations.jsonl"
-    run(
-        [
-            *vp,
-            "fit-stats",
-            str(manifest),
-            "-o",
-            str(out / "stats.json"),
-            "--save-annotations",
-            str(annotations),
-            "--jobs",
-            "2",
-            "-q",
-        ],
-        logs / "fit-stats.log",
-        annotations,
-    )
+    annotations = fit_stats(out, manifest)
     paths = split_annotations(annotations, manifest, out, None)
     test_rows = jsonl(paths["test"])
     llm_test = out / "llm_test.annotations.jsonl"

@@ -27,15 +27,7 @@ import numpy as np
 from vowelprompt.align.pocketsphinx import PocketsphinxAligner
 from vowelprompt.align.vowels import vowel_spans
 from vowelprompt.audio import load_audio
-from vowelprompt.corpora.synth import (
-    DEFAULT_SENTENCES,
-    HELDOUT_RATES,
-    HELDOUT_SENTENCES,
-    HELDOUT_VOICES,
-    TUNING_RATES,
-    TUNING_VOICES,
-    write_corpus,
-)
+from vowelprompt.corpora.synth import SETS, write_corpus
 from vowelprompt.errors import VowelPromptError
 from vowelprompt.features import FeatureConfig, compute_tracks, measure_utterance
 from vowelprompt.io import read_manifest
@@ -43,10 +35,6 @@ from vowelprompt.missing import LOUD_DB, measure_wordless
 from vowelprompt.normalize import normalize
 from vowelprompt.records import Annotation, UtteranceProsody
 
-SETS = {
-    "tuning": (DEFAULT_SENTENCES, TUNING_VOICES, TUNING_RATES),
-    "heldout": (HELDOUT_SENTENCES, HELDOUT_VOICES, HELDOUT_RATES),
-}
 CUES = ("f0_mean_st", "f0_sd_st", "rms_mean_db", "rms_sd_db")
 LEVELS = ("pitch", "pitch_var", "volume", "volume_var")
 

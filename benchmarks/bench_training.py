@@ -428,6 +428,10 @@ def train_and_test(style: str, out: Path, paths: dict[str, Path], scale: dict, s
                 style,
                 "--max-new-tokens",
                 str(scale["answer_tokens"]),
+                # What the trained model writes is what is measured: its own answer, a format failure counting
+                # as invalid. The transformers backend's default scored answer would turn every row into a
+                # label and hide exactly what SFT and GRPO are meant to teach.
+                "--no-constrained",
                 "--seed",
                 str(seed),
                 "-o",
@@ -645,6 +649,29 @@ def table(results: list[dict], probe: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def fit_stats(out: Path, manifest: Path) -> Path:
+    """``vowelprompt fit-stats`` on the whole corpus (speaker statistics need no labels), saving the annotated
+    rows; skipped when they exist. Returns their path."""
+    annotations = out / "annotations.jsonl"
+    run(
+        [
+            *vowelprompt_cmd(),
+            "fit-stats",
+            str(manifest),
+            "-o",
+            str(out / "stats.json"),
+            "--save-annotations",
+            str(annotations),
+            "--jobs",
+            "2",
+            "-q",
+        ],
+        out / "logs" / "fit-stats.log",
+        annotations,
+    )
+    return annotations
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", help="working folder (corpus, data, runs, predictions, logs, results)")
@@ -664,23 +691,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print("corpus", flush=True)
     manifest = make_corpus(out, scale)
-    annotations = out / "annotations.jsonl"
-    run(
-        [
-            *vowelprompt_cmd(),
-            "fit-stats",
-            str(manifest),
-            "-o",
-            str(out / "stats.json"),
-            "--save-annotations",
-            str(annotations),
-            "--jobs",
-            "2",
-            "-q",
-        ],
-        out / "logs" / "fit-stats.log",
-        annotations,
-    )
+    annotations = fit_stats(out, manifest)
     paths = split_annotations(annotations, manifest, out, scale["test_rows"])
     probe = probes(paths)
     for name, acc in probe.items():

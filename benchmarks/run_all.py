@@ -3,7 +3,7 @@
 python benchmarks/run_all.py        (or: make bench)
 
 The baselines benchmark runs at its small scale (``--quick``: 48 utterances, 8 zero-shot rows per prompt
-style, in ``runs/bench_labels_quick``); its full run, about 40 min, is
+style, in ``runs/bench_labels_quick``); its full run, about 30 min, is
 ``python benchmarks/bench_labels.py runs/bench_labels``. The training benchmark runs at its CI scale
 (``--quick``: every prompt style, about 15 min on 2 CPUs, in ``runs/bench_quick``); its full run, about
 90 min, is

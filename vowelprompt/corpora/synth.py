@@ -65,6 +65,11 @@ HELDOUT_SENTENCES: tuple[str, ...] = (
     "He folded the letter carefully and hid it under his pillow.",
     "Heavy rain flooded the valley roads throughout the night.",
 )
+#: The two sets by name: (sentences, voices, rates), for the benchmarks that report both.
+SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...]]] = {
+    "tuning": (DEFAULT_SENTENCES, TUNING_VOICES, TUNING_RATES),
+    "heldout": (HELDOUT_SENTENCES, HELDOUT_VOICES, HELDOUT_RATES),
+}
 
 
 @dataclass(frozen=True)
