@@ -18,6 +18,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from bench_parser import _fmt, _repeat, time_call, timing_table
+
 from vowelprompt.labels import LABEL_SETS
 from vowelprompt.parse import MAX_PARSE_CHARS
 from vowelprompt.parse_modes import parse_blend, parse_ratings
@@ -60,10 +62,6 @@ RATING_FORMS = [
 ]
 
 
-def _repeat(unit: str) -> Callable[[int], str]:
-    return lambda size: (unit * (size // len(unit) + 1))[:size]
-
-
 def _soup(size: int) -> str:
     """Label words, qualifiers, numbers, ratios and dimension names at random (a 100 KB block, repeated)."""
     rng = random.Random(0)
@@ -87,28 +85,10 @@ FAMILIES: dict[str, tuple[Callable[[int], str], str]] = {
 
 def seconds_per_call(text: str, output_format: str, min_seconds: float = 0.05) -> float:
     """Mean wall time of the slower parser's call, repeating short ones until ``min_seconds`` have passed."""
-    worst = 0.0
-    for parse in (
-        lambda: parse_blend(text, LABELS, output_format),
-        lambda: parse_ratings(text, output_format=output_format),
-    ):
-        calls, start = 0, time.perf_counter()
-        while True:
-            parse()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_seconds or calls >= 10_000:
-                break
-        worst = max(worst, elapsed / calls)
-    return worst
-
-
-def _fmt(seconds: float) -> str:
-    return f"{seconds * 1e6:.0f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.1f} ms"
-
-
-def _size(n: int) -> str:
-    return f"{n / 1e6:g} MB" if n >= 1_000_000 else f"{n / 1e3:g} KB"
+    return max(
+        time_call(lambda: parse_blend(text, LABELS, output_format), min_seconds),
+        time_call(lambda: parse_ratings(text, output_format=output_format), min_seconds),
+    )
 
 
 def _cell(text: str) -> str:
@@ -140,17 +120,11 @@ def main(argv: list[str] | None = None) -> dict:
     times = {
         name: {s: seconds_per_call(make(s), fmt) for s in sizes} for name, (make, fmt) in FAMILIES.items()
     }
-    per_mb = {name: max(t / (size / 1e6) for size, t in row.items()) for name, row in times.items()}
     print(
         f"\nslower of parse_blend and parse_ratings per call; inputs over {MAX_PARSE_CHARS:,} characters are read in part\n"
     )
-    print("| input | " + " | ".join(_size(s) for s in sizes) + " | worst s/MB |")
-    print("|---|" + "---|" * (len(sizes) + 1))
-    for name, row in times.items():
-        print(f"| {name} | " + " | ".join(_fmt(row[s]) for s in sizes) + f" | {per_mb[name]:.3f} |")
-    worst = max(per_mb.values())
+    worst = timing_table(times, sizes)
     normal = seconds_per_call(THINK + BLEND_FORMS[0][1], "tags", 0.2)
-    print(f"\nworst: {worst:.3f} s per MB; slowest call {_fmt(max(max(r.values()) for r in times.values()))}")
     print(f"a normal completion: {_fmt(normal)} per call")
     print(f"({time.perf_counter() - start:.1f} s in all)")
     return {"seconds_per_call": times, "worst_seconds_per_mb": worst, "normal_seconds": normal}

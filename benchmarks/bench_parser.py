@@ -59,15 +59,20 @@ FAMILIES: dict[str, tuple[Callable[[int], str], str]] = {
 }
 
 
-def seconds_per_call(text: str, output_format: str, min_seconds: float = 0.05) -> float:
-    """Mean wall time of one ``parse`` call, repeating short ones until ``min_seconds`` have passed."""
+def time_call(call: Callable[[], object], min_seconds: float = 0.05) -> float:
+    """Mean wall time of ``call()``, repeating short ones until ``min_seconds`` have passed (10,000 at most)."""
     calls, start = 0, time.perf_counter()
     while True:
-        parse(text, LABELS, output_format)
+        call()
         calls += 1
         elapsed = time.perf_counter() - start
         if elapsed >= min_seconds or calls >= 10_000:
             return elapsed / calls
+
+
+def seconds_per_call(text: str, output_format: str, min_seconds: float = 0.05) -> float:
+    """Mean wall time of one ``parse`` call, repeating short ones until ``min_seconds`` have passed."""
+    return time_call(lambda: parse(text, LABELS, output_format), min_seconds)
 
 
 def measure(sizes: tuple[int, ...] = SIZES) -> dict[str, dict[int, float]]:
@@ -92,6 +97,19 @@ def _size(n: int) -> str:
     return f"{n / 1e6:g} MB" if n >= 1_000_000 else f"{n / 1e3:g} KB"
 
 
+def timing_table(times: dict[str, dict[int, float]], sizes: tuple[int, ...]) -> float:
+    """Print seconds per call by family and size, with each family's worst seconds per MB, and the worst
+    over all; returns that worst."""
+    per_mb = {name: max(t / (size / 1e6) for size, t in row.items()) for name, row in times.items()}
+    print("| input | " + " | ".join(_size(s) for s in sizes) + " | worst s/MB |")
+    print("|---|" + "---|" * (len(sizes) + 1))
+    for name, row in times.items():
+        print(f"| {name} | " + " | ".join(_fmt(row[s]) for s in sizes) + f" | {per_mb[name]:.3f} |")
+    worst = max(per_mb.values())
+    print(f"\nworst: {worst:.3f} s per MB; slowest call {_fmt(max(max(r.values()) for r in times.values()))}")
+    return worst
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="input sizes (characters)")
@@ -99,15 +117,9 @@ def main(argv: list[str] | None = None) -> dict:
     sizes = tuple(args.sizes)
     start = time.perf_counter()
     times = measure(sizes)
-    per_mb = {name: max(t / (size / 1e6) for size, t in row.items()) for name, row in times.items()}
     normal = seconds_per_call(NORMAL, "tags", 0.2)
     print(f"parse() time per call; inputs over {MAX_PARSE_CHARS:,} characters are read in part\n")
-    print("| input | " + " | ".join(_size(s) for s in sizes) + " | worst s/MB |")
-    print("|---|" + "---|" * (len(sizes) + 1))
-    for name, row in times.items():
-        print(f"| {name} | " + " | ".join(_fmt(row[s]) for s in sizes) + f" | {per_mb[name]:.3f} |")
-    worst = max(per_mb.values())
-    print(f"\nworst: {worst:.3f} s per MB; slowest call {_fmt(max(max(r.values()) for r in times.values()))}")
+    worst = timing_table(times, sizes)
     print(f"a normal completion ({len(NORMAL)} characters): {_fmt(normal)} per call")
     print(f"({time.perf_counter() - start:.1f} s in all)")
     return {"seconds_per_call": times, "worst_seconds_per_mb": worst, "normal_seconds": normal}
