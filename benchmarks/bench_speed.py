@@ -66,13 +66,15 @@ class FullDecoderAligner(PocketsphinxAligner):
     """The aligner as it was before issue 16: each decoder loads the language model and the 134k-word
     dictionary (0.3 s), again after every failed beam. Same alignments, for the before/after row."""
 
-    def _decoder(self, beam: float):
-        if beam not in self._decoders:
+    def _decoder(self, beam: float, fillers: bool = True):
+        if (beam, fillers) not in self._decoders:
             from pocketsphinx import Decoder
 
             beams = {} if beam == BEAMS[0] else {"beam": beam, "pbeam": beam, "wbeam": beam}
-            self._decoders[beam] = Decoder(samprate=16000, bestpath=False, loglevel="FATAL", **beams)
-        return self._decoders[beam]
+            self._decoders[(beam, fillers)] = Decoder(
+                samprate=16000, bestpath=False, loglevel="FATAL", fsgusefiller=fillers, **beams
+            )
+        return self._decoders[(beam, fillers)]
 
 
 #: The pitch passes before issue 16: range-finding pass at 10 ms with Praat's 15 candidates.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -125,13 +127,13 @@ def test_decoders_without_language_model_align_as_the_full_decoder_did(synth):
     from pocketsphinx import Decoder
 
     class FullDecoders(PocketsphinxAligner):
-        def _decoder(self, beam):
-            if beam not in self._decoders:
+        def _decoder(self, beam, fillers=True):
+            if (beam, fillers) not in self._decoders:
                 beams = {} if beam == self.beams[0] else {"beam": beam, "pbeam": beam, "wbeam": beam}
-                self._decoders[beam] = Decoder(
-                    samprate=ANALYSIS_SR, bestpath=False, loglevel="FATAL", **beams
+                self._decoders[(beam, fillers)] = Decoder(
+                    samprate=ANALYSIS_SR, bestpath=False, loglevel="FATAL", fsgusefiller=fillers, **beams
                 )
-            return self._decoders[beam]
+            return self._decoders[(beam, fillers)]
 
     def phones(words):
         return [(w.pron_source, p.label, p.start_s, p.end_s) for w in words for p in w.phones]
@@ -147,6 +149,89 @@ def test_decoders_without_language_model_align_as_the_full_decoder_did(synth):
             full.align(at16k(utt), ANALYSIS_SR, text)
         )
         assert lean._decoders and all(d.config["lm"] is None for d in lean._decoders.values())
+
+
+def _fresh_utterance(folder, sentence: str, voice: str, rate: int):
+    """One utterance synthesised by a new process: espeak-ng's audio depends on what it spoke before in the
+    same process, and this test needs the exact audio the benchmark's tuning set holds."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from vowelprompt.audio import load_audio
+    from vowelprompt.corpora.synth import write_corpus
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        manifest = pool.submit(write_corpus, folder, [sentence], [voice], [rate]).result()
+    row = json.loads(manifest.read_text(encoding="utf-8").splitlines()[0])
+    true_words = json.loads((folder / row["truth"]).read_text(encoding="utf-8"))["words"]
+    return load_audio(folder / row["audio"]), row["text"], true_words
+
+
+def test_a_word_slid_off_its_sound_is_aligned_again_without_optional_silence(tmp_path):
+    """A tuning-set utterance (en-gb+f2, 120 wpm) where pocketsphinx puts silence over a word and squeezes
+    it into its neighbour: aligned as before (no retry), some word lies entirely off its true span and loud
+    speech is left outside every word; by default the aligner sees that speech and aligns again without
+    optional silence, and every word then overlaps its true span."""
+    from vowelprompt.align.slips import MAX_SPEECH_OUTSIDE_S, frame_db, speech_outside_s
+    from vowelprompt.corpora.synth import DEFAULT_SENTENCES
+
+    audio, text, true_words = _fresh_utterance(tmp_path, DEFAULT_SENTENCES[0], "en-gb+f2", 120)
+
+    def off(words):
+        return [
+            w.text
+            for w, t in zip(words, true_words)
+            if min(w.end_s, t["end_s"]) - max(w.start_s, t["start_s"]) <= 0
+        ]
+
+    before = PocketsphinxAligner(max_speech_outside_s=None).align(audio.samples, audio.sr, text)
+    db = frame_db(audio.samples, audio.sr)
+    assert off(before), "the raw alignment no longer slides a word: pick another utterance"
+    assert speech_outside_s(db, [(w.start_s, w.end_s) for w in before]) > MAX_SPEECH_OUTSIDE_S
+    after = PocketsphinxAligner().align(audio.samples, audio.sr, text)
+    assert off(after) == []
+    assert [w.text for w in after] == [w.text for w in before]
+    assert speech_outside_s(db, [(w.start_s, w.end_s) for w in after]) <= MAX_SPEECH_OUTSIDE_S
+
+
+def test_the_retry_keeps_real_pauses_out_of_the_words(tmp_path, monkeypatch):
+    """A tuning-set utterance (en-gb+m3, 120 wpm: "Please bring three oranges, a loaf of bread, and some
+    cheese.") that slips and pauses for 0.29 s at its first comma: the retry without optional silence is cut
+    in that pause (slips.pause_cuts), so "oranges" and "a" keep out of it. Aligned again over the whole
+    speech instead (no cuts), one of them takes the pause in."""
+    from vowelprompt.align import pocketsphinx
+    from vowelprompt.align.slips import MARGIN_S
+    from vowelprompt.corpora.synth import DEFAULT_SENTENCES
+
+    audio, text, true_words = _fresh_utterance(tmp_path, DEFAULT_SENTENCES[3], "en-gb+m3", 120)
+    oranges, a = true_words[3], true_words[4]
+    assert (oranges["text"], a["text"]) == ("oranges", "a")
+    pause = (oranges["end_s"], a["start_s"])
+    assert pause[1] - pause[0] > 0.2, "no pause at the comma in this rendering: pick another utterance"
+
+    def in_words(words):
+        return sum(max(0.0, min(w.end_s, pause[1]) - max(w.start_s, pause[0])) for w in words)
+
+    kept = PocketsphinxAligner().align(audio.samples, audio.sr, text)
+    # at most the margin each piece keeps around its speech (slips.MARGIN_S), and a frame
+    assert in_words(kept) <= MARGIN_S + 0.011, in_words(kept)
+    monkeypatch.setattr(pocketsphinx, "pause_cuts", lambda db, spans: [])
+    whole = PocketsphinxAligner().align(audio.samples, audio.sr, text)
+    assert in_words(whole) > 0.2, in_words(whole)
+
+
+def test_a_clean_alignment_is_not_aligned_again(synth):
+    """The retry costs a second alignment, so it runs only when speech is left outside the words."""
+    calls = []
+
+    class Counting(PocketsphinxAligner):
+        def _try_beams(self, pcm, keys, prons, fillers):
+            calls.append(fillers)
+            return super()._try_beams(pcm, keys, prons, fillers)
+
+    utt = synth.synthesize("Please put the blue folder on the table.", voice="en-us+f3", rate_wpm=175)
+    Counting().align(at16k(utt), ANALYSIS_SR, utt.text)
+    assert calls == [True]
 
 
 def test_long_recording_is_aligned_in_pieces_cut_at_pauses(synth):
@@ -230,3 +315,31 @@ def test_an_alignment_does_not_depend_on_the_recordings_aligned_before_it(corpus
         shared = PocketsphinxAligner()
         after = {i: phones(shared.align(items[i][0], ANALYSIS_SR, items[i][1])) for i in order}
         assert [i for i in range(len(items)) if after[i] != alone[i]] == []
+
+
+def test_a_laugh_between_words_is_not_forced_into_a_word(synth):
+    """Speech-like sound between two words (three voiced 'ha' bursts) is left outside every word, which is
+    what a slipped word looks like too; the retry without optional silence then makes a phone swallow it,
+    and that retry is refused (a phone grew by MAX_PHONE_GROWTH_S or more): the first alignment stands."""
+    utt = synth.synthesize("Please put the blue folder on the table.", voice="en-us+f3", rate_wpm=175)
+    audio = at16k(utt)
+    cut = int(utt.words[3].end_s * ANALYSIS_SR)  # after "blue"
+    t = np.arange(int(0.12 * ANALYSIS_SR)) / ANALYSIS_SR
+    ha = sum(np.sin(2 * np.pi * 230 * k * t) / k for k in range(1, 9)) * np.hanning(len(t))
+    ha *= 0.5 * np.abs(audio).max() / np.abs(ha).max()
+    gap = np.zeros(int(0.07 * ANALYSIS_SR))
+    laugh = np.concatenate([gap, ha, gap, ha, gap, ha, gap]).astype(np.float32)
+    noisy = np.concatenate([audio[:cut], laugh, audio[cut:]])
+    calls = []
+
+    class Counting(PocketsphinxAligner):
+        def _try_beams(self, pcm, keys, prons, fillers):
+            found = super()._try_beams(pcm, keys, prons, fillers)
+            calls.append((fillers, found))
+            return found
+
+    words = Counting().align(noisy, ANALYSIS_SR, utt.text)
+    assert [fillers for fillers, _ in calls] == [True, False]  # the laugh looked like a slip: retried
+    assert words == PocketsphinxAligner(max_speech_outside_s=None).align(noisy, ANALYSIS_SR, utt.text)
+    laugh_s = (cut / ANALYSIS_SR, (cut + len(laugh)) / ANALYSIS_SR)
+    assert not any(w.start_s < laugh_s[0] + 0.1 and w.end_s > laugh_s[1] - 0.1 for w in words)

@@ -4,7 +4,9 @@ Alignment is two passes over the utterance (docs/offline.md): a word-level pass 
 finite-state grammar, then phone-level alignment. Words missing from the dictionary get a letter-to-sound
 pronunciation from gruut (``pron_source="g2p"``); words gruut cannot spell either are left out of the
 alignment and returned with ``pron_source="unaligned"``. When the first pass finds no path (fast or
-unclear speech), it is retried with wider beams before the file is reported as failed. Recordings over
+unclear speech), it is retried with wider beams before the file is reported as failed; when it aligns but
+leaves speech outside every word (a word slid off its sound), it is aligned again without optional silence
+(:mod:`vowelprompt.align.slips`). Recordings over
 30 s are aligned in pieces cut at pauses between words, so that memory does not grow with the square of the
 length.
 
@@ -29,6 +31,15 @@ from vowelprompt.align.lexicon import (  # noqa: F401 (tokenize, fold, IPA_TO_AR
     tokenize,
 )
 from vowelprompt.align.refine import refine_vowels
+from vowelprompt.align.slips import (
+    MAX_PHONE_GROWTH_S,
+    MAX_SPEECH_OUTSIDE_S,
+    frame_db,
+    longest_phone_s,
+    pause_cuts,
+    slipped,
+    speech_span,
+)
 from vowelprompt.align.vowels import NON_SPEECH
 from vowelprompt.audio import ANALYSIS_SR
 from vowelprompt.errors import AlignmentError, TranscriptError
@@ -73,6 +84,9 @@ class PocketsphinxAligner:
     of the length (measured at the wide retry beam: 0.26 GB at 30 s, 0.69 GB at 120 s, 8.5 GB at 9 min) and
     long recordings fail the first pass's beams. A recording longer than this is aligned in pieces of at most
     this length cut at pauses (:meth:`_pieces`), so memory stays bounded whatever the length."""
+    max_speech_outside_s: float | None = MAX_SPEECH_OUTSIDE_S
+    """Retry without optional silence when an alignment leaves this much speech outside every word
+    (:mod:`vowelprompt.align.slips`); None never retries (benchmarks/bench_alignment.py measures both)."""
     name: str = "pocketsphinx"
     refine: bool = True
     """Correct vowel edges after alignment (:mod:`vowelprompt.align.refine`): pocketsphinx hands a vowel's
@@ -81,23 +95,27 @@ class PocketsphinxAligner:
     def __post_init__(self):
         self._decoders: dict[float, object] = {}
 
-    def _decoder(self, beam: float):
-        """The decoder for one beam: the acoustic model only, no language model and no dictionary.
+    def _decoder(self, beam: float, fillers: bool = True):
+        """The decoder for one beam: the acoustic model only, no language model and no dictionary; without
+        ``fillers`` its grammar has no optional silence between the words (:mod:`vowelprompt.align.slips`).
 
         Alignment never uses the language model, and loading it (with the 134 000-word dictionary) was 17 %
         of annotate's time (0.3 s per decoder, paid again after every failed beam). Without them a decoder
         costs about 0.02 s; each utterance's words and all their dictionary variants are added by
         :meth:`_add_words` (50 µs a word), which gives identical alignments on every vowel of the benchmark
         corpora (tuning and held-out)."""
-        if beam not in self._decoders:
+        key = (beam, fillers)
+        if key not in self._decoders:
             from pocketsphinx import Decoder
 
             # The default beam keeps pocketsphinx's own word beam; wider ones open all three beams equally.
             beams = {} if beam == BEAMS[0] else {"beam": beam, "pbeam": beam, "wbeam": beam}
-            self._decoders[beam] = Decoder(
+            if not fillers:
+                beams["fsgusefiller"] = False
+            self._decoders[key] = Decoder(
                 samprate=ANALYSIS_SR, bestpath=False, loglevel="FATAL", lm=None, dict=None, **beams
             )
-        return self._decoders[beam]
+        return self._decoders[key]
 
     @staticmethod
     def _add_words(decoder, prons: dict[str, str]) -> None:
@@ -168,16 +186,60 @@ class PocketsphinxAligner:
         return ", ".join(f"{b:g}" for b in self.beams)
 
     def _align_text(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
-        """Both passes over one utterance (or piece), trying the beams in turn; None if none aligns."""
+        """Both passes over one utterance (or piece), trying the beams in turn; None if none aligns.
+
+        When the alignment leaves more than ``max_speech_outside_s`` of speech outside every word, but not so
+        much that words are missing (a word slid off its sound, :mod:`vowelprompt.align.slips`), the speech
+        alone (leading and trailing silence cut, and cut again in the real pauses between words) is aligned
+        again with no optional silence between the words, and that alignment is returned if there is one and
+        no phone in it grew by :data:`~vowelprompt.align.slips.MAX_PHONE_GROWTH_S` or more (which is a laugh
+        or cough between words forced into a word, not a word put back in place). A transcript that found no
+        path at all is not retried this way: without silence to fall back on, the words can be forced over
+        audio that does not hold them (noise, another sentence), and that failure is the report that the
+        transcript does not match."""
+        segments = self._try_beams(pcm, keys, prons, fillers=True)
+        if self.max_speech_outside_s is None or segments is None:
+            return segments
+        samples = np.frombuffer(pcm, dtype=np.int16) / 32768.0
+        db = frame_db(samples, ANALYSIS_SR)
+        if len(db) == 0:
+            return segments
+        if not slipped(db, [(start, end) for start, end, _ in segments], self.max_speech_outside_s):
+            return segments
+        again = self._retry_without_silence(pcm, db, keys, prons, segments)
+        if again is None or longest_phone_s(again) - longest_phone_s(segments) >= MAX_PHONE_GROWTH_S:
+            return segments  # no path, or a phone swallowed a non-speech sound (a laugh, a cough)
+        return again
+
+    def _retry_without_silence(self, pcm: bytes, db: np.ndarray, keys, prons, segments):
+        """Align again with no optional silence, in pieces cut at the real pauses the first alignment found
+        between words (:func:`~vowelprompt.align.slips.pause_cuts`), each piece's leading and trailing
+        silence cut; None if a piece finds no path. Without the cuts a pause would go into a neighbouring
+        word."""
+        hop = int(ANALYSIS_SR * FRAME_S)
+        cuts = pause_cuts(db, [(start, end) for start, end, _ in segments])
+        starts = [0] + [i for i, _ in cuts]
+        bounds = [0] + [frame for _, frame in cuts] + [len(db)]
+        out = []
+        for k, (first_word, last_word) in enumerate(zip(starts, [*starts[1:], len(keys)])):
+            first, last = speech_span(db[bounds[k] : bounds[k + 1]], ANALYSIS_SR, loudest=float(db.max()))
+            first, last = first + bounds[k] * hop, last + bounds[k] * hop
+            found = self._try_beams(pcm[2 * first : 2 * last], keys[first_word:last_word], prons, False)
+            if found is None:
+                return None
+            out += [_shifted(segment, first / ANALYSIS_SR) for segment in found]
+        return out
+
+    def _try_beams(self, pcm: bytes, keys: list[str], prons: dict[str, str], fillers: bool):
         for beam in self.beams:
-            decoder = self._decoder(beam)
+            decoder = self._decoder(beam, fillers)
             self._add_words(decoder, prons)
             segments = self._run(decoder, pcm, " ".join(keys))
             if segments is not None:
                 return segments
             # A failed search leaves state in the decoder (e.g. after noise) that changes the next file's
             # alignment; a fresh decoder keeps results independent of file order, and so of --jobs.
-            del self._decoders[beam]
+            del self._decoders[(beam, fillers)]
         return None
 
     def _word_pass(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
@@ -195,7 +257,7 @@ class PocketsphinxAligner:
                 segs = [(s.start_frame, s.end_frame) for s in decoder.seg() or () if s.word in prons]
             except RuntimeError:
                 found = False
-            del self._decoders[beam]  # the next recording starts from a fresh search either way
+            del self._decoders[(beam, True)]  # the next recording starts from a fresh search either way
             if found and len(segs) == len(keys):
                 return segs
         return None
@@ -247,13 +309,7 @@ class PocketsphinxAligner:
                     f"({a / ANALYSIS_SR:.1f}–{b / ANALYSIS_SR:.1f} s, {last - first} words; tried beams "
                     f"{self._beam_list()}): the transcript may not match the audio there"
                 )
-            offset = a / ANALYSIS_SR
-            for start_s, end_s, phones in found:
-                moved = [
-                    replace(p, start_s=round(p.start_s + offset, 3), end_s=round(p.end_s + offset, 3))
-                    for p in phones
-                ]
-                segments.append((round(start_s + offset, 3), round(end_s + offset, 3), moved))
+            segments += [_shifted(segment, a / ANALYSIS_SR) for segment in found]
         return segments
 
     @staticmethod
@@ -304,3 +360,12 @@ class PocketsphinxAligner:
             raise AlignmentError(
                 f"transcript does not match the audio: its words cover only {share:.0%} of the speech"
             )
+
+
+def _shifted(segment, offset: float):
+    """One word's (start_s, end_s, phones) moved by ``offset`` seconds."""
+    start_s, end_s, phones = segment
+    moved = [
+        replace(p, start_s=round(p.start_s + offset, 3), end_s=round(p.end_s + offset, 3)) for p in phones
+    ]
+    return round(start_s + offset, 3), round(end_s + offset, 3), moved

@@ -68,17 +68,17 @@ ONSET_SHIFT_S: dict[str, float] = {
     "G": 0.005,
     "HH": 0.0,
     "JH": 0.002,
-    "K": -0.016,
+    "K": -0.015,
     "L": 0.016,
     "M": 0.006,
     "N": -0.001,
     "P": -0.004,
-    "R": 0.031,
+    "R": 0.032,
     "S": -0.004,
     "SH": -0.007,
     "T": -0.006,
-    "W": 0.045,
-    "Y": 0.018,
+    "W": 0.044,
+    "Y": 0.017,
     "Z": -0.007,
 }
 
@@ -90,14 +90,14 @@ OFFSET_SHIFT_S: dict[str, float] = {
     "F": 0.004,
     "G": 0.002,
     "K": 0.006,
-    "L": 0.022,
+    "L": 0.021,
     "M": 0.003,
     "N": 0.011,
     "NG": 0.02,
     "P": 0.005,
-    "R": 0.032,
-    "S": 0.009,
-    "T": 0.009,
+    "R": 0.033,
+    "S": 0.008,
+    "T": 0.008,
     "W": -0.002,
     "Z": 0.006,
     "ZH": 0.009,
@@ -140,7 +140,7 @@ VOICING_ONSET_CLASSES = frozenset(["P", "T", "K"])
 
 #: Mean phone duration (seconds) of the tuning set's alignments: shifts scale with an utterance's own mean
 #: phone duration relative to this, bounded to ×0.6–1.6.
-REF_PHONE_S = 0.0723
+REF_PHONE_S = 0.0754
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,166 @@
+"""Finding a forced alignment that slid a word off its sound, from frame energy alone.
+
+pocketsphinx's grammar lets silence in before, between and after the words. On voices unlike its training
+speakers it sometimes puts that silence over a short word ("the", "to", "of") and squeezes the word into its
+neighbour: the file aligns without an error, but speech as loud as the words is left outside every word. The
+aligner measures that (:func:`speech_outside_s`, the same criterion as the quality check's
+``speech_outside_words``: within 6 dB of the words' median frame level and 10 dB above the noise floor) and,
+past :data:`MAX_SPEECH_OUTSIDE_S`, aligns again without optional silence over the speech alone
+(:func:`speech_span`: leading and trailing silence cut by energy), where no silence can take a word's place.
+Real pauses between words are kept: the speech is cut in them (:func:`pause_cuts`) and each piece aligned
+alone, so that no word is stretched over a pause.
+More than :data:`MAX_SLIP_SHARE` of the words' own length outside them is not a slipped word but a
+transcript that lacks words: that alignment is kept as it is (the quality check then drops the descriptors
+beside the unaligned speech, and the coverage check refuses a transcript that covers too little).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FRAME_S = 0.01
+
+#: Seconds of word-level-loud speech outside every aligned word above which the aligner retries without
+#: optional silence. Chosen on the alignment benchmark's tuning set (benchmarks/bench_alignment.py): 60 and
+#: 80 ms tie for the lowest error with no silent failure (30–120 ms tried), and the lower one also catches a
+#: slip that leaves exactly 80 ms outside (tests/test_manipulations.py's stretched utterance).
+MAX_SPEECH_OUTSIDE_S = 0.06
+#: Above this share of the time inside the words, speech outside them is missing words, not a slip: the
+#: tuning set's slips left at most 13 % outside, so this is about twice that.
+MAX_SLIP_SHARE = 0.25
+#: The retry is kept only if its longest phone is less than this much longer than the first alignment's: a
+#: word slid back into place keeps its phones' lengths (growth ≤ 0.14 s on the tuning sets), while a laugh,
+#: cough or burst of noise between two words, forced into a word without silence to take it, makes one
+#: phone swallow it (≥ 0.15 s for every laugh of benchmarks/bench_robustness.py --set tuning).
+MAX_PHONE_GROWTH_S = 0.15
+#: Frames within this many dB of the loudest frame are speech when cutting leading and trailing silence.
+SPEECH_DB = 30.0
+#: Kept either side of the speech when cutting (fricatives and stop releases start quietly).
+MARGIN_S = 0.05
+#: A quiet stretch between two aligned words at least this long is a real pause: the retry keeps it out of
+#: the words by aligning the speech on either side of it separately (without optional silence the decoder
+#: would stretch a neighbouring phone over it).
+MIN_PAUSE_S = 0.1
+#: A gap between words with more loud frames than this (as :func:`speech_outside_s` counts them) holds a
+#: slipped word as well as the pause, and is not cut (:func:`pause_cuts`).
+MAX_LOUD_IN_PAUSE = 2
+#: Frames less than this many dB above the noise floor are quiet (as in :func:`speech_outside_s`).
+QUIET_DB = 10.0
+
+
+def frame_db(samples: np.ndarray, sr: int) -> np.ndarray:
+    """Power (dBFS) of consecutive 10 ms frames."""
+    hop = int(sr * FRAME_S)
+    n = len(samples) // hop
+    frames = np.asarray(samples[: n * hop], dtype=np.float64).reshape(n, hop)
+    return 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+
+
+def noise_floor(db: np.ndarray, inside: np.ndarray) -> float:
+    """Mean power (dB) of the quietest tenth of the frames outside the words."""
+    outside = np.sort(db[~inside])
+    quietest = outside[: max(1, int(round(0.1 * outside.size)))]
+    return float(10 * np.log10(np.mean(10 ** (quietest / 10))))
+
+
+def _inside(db: np.ndarray, spans) -> np.ndarray:
+    times = (np.arange(len(db)) + 0.5) * FRAME_S
+    inside = np.zeros(len(db), dtype=bool)
+    for start, end in spans:
+        inside |= (times >= start) & (times < end)
+    return inside
+
+
+def speech_outside_s(db: np.ndarray, spans, speech_outside_db: float = 6.0) -> float:
+    """Seconds of frames outside every (start_s, end_s) span that are as loud as the spans' speech: within
+    ``speech_outside_db`` of the median frame level inside them and 10 dB above the noise floor (the mean
+    power of the quietest tenth of the outside frames), so that noise in pauses does not count.
+
+    >>> db = np.array([-90.0] * 20 + [-20.0] * 50 + [-90.0] * 30)
+    >>> speech_outside_s(db, [(0.2, 0.7)]), speech_outside_s(db, [(0.4, 0.7)])
+    (0.0, 0.2)
+    """
+    inside = _inside(db, spans)
+    if not inside.any() or inside.all():
+        return 0.0
+    floor = noise_floor(db, inside)
+    loud = (db > np.median(db[inside]) - speech_outside_db) & (db > floor + QUIET_DB) & ~inside
+    return round(float(loud.sum()) * FRAME_S, 3)
+
+
+def speech_span(db: np.ndarray, sr: int, loudest: float | None = None) -> tuple[int, int]:
+    """(first, last) sample of the speech: frames within :data:`SPEECH_DB` of the loudest (of ``db``, or
+    ``loudest`` dB when given), with :data:`MARGIN_S` either side; the whole of ``db`` if none is.
+
+    >>> speech_span(np.array([-90.0] * 20 + [-20.0] * 50 + [-90.0] * 30), 100)
+    (15, 75)
+    """
+    hop = int(sr * FRAME_S)
+    loud = np.flatnonzero(db > (db.max() if loudest is None else loudest) - SPEECH_DB)
+    if loud.size == 0:
+        return 0, len(db) * hop
+    margin = int(round(MARGIN_S / FRAME_S))
+    first = max(0, int(loud[0]) - margin)
+    last = min(len(db), int(loud[-1]) + 1 + margin)
+    return first * hop, last * hop
+
+
+def pause_cuts(db: np.ndarray, spans, min_pause_s: float = MIN_PAUSE_S) -> list[tuple[int, int]]:
+    """Where to cut the speech so that a retry keeps real pauses out of the words: (index of the first word
+    after the cut, frame of the cut) for every gap between two aligned words that holds at least
+    ``min_pause_s`` of consecutive quiet frames (under :data:`QUIET_DB` above the noise floor), cut in the
+    middle of its longest quiet run.
+
+    A gap that also holds speech as loud as the words' (more than :data:`MAX_LOUD_IN_PAUSE` frames) holds a
+    slipped word beside the pause, and is not cut: which side that word belongs to is not known (choosing
+    by the pieces' acoustic scores was tried: on the tuning set it chose wrong 4 times, each a silent
+    failure).
+
+    >>> db = np.array([-90.0] * 10 + [-20.0] * 30 + [-90.0] * 20 + [-20.0] * 30 + [-90.0] * 10)
+    >>> pause_cuts(db, [(0.1, 0.4), (0.6, 0.9)]), pause_cuts(db, [(0.1, 0.48), (0.52, 0.9)])
+    ([(1, 50)], [])
+    >>> pause_cuts(db, [(0.0, 0.1), (0.1, 0.4), (0.7, 0.9)])  # 0.6–0.7 is speech outside the words
+    []
+    """
+    inside = _inside(db, spans)
+    if not inside.any() or inside.all():
+        return []
+    quiet = db < noise_floor(db, inside) + QUIET_DB
+    loud = (db > np.median(db[inside]) - 6.0) & ~quiet
+    need = int(round(min_pause_s / FRAME_S))
+    cuts = []
+    for i in range(1, len(spans)):
+        a, b = int(round(spans[i - 1][1] / FRAME_S)), min(int(round(spans[i][0] / FRAME_S)), len(db))
+        if loud[a:b].sum() > MAX_LOUD_IN_PAUSE:
+            continue
+        best, run_start = (0, 0), None
+        for k in range(a, b + 1):
+            if k < b and quiet[k]:
+                run_start = k if run_start is None else run_start
+            elif run_start is not None:
+                best, run_start = max(best, (k - run_start, run_start)), None
+        if best[0] >= need:
+            cuts.append((i, best[1] + best[0] // 2))
+    return cuts
+
+
+def inside_s(db: np.ndarray, spans) -> float:
+    """Seconds of frames inside the (start_s, end_s) spans."""
+    return round(float(_inside(db, spans).sum()) * FRAME_S, 3)
+
+
+def slipped(db: np.ndarray, spans, max_outside_s: float = MAX_SPEECH_OUTSIDE_S) -> bool:
+    """True if an alignment's word spans look slid off their sound: more than ``max_outside_s`` of speech
+    outside every word, but no more than :data:`MAX_SLIP_SHARE` of the time inside them.
+
+    >>> db = np.array([-90.0] * 20 + [-20.0] * 50 + [-90.0] * 30)
+    >>> slipped(db, [(0.2, 0.7)]), slipped(db, [(0.3, 0.7)]), slipped(db, [(0.6, 0.7)])
+    (False, True, False)
+    """
+    outside = speech_outside_s(db, spans)
+    return max_outside_s < outside <= MAX_SLIP_SHARE * inside_s(db, spans)
+
+
+def longest_phone_s(segments) -> float:
+    """The longest phone of (start_s, end_s, phones) word segments (0 without phones)."""
+    return max((p.end_s - p.start_s for _, _, phones in segments for p in phones), default=0.0)
