@@ -77,8 +77,9 @@ class FullDecoderAligner(PocketsphinxAligner):
         return self._decoders[(beam, fillers)]
 
 
-#: The pitch passes before issue 16: range-finding pass at 10 ms with Praat's 15 candidates.
-BEFORE_FEATURES = FeatureConfig(range_time_step_s=0.01, range_candidates=15)
+#: The pitch passes before issue 16: range-finding pass at 10 ms with Praat's 15 candidates, and 15 in the
+#: measuring pass.
+BEFORE_FEATURES = FeatureConfig(range_time_step_s=0.01, range_candidates=15, pitch_candidates=15)
 
 
 def long_file_run(items, folder: Path, minutes: float) -> dict:
