@@ -9,7 +9,7 @@ no sentence, voice or rate with it and is only reported (vowelprompt/corpora/syn
 table per voice and rate of the refined aligner (the default), then summary lines: the refined aligner without
 the retry for slipped words (vowelprompt/align/slips.py: what the retry buys), the raw pocketsphinx alignment,
 and the refined one (vowelprompt/align/refine.py; refinement is a pure function of the samples and the raw
-alignment, so both come from one decoding). Each set is synthesised in a fresh process (see _fresh_corpus).
+alignment, so both come from one decoding). Each set is synthesised in a fresh process (synth.write_corpus_fresh).
 
 Columns: mean absolute vowel-boundary error (ms) and its median, the same over boundaries espeak itself gives
 ("exact", not the ~20 % the truth estimates acoustically, see vowelprompt/corpora/synth.py), share of aligned
@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +39,7 @@ from vowelprompt.align.pocketsphinx import BEAMS, PocketsphinxAligner
 from vowelprompt.align.score import TrueVowel, score_alignment
 from vowelprompt.align.vowels import is_vowel, vowel_spans
 from vowelprompt.audio import load_audio
-from vowelprompt.corpora.synth import SETS, write_corpus
+from vowelprompt.corpora.synth import SETS, write_corpus_fresh
 from vowelprompt.errors import AlignmentError
 from vowelprompt.features import FeatureConfig, compute_tracks, measure_vowel
 from vowelprompt.quality import QualityConfig, assess
@@ -244,15 +242,6 @@ def run_set(name: str, manifest: Path, fit: bool = False) -> dict:
     return result
 
 
-def _fresh_corpus(folder: Path, sentences, voices, rates) -> Path:
-    """write_corpus in a new process: espeak-ng carries synthesiser state from one utterance to the next
-    within a process (its audio for a sentence differs after other voices were spoken), so each set is
-    synthesised from a fresh library and is the same whether it runs alone (``--set heldout``) or after the
-    other set."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(write_corpus, folder, sentences, voices, rates).result()
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=("tuning", "heldout", "both"), default="both", dest="which")
@@ -275,7 +264,8 @@ def main(argv: list[str] | None = None) -> dict:
         names = ("tuning", "heldout") if args.which == "both" else (args.which,)
         for name in names:
             sentences, voices, rates = SETS[name]
-            manifest = _fresh_corpus(
+            # each set from a fresh espeak-ng, so `--set heldout` alone gives the same audio as after tuning
+            manifest = write_corpus_fresh(
                 Path(tmp.name) / name, sentences, args.voices or voices, args.rates or rates
             )
             results[name] = run_set(name, manifest, args.fit)

@@ -154,14 +154,10 @@ def test_decoders_without_language_model_align_as_the_full_decoder_did(synth):
 def _fresh_utterance(folder, sentence: str, voice: str, rate: int):
     """One utterance synthesised by a new process: espeak-ng's audio depends on what it spoke before in the
     same process, and this test needs the exact audio the benchmark's tuning set holds."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     from vowelprompt.audio import load_audio
-    from vowelprompt.corpora.synth import write_corpus
+    from vowelprompt.corpora.synth import write_corpus_fresh
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        manifest = pool.submit(write_corpus, folder, [sentence], [voice], [rate]).result()
+    manifest = write_corpus_fresh(folder, [sentence], [voice], [rate])
     row = json.loads(manifest.read_text(encoding="utf-8").splitlines()[0])
     true_words = json.loads((folder / row["truth"]).read_text(encoding="utf-8"))["words"]
     return load_audio(folder / row["audio"]), row["text"], true_words

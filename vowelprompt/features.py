@@ -38,7 +38,7 @@ class FeatureConfig:
     the speaker's (about an octave and a half around the first pass's quartiles), so octave alternatives
     outside it are not candidates anyway: with 6, per-vowel F0 did not move (0.0000 st on average, every
     vowel within 0.5 st) and utterance F0 moved ≤ 0.003 st on synthetic, PSOLA-modified noisy and the shipped
-    real recording (benchmarks/bench_speed.py --pitch-check), and the pitch passes cost 14 % less."""
+    real recording (benchmarks/bench_speed.py --pitch-check), and the pitch tracks cost 10 % less."""
     pitch_floor_hz: float = 75.0
     """First-pass F0 floor (Praat's default for speech)."""
     pitch_ceiling_hz: float = 600.0

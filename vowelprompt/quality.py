@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from vowelprompt.align.slips import noise_floor_db
 from vowelprompt.errors import ConfigError
 from vowelprompt.records import DESCRIPTORS, Annotation, Vowel, VowelQuality, VowelSpan, Word
 
@@ -112,19 +113,6 @@ def utterance_floor_db(tracks, words: list[Word], config: QualityConfig) -> tupl
         power = np.quantile(10 ** (pauses / 10), config.pause_quantile)
         return float(10 * np.log10(power)), "pauses"
     return noise_floor_db(tracks.rms_db, config.noise_quantile), "quietest"
-
-
-def noise_floor_db(rms_db: np.ndarray, quantile: float = 0.1) -> float | None:
-    """dB of the mean power of the quietest ``quantile`` of frames (``None`` without frames).
-
-    >>> round(noise_floor_db(np.array([-60.0] * 10 + [-20.0] * 90)), 1)
-    -60.0
-    """
-    if rms_db.size == 0:
-        return None
-    k = max(1, int(round(quantile * rms_db.size)))
-    quietest = np.partition(rms_db, k - 1)[:k]
-    return float(10 * np.log10(np.mean(10 ** (quietest / 10))))
 
 
 def snr_db(core_db: float | None, floor_db: float | None) -> float | None:

@@ -34,6 +34,7 @@ from vowelprompt.align.refine import refine_vowels
 from vowelprompt.align.slips import (
     MAX_PHONE_GROWTH_S,
     MAX_SPEECH_OUTSIDE_S,
+    SPEECH_DB,
     frame_db,
     longest_phone_s,
     pause_cuts,
@@ -93,7 +94,7 @@ class PocketsphinxAligner:
     transitions to its neighbours; off only to measure the raw aligner (benchmarks/bench_alignment.py)."""
 
     def __post_init__(self):
-        self._decoders: dict[float, object] = {}
+        self._decoders: dict[tuple[float, bool], object] = {}
 
     def _decoder(self, beam: float, fillers: bool = True):
         """The decoder for one beam: the acoustic model only, no language model and no dictionary; without
@@ -345,14 +346,11 @@ class PocketsphinxAligner:
 
     def _check_coverage(self, samples: np.ndarray, segments) -> None:
         """Raise if aligned words cover too little of the loud part of the audio (transcript mismatch)."""
-        hop = int(ANALYSIS_SR * FRAME_S)
-        n = len(samples) // hop
-        if n == 0:
+        db = frame_db(samples, ANALYSIS_SR)
+        if len(db) == 0:
             return
-        frames = samples[: n * hop].reshape(n, hop)
-        db = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
-        loud = db > db.max() - 30  # within 30 dB of the loudest frame: speech, not pauses or noise floor
-        covered = np.zeros(n, dtype=bool)
+        loud = db > db.max() - SPEECH_DB  # near the loudest frame: speech, not pauses or the noise floor
+        covered = np.zeros(len(db), dtype=bool)
         for start_s, end_s, _ in segments:
             covered[int(start_s / FRAME_S) : int(end_s / FRAME_S)] = True
         share = covered[loud].mean() if loud.any() else 1.0

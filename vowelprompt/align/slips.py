@@ -56,10 +56,16 @@ def frame_db(samples: np.ndarray, sr: int) -> np.ndarray:
     return 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
 
 
-def noise_floor(db: np.ndarray, inside: np.ndarray) -> float:
-    """Mean power (dB) of the quietest tenth of the frames outside the words."""
-    outside = np.sort(db[~inside])
-    quietest = outside[: max(1, int(round(0.1 * outside.size)))]
+def noise_floor_db(rms_db: np.ndarray, quantile: float = 0.1) -> float | None:
+    """dB of the mean power of the quietest ``quantile`` of frames (``None`` without frames).
+
+    >>> round(noise_floor_db(np.array([-60.0] * 10 + [-20.0] * 90)), 1)
+    -60.0
+    """
+    if rms_db.size == 0:
+        return None
+    k = max(1, int(round(quantile * rms_db.size)))
+    quietest = np.partition(rms_db, k - 1)[:k]
     return float(10 * np.log10(np.mean(10 ** (quietest / 10))))
 
 
@@ -69,6 +75,14 @@ def _inside(db: np.ndarray, spans) -> np.ndarray:
     for start, end in spans:
         inside |= (times >= start) & (times < end)
     return inside
+
+
+def _word_loud(db: np.ndarray, inside: np.ndarray, speech_outside_db: float = 6.0) -> np.ndarray:
+    """Frames as loud as the words' speech: within ``speech_outside_db`` of the median frame level inside
+    the words and :data:`QUIET_DB` above the noise floor (the mean power of the quietest tenth of the frames
+    outside them)."""
+    floor = noise_floor_db(db[~inside])
+    return (db > np.median(db[inside]) - speech_outside_db) & (db > floor + QUIET_DB)
 
 
 def speech_outside_s(db: np.ndarray, spans, speech_outside_db: float = 6.0) -> float:
@@ -83,8 +97,7 @@ def speech_outside_s(db: np.ndarray, spans, speech_outside_db: float = 6.0) -> f
     inside = _inside(db, spans)
     if not inside.any() or inside.all():
         return 0.0
-    floor = noise_floor(db, inside)
-    loud = (db > np.median(db[inside]) - speech_outside_db) & (db > floor + QUIET_DB) & ~inside
+    loud = _word_loud(db, inside, speech_outside_db) & ~inside
     return round(float(loud.sum()) * FRAME_S, 3)
 
 
@@ -125,8 +138,8 @@ def pause_cuts(db: np.ndarray, spans, min_pause_s: float = MIN_PAUSE_S) -> list[
     inside = _inside(db, spans)
     if not inside.any() or inside.all():
         return []
-    quiet = db < noise_floor(db, inside) + QUIET_DB
-    loud = (db > np.median(db[inside]) - 6.0) & ~quiet
+    quiet = db < noise_floor_db(db[~inside]) + QUIET_DB
+    loud = _word_loud(db, inside)
     need = int(round(min_pause_s / FRAME_S))
     cuts = []
     for i in range(1, len(spans)):

@@ -256,3 +256,14 @@ def write_corpus(
     manifest = out / "manifest.jsonl"
     manifest.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return manifest
+
+
+def write_corpus_fresh(out_dir: str | Path, *args, **kwargs) -> Path:
+    """:func:`write_corpus` in a new process: espeak-ng carries synthesiser state from one utterance to the
+    next within a process (its audio for a sentence differs after other voices were spoken), so a corpus
+    written this way is the same whatever this process synthesised before."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(write_corpus, out_dir, *args, **kwargs).result()
