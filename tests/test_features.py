@@ -126,3 +126,31 @@ def test_fast_range_pass_keeps_vowel_and_utterance_pitch(utterance):
     assert measure_utterance(words, len(vowels), fast_tracks).f0_mean_st == pytest.approx(
         measure_utterance(words, len(vowels), full_tracks).f0_mean_st, abs=0.01
     )
+
+
+def test_vowel_descriptors_are_the_plain_numpy_statistics_of_the_core_frames(utterance):
+    """measure_vowel takes its frames by binary search and sums without np.mean/np.std's dispatch (half the
+    cost of measuring); on a real alignment's vowels every value equals the textbook definition computed
+    from boolean masks over the whole tracks, exactly, including the nearest-frame fallback of a span too
+    short to hold an RMS frame."""
+    tracks = compute_tracks(utterance.samples, utterance.sr)
+    spans = [span(v.start_s, v.end_s) for v in utterance.vowels] + [span(0.5001, 0.5002)]
+    for v in spans:
+        got = measure_vowel(v, tracks)
+        trim = 0.2 * v.duration_s
+        lo, hi = v.start_s + trim, v.end_s - trim
+        mask = (tracks.f0_times_s >= lo) & (tracks.f0_times_s <= hi)
+        f0, t = tracks.f0_hz[mask], tracks.f0_times_s[mask]
+        f0, t = f0[np.isfinite(f0)], t[np.isfinite(f0)]
+        assert got.voiced_frames == f0.size
+        if f0.size >= 3:
+            st = 12 * np.log2(f0 / 100.0)
+            assert got.f0_mean_hz == float(np.mean(f0))
+            assert got.f0_sd_st == float(np.std(st))
+            assert got.f0_slope_st_per_s == pytest.approx(np.polyfit(t, st, 1)[0], rel=1e-9)
+        rmask = (tracks.rms_times_s >= lo) & (tracks.rms_times_s <= hi)
+        if not rmask.any():
+            rmask[np.argmin(np.abs(tracks.rms_times_s - (lo + hi) / 2))] = True
+        rms = tracks.rms_db[rmask]
+        assert got.rms_mean_db == float(10 * np.log10(np.mean(10 ** (rms / 10))))
+        assert got.rms_sd_db == (float(np.std(rms)) if rms.size >= 2 else None)
