@@ -2,6 +2,7 @@
 
     python benchmarks/bench_alignment.py [--set tuning|heldout|both] [--corpus DIR] [--voices …] [--rates …]
     python benchmarks/bench_alignment.py --set tuning --fit     # refit vowelprompt.align.refine's shift tables
+    python benchmarks/bench_alignment.py --decoder-option ds=2  # a pocketsphinx setting: speed against accuracy
 
 The tuning set (DEFAULT_SENTENCES × TUNING_VOICES × TUNING_RATES, 160 files) is the one every choice of the
 aligner was made on; the held-out set (HELDOUT_SENTENCES × HELDOUT_VOICES × HELDOUT_RATES, 120 files) shares
@@ -166,11 +167,13 @@ def _collect_pairs(words, truth: list[TrueVowel], pairs, phone_means: list[float
             pairs["offset"][refine.neighbour_class(seq[k + 1][1].label)].append((p.end_s - t.end_s, mean))
 
 
-def run_set(name: str, manifest: Path, fit: bool = False) -> dict:
+def run_set(name: str, manifest: Path, fit: bool = False, decoder_options: dict | None = None) -> dict:
     rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
-    default_only = PocketsphinxAligner(beams=BEAMS[:1], refine=False)
-    retrying = PocketsphinxAligner(refine=False)
-    no_retry = PocketsphinxAligner(refine=False, max_speech_outside_s=None)
+    options = dict(decoder_options or {})
+    default_only = PocketsphinxAligner(beams=BEAMS[:1], refine=False, decoder_options=options)
+    retrying = PocketsphinxAligner(refine=False, decoder_options=options)
+    no_retry = PocketsphinxAligner(refine=False, max_speech_outside_s=None, decoder_options=options)
+    audio_s = cpu_s = 0.0
     cells = {v: defaultdict(_new_cell) for v in ("raw", "refined", "no_retry")}
     pairs = {"onset": defaultdict(list), "offset": defaultdict(list)}
     phone_means: list[float] = []
@@ -185,11 +188,19 @@ def run_set(name: str, manifest: Path, fit: bool = False) -> dict:
             failed_default = 1
         aligned = {}
         for name_, aligner in (("retrying", retrying), ("no_retry", no_retry)):
+            cpu = time.process_time()
             try:
                 aligned[name_] = aligner.align(audio.samples, audio.sr, row["text"])
             except AlignmentError:
                 aligned[name_] = None
+            if name_ == "retrying":
+                cpu_s += time.process_time() - cpu
+        audio_s += len(audio.samples) / audio.sr
         raw = aligned["retrying"]
+        if raw is not None:  # the default aligner's own cost includes its refinement
+            cpu = time.process_time()
+            refined_words = refine.refine_vowels(audio.samples, audio.sr, raw)
+            cpu_s += time.process_time() - cpu
         truth_path = manifest.parent / row["truth"]
         truth = truth_vowels(truth_path)
         for variant in ("raw", "refined", "no_retry"):
@@ -200,7 +211,9 @@ def run_set(name: str, manifest: Path, fit: bool = False) -> dict:
             if words is None:
                 cell["fail"] += 1
                 continue
-            if variant != "raw":
+            if variant == "refined":
+                words = refined_words
+            elif variant == "no_retry":
                 words = refine.refine_vowels(audio.samples, audio.sr, words)
             cell["silent"] += silent_failure(words, truth_path)
             cell["unflagged"] += unflagged(audio.samples, audio.sr, words, truth_path)
@@ -229,9 +242,11 @@ def run_set(name: str, manifest: Path, fit: bool = False) -> dict:
     print(_row(f"**{name}, refined (default)**", refined, bold=True))
     print(
         f"\n{len(rows)} files aligned three times (default beam only; all beams without and with the "
-        f"retry for slipped words) in {elapsed:.0f} s"
+        f"retry for slipped words) in {elapsed:.0f} s; the default aligner alone (all beams, slip retry, "
+        f"refinement): {audio_s / cpu_s:.1f}× real time in CPU time"
+        + (f", decoder options {options}" if options else "")
     )
-    result = {"raw": raw, "refined": refined, "no_retry": before, **refined}
+    result = {"raw": raw, "refined": refined, "no_retry": before, **refined, "x_real_time": audio_s / cpu_s}
     if fit:
         ref = float(np.mean(phone_means))
         tables = fit_shifts(pairs, ref)
@@ -240,6 +255,16 @@ def run_set(name: str, manifest: Path, fit: bool = False) -> dict:
         )
         result["fit"] = {"ref_phone_s": ref, **tables}
     return result
+
+
+def _number(value: str):
+    """A decoder option's value: int, float, else the string."""
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -251,15 +276,30 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--voices", nargs="+", help="override the set's voices")
     parser.add_argument("--rates", nargs="+", type=int, help="override the set's rates")
     parser.add_argument(
+        "--decoder-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra pocketsphinx decoder setting for every aligner, e.g. ds=2 (speed against accuracy)",
+    )
+    parser.add_argument(
         "--fit", action="store_true", help="print refine shift tables fitted on this run (tuning set only)"
     )
     args = parser.parse_args(argv)
+    options = {}
+    for option in args.decoder_option:
+        key, sep, value = option.partition("=")
+        if not sep or not key:
+            parser.error(f"--decoder-option needs KEY=VALUE, got {option!r}")
+        options[key] = _number(value)
     if args.fit and args.which != "tuning":
         parser.error("--fit fits on the tuning set only: add --set tuning")
     tmp = tempfile.TemporaryDirectory()
     results: dict = {}
     if args.corpus:
-        results["corpus"] = run_set(Path(args.corpus).name, Path(args.corpus) / "manifest.jsonl", args.fit)
+        results["corpus"] = run_set(
+            Path(args.corpus).name, Path(args.corpus) / "manifest.jsonl", args.fit, options
+        )
     else:
         names = ("tuning", "heldout") if args.which == "both" else (args.which,)
         for name in names:
@@ -268,7 +308,7 @@ def main(argv: list[str] | None = None) -> dict:
             manifest = write_corpus_fresh(
                 Path(tmp.name) / name, sentences, args.voices or voices, args.rates or rates
             )
-            results[name] = run_set(name, manifest, args.fit)
+            results[name] = run_set(name, manifest, args.fit, options)
     tmp.cleanup()
     return results
 

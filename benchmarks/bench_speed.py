@@ -4,13 +4,15 @@ the description styles; time and peak memory on a long recording.
     python benchmarks/bench_speed.py [--files 40] [--long-minutes 9.9]
     python benchmarks/bench_speed.py --annotate-only     # hours of audio per core-hour, for cluster planning
     python benchmarks/bench_speed.py --pitch-check       # the pitch passes' accuracy against the previous ones
+    python benchmarks/bench_speed.py --pitch-check --variant pitch_candidates=4   # a change against the current
 
 "× real time" = seconds of audio processed per CPU-second of the pinned process (see ``timed``; --jobs 2
 is wall time); on one core it is also hours of audio per core-hour. Single-core figures pin the
 process to one CPU (sched_setaffinity) so that library thread pools cannot borrow the second core.
 "Before" columns run the previous design in the same process on the same audio (decoders that load the
 language model and the whole dictionary; the range-finding pitch pass at 10 ms with 15 candidates), so that
-the ratio survives a shared, noisy machine.
+the ratio survives a shared, noisy machine. The feature stage (before and now) and openSMILE are timed in
+ROUNDS interleaved rounds and each stage's fastest round is quoted, with the ratio of every round.
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ class FullDecoderAligner(PocketsphinxAligner):
 #: measuring pass.
 BEFORE_FEATURES = FeatureConfig(range_time_step_s=0.01, range_candidates=15, pitch_candidates=15)
 
+#: Interleaved rounds of the feature stage (before, now) and openSMILE; each stage's fastest round is quoted.
+ROUNDS = 3
+
 
 def long_file_run(items, folder: Path, minutes: float) -> dict:
     """Concatenate utterances, with 0.3 s pauses of quiet noise (-70 dBFS, a quiet room; pocketsphinx
@@ -115,10 +120,12 @@ def long_file_run(items, folder: Path, minutes: float) -> dict:
     return result
 
 
-def pitch_check(items) -> list[dict]:
-    """Per-vowel and utterance F0 of the current pitch passes against BEFORE_FEATURES's, on the synthetic
-    utterances, on the same made less clean (PSOLA: F0 ×0.8–1.25 with ±3 st ramps, noise at 30 dB SNR), and on
-    examples/happy_day.wav (the one real recording shipped)."""
+def pitch_check(items, new: FeatureConfig | None = None, old: FeatureConfig = BEFORE_FEATURES) -> list[dict]:
+    """Per-vowel and utterance F0 of the ``new`` pitch passes (default: the current ones) against ``old``'s
+    (default: BEFORE_FEATURES), on the synthetic utterances, on the same made less clean (PSOLA: F0 ×0.8–1.25
+    with ±3 st ramps, noise at 30 dB SNR), and on examples/happy_day.wav (the one real recording shipped);
+    with the CPU time of ``new``'s tracks over ``old``'s (interleaved)."""
+    new = new or FeatureConfig()
     from vowelprompt.corpora.psola import psola
 
     aligner, rng = PocketsphinxAligner(), np.random.default_rng(1)
@@ -138,21 +145,23 @@ def pitch_check(items) -> list[dict]:
     sets["real"].append((audio.samples, audio.sr, aligner.align(audio.samples, audio.sr, text)))
     out = []
     for name, utts in sets.items():
-        diffs, lost, voiced, utt_diffs = [], 0, 0, []
+        diffs, lost, voiced, utt_diffs, cost_new, cost_old = [], 0, 0, [], 0.0, 0.0
         for x, sr, words in utts:
             spans = vowel_spans(words)
-            now, was = compute_tracks(x, sr), compute_tracks(x, sr, BEFORE_FEATURES)
+            now, t_new = timed(lambda x=x, sr=sr: compute_tracks(x, sr, new))
+            was, t_old = timed(lambda x=x, sr=sr: compute_tracks(x, sr, old))
+            cost_new, cost_old = cost_new + t_new, cost_old + t_old
             for span in spans:
                 a, b = (
-                    measure_vowel(span, now).f0_mean_st,
-                    measure_vowel(span, was, BEFORE_FEATURES).f0_mean_st,
+                    measure_vowel(span, now, new).f0_mean_st,
+                    measure_vowel(span, was, old).f0_mean_st,
                 )
                 voiced += b is not None
                 lost += b is not None and a is None
                 if a is not None and b is not None:
                     diffs.append(abs(a - b))
-            u_now = measure_utterance(words, len(spans), now).f0_mean_st
-            u_was = measure_utterance(words, len(spans), was, BEFORE_FEATURES).f0_mean_st
+            u_now = measure_utterance(words, len(spans), now, new).f0_mean_st
+            u_was = measure_utterance(words, len(spans), was, old).f0_mean_st
             utt_diffs.append(abs(u_now - u_was))
         d = np.array(diffs)
         out.append(
@@ -165,17 +174,19 @@ def pitch_check(items) -> list[dict]:
                 "lost_pitch": lost,
                 "utterance_f0_mean_diff_st": float(np.mean(utt_diffs)),
                 "utterance_f0_max_diff_st": float(np.max(utt_diffs)),
+                "track_cost_ratio": cost_new / cost_old,
             }
         )
     print(
-        "| speech | utterances | voiced vowels | mean abs Δ per vowel | within 0.5 st | lost pitch | utterance F0 Δ mean, max |"
+        "| speech | utterances | voiced vowels | mean abs Δ per vowel | within 0.5 st | lost pitch | utterance F0 Δ mean, max "
+        "| cost of the tracks |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in out:
         print(
             f"| {r['speech']} | {r['utterances']} | {r['voiced_vowels']} | {r['mean_abs_diff_st']:.4f} st | "
             f"{r['within_half_st']:.1%} | {r['lost_pitch']} | {r['utterance_f0_mean_diff_st']:.4f}, "
-            f"{r['utterance_f0_max_diff_st']:.4f} st |"
+            f"{r['utterance_f0_max_diff_st']:.4f} st | {r['track_cost_ratio']:.2f}× |"
         )
     return out
 
@@ -198,13 +209,33 @@ def main(argv: list[str] | None = None) -> dict:
         action="store_true",
         help="only the pitch passes' accuracy against the previous ones (synthetic, PSOLA + noise, real)",
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="with --pitch-check: compare the current FeatureConfig with FIELD changed, instead of the "
+        "previous passes with the current ones (e.g. pitch_candidates=4)",
+    )
     args = parser.parse_args(argv)
+    if args.variant and not args.pitch_check:
+        parser.error("--variant goes with --pitch-check")
+    variant = {}
+    for item in args.variant:
+        field, sep, value = item.partition("=")
+        if not sep or field not in FeatureConfig.__dataclass_fields__:
+            parser.error(f"--variant needs FIELD=VALUE with a FeatureConfig field, got {item!r}")
+        variant[field] = type(getattr(FeatureConfig(), field))(value)
     tmp = tempfile.TemporaryDirectory()
     folder = Path(tmp.name)
     manifest = write_corpus(folder, DEFAULT_SENTENCES, ("en-us+m1", "en-gb+f2"), (150, 220))
     items = read_manifest(manifest)[: args.files]
     if args.pitch_check:
-        result = {"pitch_check": pitch_check(items)}
+        if variant:
+            print(f"current passes with {variant} (new) against the current passes (old)\n")
+            result = {"pitch_check": pitch_check(items, FeatureConfig(**variant), FeatureConfig())}
+        else:
+            result = {"pitch_check": pitch_check(items)}
         tmp.cleanup()
         return result
     audio_s = sum(sf.info(u.audio).duration for u in items)
@@ -256,16 +287,24 @@ def main(argv: list[str] | None = None) -> dict:
             feats = [measure_vowel(s, tracks, config) for s in spans]
             measure_utterance(list(row.words), len(feats), tracks, config)
 
-    _, t_features_before = timed(lambda: features(BEFORE_FEATURES))
-    _, t_features = timed(lambda: features(FeatureConfig()))
-
     import opensmile
 
     smile = opensmile.Smile(
         feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.LowLevelDescriptors
     )
     smile.process_signal(audios[0].samples, audios[0].sr)  # warm-up
-    _, t_smile = timed(lambda: [smile.process_signal(a.samples, a.sr) for a in audios])
+    # The three interleaved, ROUNDS times, and each one's fastest round: the machine's speed drifts between
+    # runs and within one (openSMILE alone ranged 29-43x across runs when each stage was timed once), and
+    # the fastest of interleaved rounds is the least disturbed figure for all three alike.
+    rounds = [
+        (
+            timed(lambda: features(BEFORE_FEATURES))[1],
+            timed(lambda: features(FeatureConfig()))[1],
+            timed(lambda: [smile.process_signal(a.samples, a.sr) for a in audios])[1],
+        )
+        for _ in range(ROUNDS)
+    ]
+    t_features_before, t_features, t_smile = (min(times) for times in zip(*rounds))
 
     os.sched_setaffinity(0, both_cores)
     _, t_jobs2 = wall_timed(lambda: list(iter_annotate(items, AnnotateConfig(), jobs=2)))  # workers: wall
@@ -294,6 +333,7 @@ def main(argv: list[str] | None = None) -> dict:
         "opensmile_egemaps_lld_x_rt_1core": audio_s / t_smile,
         "features_vs_opensmile": t_smile / t_features,
         "features_before_vs_opensmile": t_smile / t_features_before,
+        "features_vs_opensmile_rounds": [smile_s / now_s for _, now_s, smile_s in rounds],
         "tokens_per_utterance": ntok,
         "compact_over_paper_tokens": ntok["compact"] / ntok["paper"],
         "vowels_per_utterance": float(np.mean([len(r.vowels) for r in rows])),
@@ -327,6 +367,11 @@ def main(argv: list[str] | None = None) -> dict:
     print(
         f"| feature stage ÷ openSMILE (speed ratio, same run) | {fig['features_before_vs_opensmile']:.2f}× "
         f"| {fig['features_vs_opensmile']:.2f}× | ≥ 4× |"
+    )
+    print(
+        f"| (feature stage ÷ openSMILE in each of the {ROUNDS} interleaved rounds) | | "
+        + ", ".join(f"{r:.2f}×" for r in fig["features_vs_opensmile_rounds"])
+        + " | |"
     )
     for long in fig["long_files"]:
         outcome = (

@@ -151,6 +151,24 @@ def test_decoders_without_language_model_align_as_the_full_decoder_did(synth):
         assert lean._decoders and all(d.config["lm"] is None for d in lean._decoders.values())
 
 
+def test_decoder_options_reach_every_decoder_and_change_the_scoring(synth):
+    """``decoder_options`` (what ``bench_alignment.py --decoder-option`` sets) go to every decoder of the beam
+    ladder, without overriding its beams; ``ds=2`` scores the acoustic model on every other frame, which moves
+    phone edges, so the option is really applied."""
+    utt = synth.synthesize("Please put the blue folder on the table.", voice="en-us+f3", rate_wpm=170)
+    fast = PocketsphinxAligner(decoder_options={"ds": 2})
+    words = fast.align(at16k(utt), ANALYSIS_SR, utt.text)
+    assert [w.text for w in words] == tokenize(utt.text)
+    assert score_alignment(words, truth(utt)).midpoint_inside >= 0.85
+    for beam in fast.beams:
+        decoder = fast._decoder(beam)
+        assert decoder.config["ds"] == 2
+        assert beam == fast.beams[0] or decoder.config["beam"] == pytest.approx(beam)
+    default = PocketsphinxAligner().align(at16k(utt), ANALYSIS_SR, utt.text)
+    edges = [(p.start_s, p.end_s) for w in words for p in w.phones]
+    assert edges != [(p.start_s, p.end_s) for w in default for p in w.phones]
+
+
 def _fresh_utterance(folder, sentence: str, voice: str, rate: int):
     """One utterance synthesised by a new process: espeak-ng's audio depends on what it spoke before in the
     same process, and this test needs the exact audio the benchmark's tuning set holds."""

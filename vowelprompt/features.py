@@ -169,7 +169,7 @@ def measure_vowel(span: VowelSpan, tracks: Tracks, config: FeatureConfig = Featu
         if f0.size >= 2:
             sd = _std(st)
         if f0.size >= config.min_slope_frames:
-            dt = t - np.add.reduce(t) / t.size  # least-squares slope in closed form (np.polyfit costs 10× more)
+            dt = t - np.add.reduce(t) / t.size  # least-squares slope in closed form (np.polyfit: 10× cost)
             slope = float(np.dot(dt, st - np.add.reduce(st) / st.size) / np.dot(dt, dt))
     rms = tracks.rms_db[_in_span(tracks.rms_times_s, core_start, core_end)]
     rms_mean = rms_sd = None

@@ -16,7 +16,7 @@ matching the aligned pronunciation variant, so that ``AH`` in "a" becomes ``AH0`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -88,6 +88,10 @@ class PocketsphinxAligner:
     max_speech_outside_s: float | None = MAX_SPEECH_OUTSIDE_S
     """Retry without optional silence when an alignment leaves this much speech outside every word
     (:mod:`vowelprompt.align.slips`); None never retries (benchmarks/bench_alignment.py measures both)."""
+    decoder_options: dict = field(default_factory=dict)
+    """Extra pocketsphinx decoder settings, e.g. ``{"ds": 2}`` (score the acoustic model on every other
+    frame): for measuring speed against accuracy (``benchmarks/bench_alignment.py --decoder-option``); the
+    defaults are what the README's accuracy figures use."""
     name: str = "pocketsphinx"
     refine: bool = True
     """Correct vowel edges after alignment (:mod:`vowelprompt.align.refine`): pocketsphinx hands a vowel's
@@ -114,7 +118,12 @@ class PocketsphinxAligner:
             if not fillers:
                 beams["fsgusefiller"] = False
             self._decoders[key] = Decoder(
-                samprate=ANALYSIS_SR, bestpath=False, loglevel="FATAL", lm=None, dict=None, **beams
+                samprate=ANALYSIS_SR,
+                bestpath=False,
+                loglevel="FATAL",
+                lm=None,
+                dict=None,
+                **{**self.decoder_options, **beams},
             )
         return self._decoders[key]
 
