@@ -211,8 +211,9 @@ def test_a_word_slid_off_its_sound_is_aligned_again_without_optional_silence(tmp
 def test_the_retry_keeps_real_pauses_out_of_the_words(tmp_path, monkeypatch):
     """A tuning-set utterance (en-gb+m3, 120 wpm: "Please bring three oranges, a loaf of bread, and some
     cheese.") that slips and pauses for 0.29 s at its first comma: the retry without optional silence is cut
-    in that pause (slips.pause_cuts), so "oranges" and "a" keep out of it. Aligned again over the whole
-    speech instead (no cuts), one of them takes the pause in."""
+    in that pause (slips.pause_cuts), so "oranges" and "a" keep out of it, and the margin left around each
+    piece goes back to the first alignment's word edges. Without that, the margins stay in the words; aligned
+    again over the whole speech instead (no cuts), one of them takes the pause in."""
     from vowelprompt.align import pocketsphinx
     from vowelprompt.align.slips import MARGIN_S
     from vowelprompt.corpora.synth import DEFAULT_SENTENCES
@@ -227,8 +228,12 @@ def test_the_retry_keeps_real_pauses_out_of_the_words(tmp_path, monkeypatch):
         return sum(max(0.0, min(w.end_s, pause[1]) - max(w.start_s, pause[0])) for w in words)
 
     kept = PocketsphinxAligner().align(audio.samples, audio.sr, text)
-    # at most the margin each piece keeps around its speech (slips.MARGIN_S), and a frame
-    assert in_words(kept) <= MARGIN_S + 0.011, in_words(kept)
+    # the margin each piece keeps around its speech is given back to the first alignment's edges
+    # (slips.edges_within_margin): at most a frame of the pause is left in a word
+    assert in_words(kept) <= 0.011, in_words(kept)
+    monkeypatch.setattr(pocketsphinx, "edges_within_margin", lambda found, start_s, end_s: found)
+    margins = PocketsphinxAligner().align(audio.samples, audio.sr, text)
+    assert 0.02 < in_words(margins) <= 2 * MARGIN_S + 0.011, in_words(margins)
     monkeypatch.setattr(pocketsphinx, "pause_cuts", lambda db, spans: [])
     whole = PocketsphinxAligner().align(audio.samples, audio.sr, text)
     assert in_words(whole) > 0.2, in_words(whole)

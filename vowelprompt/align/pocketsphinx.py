@@ -35,6 +35,7 @@ from vowelprompt.align.slips import (
     MAX_PHONE_GROWTH_S,
     MAX_SPEECH_OUTSIDE_S,
     SPEECH_DB,
+    edges_within_margin,
     frame_db,
     longest_phone_s,
     pause_cuts,
@@ -225,7 +226,9 @@ class PocketsphinxAligner:
         """Align again with no optional silence, in pieces cut at the real pauses the first alignment found
         between words (:func:`~vowelprompt.align.slips.pause_cuts`), each piece's leading and trailing
         silence cut; None if a piece finds no path. Without the cuts a pause would go into a neighbouring
-        word."""
+        word. The margin kept around each piece's speech goes into its first and last words (there is no
+        silence to take it), so their outer edges are moved back to the first alignment's, by at most the
+        margin (:func:`~vowelprompt.align.slips.edges_within_margin`)."""
         hop = int(ANALYSIS_SR * FRAME_S)
         cuts = pause_cuts(db, [(start, end) for start, end, _ in segments])
         starts = [0] + [i for i, _ in cuts]
@@ -237,7 +240,8 @@ class PocketsphinxAligner:
             found = self._try_beams(pcm[2 * first : 2 * last], keys[first_word:last_word], prons, False)
             if found is None:
                 return None
-            out += [_shifted(segment, first / ANALYSIS_SR) for segment in found]
+            found = [_shifted(segment, first / ANALYSIS_SR) for segment in found]
+            out += edges_within_margin(found, segments[first_word][0], segments[last_word - 1][1])
         return out
 
     def _try_beams(self, pcm: bytes, keys: list[str], prons: dict[str, str], fillers: bool):
