@@ -225,7 +225,11 @@ def main(argv: list[str] | None = None) -> dict:
         field, sep, value = item.partition("=")
         if not sep or field not in FeatureConfig.__dataclass_fields__:
             parser.error(f"--variant needs FIELD=VALUE with a FeatureConfig field, got {item!r}")
-        variant[field] = type(getattr(FeatureConfig(), field))(value)
+        kind = type(getattr(FeatureConfig(), field))
+        try:
+            variant[field] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+        except ValueError:
+            parser.error(f"--variant {field} needs a {kind.__name__}, got {value!r}")
     tmp = tempfile.TemporaryDirectory()
     folder = Path(tmp.name)
     manifest = write_corpus(folder, DEFAULT_SENTENCES, ("en-us+m1", "en-gb+f2"), (150, 220))

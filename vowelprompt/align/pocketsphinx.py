@@ -92,7 +92,8 @@ class PocketsphinxAligner:
     decoder_options: dict = field(default_factory=dict)
     """Extra pocketsphinx decoder settings, e.g. ``{"ds": 2}`` (score the acoustic model on every other
     frame): for measuring speed against accuracy (``benchmarks/bench_alignment.py --decoder-option``); the
-    defaults are what the README's accuracy figures use."""
+    defaults are what the README's accuracy figures use. The sample rate, the ladder's wider beams, and the
+    absence of a language model and dictionary are the aligner's own and win over these."""
     name: str = "pocketsphinx"
     refine: bool = True
     """Correct vowel edges after alignment (:mod:`vowelprompt.align.refine`): pocketsphinx hands a vowel's
@@ -118,14 +119,14 @@ class PocketsphinxAligner:
             beams = {} if beam == BEAMS[0] else {"beam": beam, "pbeam": beam, "wbeam": beam}
             if not fillers:
                 beams["fsgusefiller"] = False
-            self._decoders[key] = Decoder(
-                samprate=ANALYSIS_SR,
-                bestpath=False,
-                loglevel="FATAL",
-                lm=None,
-                dict=None,
-                **{**self.decoder_options, **beams},
-            )
+            fixed = {
+                "samprate": ANALYSIS_SR,
+                "bestpath": False,
+                "loglevel": "FATAL",
+                "lm": None,
+                "dict": None,
+            }
+            self._decoders[key] = Decoder(**{**self.decoder_options, **fixed, **beams})
         return self._decoders[key]
 
     @staticmethod
