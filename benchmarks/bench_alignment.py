@@ -257,16 +257,6 @@ def run_set(name: str, manifest: Path, fit: bool = False, decoder_options: dict 
     return result
 
 
-def _number(value: str):
-    """A decoder option's value: int, float, else the string."""
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    return value
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=("tuning", "heldout", "both"), default="both", dest="which")
@@ -291,7 +281,10 @@ def main(argv: list[str] | None = None) -> dict:
         key, sep, value = option.partition("=")
         if not sep or not key:
             parser.error(f"--decoder-option needs KEY=VALUE, got {option!r}")
-        options[key] = _number(value)
+        try:  # a JSON value (2, 1e-30, true), else the text, as `predict --backend-option` reads them
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
     if args.fit and args.which != "tuning":
         parser.error("--fit fits on the tuning set only: add --set tuning")
     tmp = tempfile.TemporaryDirectory()

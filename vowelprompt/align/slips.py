@@ -79,11 +79,12 @@ def _inside(db: np.ndarray, spans) -> np.ndarray:
     return inside
 
 
-def _word_loud(db: np.ndarray, inside: np.ndarray, speech_outside_db: float = 6.0) -> np.ndarray:
+def _word_loud(
+    db: np.ndarray, inside: np.ndarray, floor: float, speech_outside_db: float = 6.0
+) -> np.ndarray:
     """Frames as loud as the words' speech: within ``speech_outside_db`` of the median frame level inside
-    the words and :data:`QUIET_DB` above the noise floor (the mean power of the quietest tenth of the frames
-    outside them)."""
-    floor = noise_floor_db(db[~inside])
+    the words and :data:`QUIET_DB` above the noise ``floor`` (:func:`noise_floor_db` of the frames outside
+    them)."""
     return (db > np.median(db[inside]) - speech_outside_db) & (db > floor + QUIET_DB)
 
 
@@ -99,7 +100,7 @@ def speech_outside_s(db: np.ndarray, spans, speech_outside_db: float = 6.0) -> f
     inside = _inside(db, spans)
     if not inside.any() or inside.all():
         return 0.0
-    loud = _word_loud(db, inside, speech_outside_db) & ~inside
+    loud = _word_loud(db, inside, noise_floor_db(db[~inside]), speech_outside_db) & ~inside
     return round(float(loud.sum()) * FRAME_S, 3)
 
 
@@ -140,8 +141,9 @@ def pause_cuts(db: np.ndarray, spans, min_pause_s: float = MIN_PAUSE_S) -> list[
     inside = _inside(db, spans)
     if not inside.any() or inside.all():
         return []
-    quiet = db < noise_floor_db(db[~inside]) + QUIET_DB
-    loud = _word_loud(db, inside)
+    floor = noise_floor_db(db[~inside])
+    quiet = db < floor + QUIET_DB
+    loud = _word_loud(db, inside, floor)
     need = int(round(min_pause_s / FRAME_S))
     cuts = []
     for i in range(1, len(spans)):
