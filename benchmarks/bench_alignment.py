@@ -285,6 +285,10 @@ def main(argv: list[str] | None = None) -> dict:
             options[key] = json.loads(value)
         except json.JSONDecodeError:
             options[key] = value
+    try:  # pocketsphinx checks names and types when a decoder is built: say so in one line, up front
+        PocketsphinxAligner(decoder_options=options)._decoder(BEAMS[0])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        parser.error(f"--decoder-option {options}: pocketsphinx refused it ({error})")
     if args.fit and args.which != "tuning":
         parser.error("--fit fits on the tuning set only: add --set tuning")
     tmp = tempfile.TemporaryDirectory()
