@@ -3,6 +3,7 @@
     python benchmarks/bench_alignment.py [--set tuning|heldout|both] [--corpus DIR] [--voices …] [--rates …]
     python benchmarks/bench_alignment.py --set tuning --fit     # refit vowelprompt.align.refine's shift tables
     python benchmarks/bench_alignment.py --decoder-option ds=2  # a pocketsphinx setting: speed against accuracy
+    python benchmarks/bench_alignment.py --one-pass            # one decoding pass yielding phones (experiment)
 
 The tuning set (DEFAULT_SENTENCES × TUNING_VOICES × TUNING_RATES, 160 files) is the one every choice of the
 aligner was made on; the held-out set (HELDOUT_SENTENCES × HELDOUT_VOICES × HELDOUT_RATES, 120 files) shares
@@ -24,11 +25,13 @@ vowelprompt/quality.py ("unflagged": the wrong vowel would reach the text unanno
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -167,12 +170,22 @@ def _collect_pairs(words, truth: list[TrueVowel], pairs, phone_means: list[float
             pairs["offset"][refine.neighbour_class(seq[k + 1][1].label)].append((p.end_s - t.end_s, mean))
 
 
-def run_set(name: str, manifest: Path, fit: bool = False, decoder_options: dict | None = None) -> dict:
+def run_set(
+    name: str,
+    manifest: Path,
+    fit: bool = False,
+    decoder_options: dict | None = None,
+    aligner_class: type = PocketsphinxAligner,
+    shifts: dict | None = None,
+) -> dict:
+    """Score one corpus; ``aligner_class`` is the aligner measured (``--one-pass``: OnePassAligner), ``shifts`` the
+    refinement's ``{"onset": …, "offset": …}`` tables instead of vowelprompt.align.refine's own."""
     rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
     options = dict(decoder_options or {})
-    default_only = PocketsphinxAligner(beams=BEAMS[:1], refine=False, decoder_options=options)
-    retrying = PocketsphinxAligner(refine=False, decoder_options=options)
-    no_retry = PocketsphinxAligner(refine=False, max_speech_outside_s=None, decoder_options=options)
+    refine_tables = {f"{side}_shift_s": table for side, table in (shifts or {}).items()}
+    default_only = aligner_class(beams=BEAMS[:1], refine=False, decoder_options=options)
+    retrying = aligner_class(refine=False, decoder_options=options)
+    no_retry = aligner_class(refine=False, max_speech_outside_s=None, decoder_options=options)
     audio_s = cpu_s = 0.0
     cells = {v: defaultdict(_new_cell) for v in ("raw", "refined", "no_retry")}
     pairs = {"onset": defaultdict(list), "offset": defaultdict(list)}
@@ -199,7 +212,7 @@ def run_set(name: str, manifest: Path, fit: bool = False, decoder_options: dict 
         raw = aligned["retrying"]
         if raw is not None:  # the default aligner's own cost includes its refinement
             cpu = time.process_time()
-            refined_words = refine.refine_vowels(audio.samples, audio.sr, raw)
+            refined_words = refine.refine_vowels(audio.samples, audio.sr, raw, **refine_tables)
             cpu_s += time.process_time() - cpu
         truth_path = manifest.parent / row["truth"]
         truth = truth_vowels(truth_path)
@@ -214,7 +227,7 @@ def run_set(name: str, manifest: Path, fit: bool = False, decoder_options: dict 
             if variant == "refined":
                 words = refined_words
             elif variant == "no_retry":
-                words = refine.refine_vowels(audio.samples, audio.sr, words)
+                words = refine.refine_vowels(audio.samples, audio.sr, words, **refine_tables)
             cell["silent"] += silent_failure(words, truth_path)
             cell["unflagged"] += unflagged(audio.samples, audio.sr, words, truth_path)
             score = score_alignment(words, truth)
@@ -245,6 +258,8 @@ def run_set(name: str, manifest: Path, fit: bool = False, decoder_options: dict 
         f"retry for slipped words) in {elapsed:.0f} s; the default aligner alone (all beams, slip retry, "
         f"refinement): {audio_s / cpu_s:.1f}× real time in CPU time"
         + (f", decoder options {options}" if options else "")
+        + (f"; aligner {aligner_class.__name__}" if aligner_class is not PocketsphinxAligner else "")
+        + (", refinement tables fitted on the tuning set with it" if shifts else "")
     )
     result = {"raw": raw, "refined": refined, "no_retry": before, **refined, "x_real_time": audio_s / cpu_s}
     if fit:
@@ -255,6 +270,66 @@ def run_set(name: str, manifest: Path, fit: bool = False, decoder_options: dict 
         )
         result["fit"] = {"ref_phone_s": ref, **tables}
     return result
+
+
+def _refined(aligner, shifts: dict, samples, sr: int, text: str):
+    words = aligner.align(samples, sr, text)
+    return refine.refine_vowels(samples, sr, words, **{f"{side}_shift_s": t for side, t in shifts.items()})
+
+
+def _interleaved_speeds(audios, aligners: dict, rounds: int = 2) -> dict[str, list[float]]:
+    """× real time in CPU time of each ``aligners`` function (label → align(samples, sr, text)) over
+    ``audios`` ([(Audio, text)]), in ``rounds`` interleaved rounds; a file that fails still costs its time."""
+    audio_s = sum(len(audio.samples) / audio.sr for audio, _ in audios)
+    speeds: dict[str, list[float]] = {label: [] for label in aligners}
+    for _ in range(rounds):
+        for label, align in aligners.items():
+            cpu = time.process_time()
+            for audio, text in audios:
+                with contextlib.suppress(AlignmentError):
+                    align(audio.samples, audio.sr, text)
+            speeds[label].append(audio_s / (time.process_time() - cpu))
+    return speeds
+
+
+def one_pass_run(folder: Path, args, options: dict) -> dict:
+    """The one-pass aligner: its own refinement tables fitted on the tuning set (refine's are the two-pass
+    aligner's, whose edges sit elsewhere), then the sets scored with them, then both aligners timed on each
+    set in interleaved rounds (the machine's speed drifts between runs, so only a same-run ratio holds)."""
+    from one_pass_aligner import OnePassAligner
+
+    manifests = {}
+    for name in ("tuning", "heldout") if args.which == "both" else (args.which,):
+        sentences, voices, rates = SETS[name]
+        manifests[name] = write_corpus_fresh(
+            folder / name, sentences, args.voices or voices, args.rates or rates
+        )
+    tuning = manifests.get("tuning") or write_corpus_fresh(folder / "tuning", *SETS["tuning"])
+    print("\n## fitting the refinement's shift tables for the one-pass aligner on the tuning set")
+    fitted = run_set("tuning (fitting)", tuning, True, options, OnePassAligner)["fit"]
+    shifts = {"onset": fitted["onset"], "offset": fitted["offset"]}
+    print("\n## the one-pass aligner with those tables")
+    results = {
+        name: run_set(f"{name}, one pass", manifest, False, options, OnePassAligner, shifts)
+        for name, manifest in manifests.items()
+    }
+    print("\n## speed, both aligners with their refinement, interleaved rounds (× real time in CPU time)\n")
+    for name, manifest in manifests.items():
+        rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
+        audios = [(load_audio(manifest.parent / row["audio"]), row["text"]) for row in rows]
+        two = PocketsphinxAligner(decoder_options=options)
+        one = OnePassAligner(decoder_options=options, refine=False)  # refined with its own tables
+        speeds = _interleaved_speeds(
+            audios, {"two passes (default)": two.align, "one pass": partial(_refined, one, shifts)}
+        )
+        ratio = [b / a for a, b in zip(*speeds.values())]
+        print(
+            f"{name}: "
+            + "; ".join(f"{label} {', '.join(f'{x:.1f}×' for x in xs)}" for label, xs in speeds.items())
+            + f"; one pass ÷ two passes {', '.join(f'{r:.2f}' for r in ratio)}"
+        )
+        results[name]["speed"] = speeds
+    return results
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -271,6 +346,12 @@ def main(argv: list[str] | None = None) -> dict:
         default=[],
         metavar="KEY=VALUE",
         help="extra pocketsphinx decoder setting for every aligner, e.g. ds=2 (speed against accuracy)",
+    )
+    parser.add_argument(
+        "--one-pass",
+        action="store_true",
+        help="measure the experimental one-pass aligner (benchmarks/one_pass_aligner.py) instead, with "
+        "refinement tables fitted on the tuning set for it",
     )
     parser.add_argument(
         "--fit", action="store_true", help="print refine shift tables fitted on this run (tuning set only)"
@@ -291,9 +372,13 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error(f"--decoder-option {options}: pocketsphinx refused it ({error})")
     if args.fit and args.which != "tuning":
         parser.error("--fit fits on the tuning set only: add --set tuning")
+    if args.one_pass and (args.corpus or args.fit):
+        parser.error("--one-pass fits its own tables on the tuning set: leave out --corpus and --fit")
     tmp = tempfile.TemporaryDirectory()
     results: dict = {}
-    if args.corpus:
+    if args.one_pass:
+        results = one_pass_run(Path(tmp.name), args, options)
+    elif args.corpus:
         results["corpus"] = run_set(
             Path(args.corpus).name, Path(args.corpus) / "manifest.jsonl", args.fit, options
         )

@@ -362,3 +362,28 @@ def test_a_laugh_between_words_is_not_forced_into_a_word(synth):
     assert words == PocketsphinxAligner(max_speech_outside_s=None).align(noisy, ANALYSIS_SR, utt.text)
     laugh_s = (cut / ANALYSIS_SR, (cut + len(laugh)) / ANALYSIS_SR)
     assert not any(w.start_s < laugh_s[0] + 0.1 and w.end_s > laugh_s[1] - 0.1 for w in words)
+
+
+def test_the_one_pass_experiment_yields_phones_from_one_grammar_search(synth, monkeypatch):
+    """``benchmarks/one_pass_aligner.py`` (``bench_alignment.py --one-pass``): every phone is a word of one
+    grammar search, with optional silence only between words, so a comma's pause is silence between two
+    words and never inside one, and the phones land near the truth without the state-level pass."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from one_pass_aligner import OnePassAligner
+
+    utt = synth.synthesize(
+        "Although the journey was long, we arrived just after noon.", voice="en-us+f3", rate_wpm=160
+    )
+    one_pass = OnePassAligner(refine=False)
+    words = one_pass.align(at16k(utt), ANALYSIS_SR, utt.text)
+    assert [w.text for w in words] == tokenize(utt.text)
+    assert {d.current_search() for d in one_pass._decoders.values()} == {"one-pass"}
+    for word in words:
+        assert word.phones and all(a.end_s == b.start_s for a, b in zip(word.phones, word.phones[1:]))
+        assert word.start_s == word.phones[0].start_s and word.end_s == word.phones[-1].end_s
+        assert all(p.score < 0 for p in word.phones)  # per-frame log scores, as the two-pass aligner's
+    long, we = words[4], words[5]
+    assert we.start_s - long.end_s >= 0.1  # the comma's pause went to silence
+    assert score_alignment(words, truth(utt)).midpoint_inside >= 0.85
