@@ -92,6 +92,9 @@ def test_transcribes_the_example_with_low_wer():
     assert "\n" not in text and text == text.strip()
     assert wer(REFERENCE, text) <= MAX_WER, f"WER {wer(REFERENCE, text):.2f}: {text!r} vs {REFERENCE!r}"
 
+    # float32 on CPU: with int8 weights an AMD EPYC heard "it some you before day…" (WER 0.46) here
+    assert load_model().model.device != "cpu" or load_model().model.compute_type == "float32"
+
     samples, sr = sf.read(str(EXAMPLE), dtype="float32")  # the file's own 22.05 kHz: resampled inside
     assert sr != 16_000
     assert transcribe(samples, sr) == text
