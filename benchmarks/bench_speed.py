@@ -4,6 +4,7 @@ the description styles; time and peak memory on a long recording.
     python benchmarks/bench_speed.py [--files 40] [--long-minutes 9.9]
     python benchmarks/bench_speed.py --annotate-only     # hours of audio per core-hour, for cluster planning
     python benchmarks/bench_speed.py --pitch-check       # the pitch passes' accuracy against the previous ones
+    python benchmarks/bench_speed.py --one-pass          # annotate with the one-pass aligner experiment
     python benchmarks/bench_speed.py --pitch-check --variant pitch_candidates=4   # a change against the current
 
 "× real time" = seconds of audio processed per CPU-second of the pinned process (see ``timed``; --jobs 2
@@ -191,6 +192,32 @@ def pitch_check(items, new: FeatureConfig | None = None, old: FeatureConfig = BE
     return out
 
 
+def one_pass_speed(items, audio_s: float) -> dict:
+    """Annotate end to end with the default (two-pass) aligner and with the one-pass experiment
+    (``bench_alignment.py --one-pass`` measures its accuracy), ROUNDS interleaved rounds each, × real time
+    in CPU time. The one-pass annotator refines with the library's tables (its own fitted ones cost the same)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from one_pass_aligner import OnePassAligner
+
+    two, one = Annotator(AnnotateConfig()), Annotator(AnnotateConfig())
+    one.aligner = OnePassAligner()
+    speeds: dict[str, list[float]] = {"two passes (default)": [], "one pass": []}
+    for annotator in (two, one):
+        annotator.annotate(items[0])  # warm-up
+    for _ in range(ROUNDS):
+        for label, annotator in zip(speeds, (two, one)):
+            rows, seconds = timed(lambda a=annotator: [a.annotate(u) for u in items])
+            assert all(r.ok for r in rows), [r.error for r in rows if not r.ok]
+            speeds[label].append(audio_s / seconds)
+    ratios = [b / a for a, b in zip(*speeds.values())]
+    print(
+        "annotate end to end, 1 core, × real time in CPU time per round: "
+        + "; ".join(f"{label} {', '.join(f'{x:.1f}×' for x in xs)}" for label, xs in speeds.items())
+        + f"; one pass ÷ two passes {', '.join(f'{r:.2f}' for r in ratios)}"
+    )
+    return {"annotate_x_rt_1core": speeds, "one_pass_over_two": ratios}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=40, help="utterances in the test set (default 40)")
@@ -203,6 +230,12 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument(
         "--annotate-only", action="store_true", help="only annotate's hours of audio per core-hour (~1 min)"
+    )
+    parser.add_argument(
+        "--one-pass",
+        action="store_true",
+        help="only annotate end to end with the two-pass aligner and the experimental one-pass one "
+        "(benchmarks/one_pass_aligner.py), in interleaved rounds (~2 min)",
     )
     parser.add_argument(
         "--pitch-check",
@@ -220,6 +253,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if args.variant and not args.pitch_check:
         parser.error("--variant goes with --pitch-check")
+    if args.one_pass and (args.pitch_check or args.annotate_only):
+        parser.error("--one-pass runs alone: leave out --pitch-check and --annotate-only")
     variant = {}
     for item in args.variant:
         field, sep, value = item.partition("=")
@@ -245,6 +280,11 @@ def main(argv: list[str] | None = None) -> dict:
     audio_s = sum(sf.info(u.audio).duration for u in items)
     both_cores = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(both_cores)})
+    if args.one_pass:
+        result = one_pass_speed(items, audio_s)
+        os.sched_setaffinity(0, both_cores)
+        tmp.cleanup()
+        return result
 
     t_annotate_before = None
     if not args.annotate_only:
