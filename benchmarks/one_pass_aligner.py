@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from vowelprompt.align.pocketsphinx import ANALYSIS_SR, FRAME_S, PocketsphinxAligner
+from vowelprompt.align.pocketsphinx import FRAME_S, PocketsphinxAligner
 from vowelprompt.records import Phone
 
 #: Prior of optional silence at a word boundary: pocketsphinx's ``silprob``, as ``set_align_text`` uses it.
@@ -30,25 +30,11 @@ class OnePassAligner(PocketsphinxAligner):
     """:class:`PocketsphinxAligner` (same beams, slip retry, pieces and refinement) whose decoding is one
     grammar search over phone-words."""
 
-    def _decoder(self, beam: float, fillers: bool = True):
-        """A decoder whose own filler loops are off (the grammar places silence itself), with the word beam
-        as wide as the others at every rung: every phone ends a word here, and pocketsphinx's default word
-        beam (7e-29) prunes the path at most phone boundaries."""
-        key = (beam, fillers)
-        if key not in self._decoders:
-            from pocketsphinx import Decoder
-
-            fixed = {
-                "samprate": ANALYSIS_SR,
-                "bestpath": False,
-                "loglevel": "FATAL",
-                "lm": None,
-                "dict": None,
-                "fsgusefiller": False,
-            }
-            beams = {"beam": beam, "pbeam": beam, "wbeam": beam}
-            self._decoders[key] = Decoder(**{**self.decoder_options, **fixed, **beams})
-        return self._decoders[key]
+    def _search(self, beam: float, fillers: bool) -> dict:
+        """The word beam as wide as the others at every rung (every phone ends a word here, and pocketsphinx's
+        default word beam, 7e-29, prunes the path at most phone boundaries), and pocketsphinx's own filler
+        loops off at every rung: the grammar places silence itself."""
+        return {"beam": beam, "pbeam": beam, "wbeam": beam, "fsgusefiller": False}
 
     def _try_beams(self, pcm: bytes, keys: list[str], prons: dict[str, str], fillers: bool):
         for beam in self.beams:

@@ -115,10 +115,6 @@ class PocketsphinxAligner:
         if key not in self._decoders:
             from pocketsphinx import Decoder
 
-            # The default beam keeps pocketsphinx's own word beam; wider ones open all three beams equally.
-            beams = {} if beam == BEAMS[0] else {"beam": beam, "pbeam": beam, "wbeam": beam}
-            if not fillers:
-                beams["fsgusefiller"] = False
             fixed = {
                 "samprate": ANALYSIS_SR,
                 "bestpath": False,
@@ -126,8 +122,16 @@ class PocketsphinxAligner:
                 "lm": None,
                 "dict": None,
             }
-            self._decoders[key] = Decoder(**{**self.decoder_options, **fixed, **beams})
+            self._decoders[key] = Decoder(**{**self.decoder_options, **fixed, **self._search(beam, fillers)})
         return self._decoders[key]
+
+    def _search(self, beam: float, fillers: bool) -> dict:
+        """The search settings of one rung: the default beam keeps pocketsphinx's own word beam, wider ones
+        open all three beams equally; without ``fillers`` no optional silence."""
+        search = {} if beam == BEAMS[0] else {"beam": beam, "pbeam": beam, "wbeam": beam}
+        if not fillers:
+            search["fsgusefiller"] = False
+        return search
 
     @staticmethod
     def _add_words(decoder, prons: dict[str, str]) -> None:
