@@ -176,13 +176,13 @@ def run_set(
     fit: bool = False,
     decoder_options: dict | None = None,
     aligner_class: type = PocketsphinxAligner,
-    shifts: dict | None = None,
+    refine_tables: dict | None = None,
 ) -> dict:
-    """Score one corpus; ``aligner_class`` is the aligner measured (``--one-pass``: OnePassAligner), ``shifts`` the
-    refinement's ``{"onset": …, "offset": …}`` tables instead of vowelprompt.align.refine's own."""
+    """Score one corpus; ``aligner_class`` is the aligner measured (``--one-pass``: OnePassAligner),
+    ``refine_tables`` the refinement's ``onset_shift_s``/``offset_shift_s`` instead of its own."""
     rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
     options = dict(decoder_options or {})
-    refine_tables = {f"{side}_shift_s": table for side, table in (shifts or {}).items()}
+    refine_tables = refine_tables or {}
     default_only = aligner_class(beams=BEAMS[:1], refine=False, decoder_options=options)
     retrying = aligner_class(refine=False, decoder_options=options)
     no_retry = aligner_class(refine=False, max_speech_outside_s=None, decoder_options=options)
@@ -259,7 +259,7 @@ def run_set(
         f"refinement): {audio_s / cpu_s:.1f}× real time in CPU time"
         + (f", decoder options {options}" if options else "")
         + (f"; aligner {aligner_class.__name__}" if aligner_class is not PocketsphinxAligner else "")
-        + (", refinement tables fitted on the tuning set with it" if shifts else "")
+        + (", refinement tables fitted on the tuning set with it" if refine_tables else "")
     )
     result = {"raw": raw, "refined": refined, "no_retry": before, **refined, "x_real_time": audio_s / cpu_s}
     if fit:
@@ -272,45 +272,43 @@ def run_set(
     return result
 
 
-def _refined(aligner, shifts: dict, samples, sr: int, text: str):
-    words = aligner.align(samples, sr, text)
-    return refine.refine_vowels(samples, sr, words, **{f"{side}_shift_s": t for side, t in shifts.items()})
+def _refined(aligner, tables: dict, samples, sr: int, text: str):
+    return refine.refine_vowels(samples, sr, aligner.align(samples, sr, text), **tables)
 
 
-def _interleaved_speeds(audios, aligners: dict, rounds: int = 2) -> dict[str, list[float]]:
-    """× real time in CPU time of each ``aligners`` function (label → align(samples, sr, text)) over
-    ``audios`` ([(Audio, text)]), in ``rounds`` interleaved rounds; a file that fails still costs its time."""
-    audio_s = sum(len(audio.samples) / audio.sr for audio, _ in audios)
-    speeds: dict[str, list[float]] = {label: [] for label in aligners}
-    for _ in range(rounds):
-        for label, align in aligners.items():
-            cpu = time.process_time()
-            for audio, text in audios:
-                with contextlib.suppress(AlignmentError):
-                    align(audio.samples, audio.sr, text)
-            speeds[label].append(audio_s / (time.process_time() - cpu))
-    return speeds
+def _align_all(align, audios) -> None:
+    """``align(samples, sr, text)`` over ``audios`` ([(Audio, text)]); a file that fails still costs its time."""
+    for audio, text in audios:
+        with contextlib.suppress(AlignmentError):
+            align(audio.samples, audio.sr, text)
 
 
-def one_pass_run(folder: Path, args, options: dict) -> dict:
-    """The one-pass aligner: its own refinement tables fitted on the tuning set (refine's are the two-pass
-    aligner's, whose edges sit elsewhere), then the sets scored with them, then both aligners timed on each
-    set in interleaved rounds (the machine's speed drifts between runs, so only a same-run ratio holds)."""
-    from one_pass_aligner import OnePassAligner
-
+def _manifests(folder: Path, args) -> dict[str, Path]:
+    """The sets ``--set`` names, each synthesised by a fresh espeak-ng (so `--set heldout` alone gives the
+    same audio as after tuning), with ``--voices``/``--rates`` overrides."""
     manifests = {}
     for name in ("tuning", "heldout") if args.which == "both" else (args.which,):
         sentences, voices, rates = SETS[name]
         manifests[name] = write_corpus_fresh(
             folder / name, sentences, args.voices or voices, args.rates or rates
         )
+    return manifests
+
+
+def one_pass_run(folder: Path, args, options: dict) -> dict:
+    """The one-pass aligner: its own refinement tables fitted on the tuning set (refine's are the two-pass
+    aligner's, whose edges sit elsewhere), then the sets scored with them, then both aligners timed on each
+    set in interleaved rounds (the machine's speed drifts between runs, so only a same-run ratio holds)."""
+    from one_pass_aligner import OnePassAligner, interleaved_speeds, speed_line
+
+    manifests = _manifests(folder, args)
     tuning = manifests.get("tuning") or write_corpus_fresh(folder / "tuning", *SETS["tuning"])
     print("\n## fitting the refinement's shift tables for the one-pass aligner on the tuning set")
     fitted = run_set("tuning (fitting)", tuning, True, options, OnePassAligner)["fit"]
-    shifts = {"onset": fitted["onset"], "offset": fitted["offset"]}
+    tables = {"onset_shift_s": fitted["onset"], "offset_shift_s": fitted["offset"]}
     print("\n## the one-pass aligner with those tables")
     results = {
-        name: run_set(f"{name}, one pass", manifest, False, options, OnePassAligner, shifts)
+        name: run_set(f"{name}, one pass", manifest, False, options, OnePassAligner, tables)
         for name, manifest in manifests.items()
     }
     print("\n## speed, both aligners with their refinement, interleaved rounds (× real time in CPU time)\n")
@@ -319,15 +317,13 @@ def one_pass_run(folder: Path, args, options: dict) -> dict:
         audios = [(load_audio(manifest.parent / row["audio"]), row["text"]) for row in rows]
         two = PocketsphinxAligner(decoder_options=options)
         one = OnePassAligner(decoder_options=options, refine=False)  # refined with its own tables
-        speeds = _interleaved_speeds(
-            audios, {"two passes (default)": two.align, "one pass": partial(_refined, one, shifts)}
-        )
-        ratio = [b / a for a, b in zip(*speeds.values())]
-        print(
-            f"{name}: "
-            + "; ".join(f"{label} {', '.join(f'{x:.1f}×' for x in xs)}" for label, xs in speeds.items())
-            + f"; one pass ÷ two passes {', '.join(f'{r:.2f}' for r in ratio)}"
-        )
+        runs = {
+            "two passes (default)": partial(_align_all, two.align, audios),
+            "one pass": partial(_align_all, partial(_refined, one, tables), audios),
+        }
+        audio_s = sum(len(audio.samples) / audio.sr for audio, _ in audios)
+        speeds = interleaved_speeds(runs, audio_s, 2)
+        print(f"{name}: {speed_line(speeds)}")
         results[name]["speed"] = speeds
     return results
 
@@ -383,13 +379,7 @@ def main(argv: list[str] | None = None) -> dict:
             Path(args.corpus).name, Path(args.corpus) / "manifest.jsonl", args.fit, options
         )
     else:
-        names = ("tuning", "heldout") if args.which == "both" else (args.which,)
-        for name in names:
-            sentences, voices, rates = SETS[name]
-            # each set from a fresh espeak-ng, so `--set heldout` alone gives the same audio as after tuning
-            manifest = write_corpus_fresh(
-                Path(tmp.name) / name, sentences, args.voices or voices, args.rates or rates
-            )
+        for name, manifest in _manifests(Path(tmp.name), args).items():
             results[name] = run_set(name, manifest, args.fit, options)
     tmp.cleanup()
     return results

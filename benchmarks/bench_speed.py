@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -197,25 +198,22 @@ def one_pass_speed(items, audio_s: float) -> dict:
     (``bench_alignment.py --one-pass`` measures its accuracy), ROUNDS interleaved rounds each, × real time
     in CPU time. The one-pass annotator refines with the library's tables (its own fitted ones cost the same)."""
     sys.path.insert(0, str(Path(__file__).parent))
-    from one_pass_aligner import OnePassAligner
+    from one_pass_aligner import OnePassAligner, interleaved_speeds, speed_line, speed_ratios
 
     two, one = Annotator(AnnotateConfig()), Annotator(AnnotateConfig())
     one.aligner = OnePassAligner()
-    speeds: dict[str, list[float]] = {"two passes (default)": [], "one pass": []}
-    for annotator in (two, one):
+    annotators = {"two passes (default)": two, "one pass": one}
+    for annotator in annotators.values():
         annotator.annotate(items[0])  # warm-up
-    for _ in range(ROUNDS):
-        for label, annotator in zip(speeds, (two, one)):
-            rows, seconds = timed(lambda a=annotator: [a.annotate(u) for u in items])
-            assert all(r.ok for r in rows), [r.error for r in rows if not r.ok]
-            speeds[label].append(audio_s / seconds)
-    ratios = [b / a for a, b in zip(*speeds.values())]
-    print(
-        "annotate end to end, 1 core, × real time in CPU time per round: "
-        + "; ".join(f"{label} {', '.join(f'{x:.1f}×' for x in xs)}" for label, xs in speeds.items())
-        + f"; one pass ÷ two passes {', '.join(f'{r:.2f}' for r in ratios)}"
-    )
-    return {"annotate_x_rt_1core": speeds, "one_pass_over_two": ratios}
+
+    def annotate_all(annotator) -> None:
+        rows = [annotator.annotate(u) for u in items]
+        assert all(r.ok for r in rows), [r.error for r in rows if not r.ok]
+
+    runs = {label: partial(annotate_all, annotator) for label, annotator in annotators.items()}
+    speeds = interleaved_speeds(runs, audio_s, ROUNDS)
+    print(f"annotate end to end, 1 core, × real time in CPU time per round: {speed_line(speeds)}")
+    return {"annotate_x_rt_1core": speeds, "one_pass_over_two": speed_ratios(speeds)}
 
 
 def main(argv: list[str] | None = None) -> dict:

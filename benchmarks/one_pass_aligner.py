@@ -14,6 +14,8 @@ context. The benchmark measures what that costs; the library does not use this c
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 
 from vowelprompt.align.pocketsphinx import FRAME_S, PocketsphinxAligner
 from vowelprompt.records import Phone
@@ -107,3 +109,32 @@ class OnePassAligner(PocketsphinxAligner):
         if sorted(words) != list(range(len(keys))):
             return None
         return [(phones[0].start_s, phones[-1].end_s, phones) for _, phones in sorted(words.items())]
+
+
+def interleaved_speeds(
+    runs: dict[str, Callable[[], object]], audio_s: float, rounds: int
+) -> dict[str, list[float]]:
+    """× real time in CPU time of each run (label → a function that processes ``audio_s`` seconds of audio),
+    in ``rounds`` interleaved rounds: the machine's speed drifts between runs, so only a same-run ratio holds."""
+    speeds: dict[str, list[float]] = {label: [] for label in runs}
+    for _ in range(rounds):
+        for label, run in runs.items():
+            cpu = time.process_time()
+            run()
+            speeds[label].append(audio_s / (time.process_time() - cpu))
+    return speeds
+
+
+def speed_ratios(speeds: dict[str, list[float]]) -> list[float]:
+    """The second run's speed over the first's (of two), per round."""
+    base, other = speeds.values()
+    return [b / a for a, b in zip(base, other)]
+
+
+def speed_line(speeds: dict[str, list[float]]) -> str:
+    """Each run's speed per round, and the second's over the first's (of two), per round."""
+    first, last = speeds
+    return (
+        "; ".join(f"{label} {', '.join(f'{x:.1f}×' for x in xs)}" for label, xs in speeds.items())
+        + f"; {last} ÷ {first} {', '.join(f'{r:.2f}' for r in speed_ratios(speeds))}"
+    )
