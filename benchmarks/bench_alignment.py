@@ -1,13 +1,17 @@
 """Alignment accuracy of the default aligner against espeak-ng's true phone times, on the tuning and held-out sets.
 
-    python benchmarks/bench_alignment.py [--set tuning|heldout|both] [--corpus DIR] [--voices …] [--rates …]
+    python benchmarks/bench_alignment.py [--set tuning|heldout|heldout2|both|all] [--corpus DIR] [--voices …]
+        [--rates …]
     python benchmarks/bench_alignment.py --set tuning --fit     # refit vowelprompt.align.refine's shift tables
     python benchmarks/bench_alignment.py --decoder-option ds=2  # a pocketsphinx setting: speed against accuracy
     python benchmarks/bench_alignment.py --one-pass            # one decoding pass yielding phones (experiment)
 
 The tuning set (DEFAULT_SENTENCES × TUNING_VOICES × TUNING_RATES, 160 files) is the one every choice of the
 aligner was made on; the held-out set (HELDOUT_SENTENCES × HELDOUT_VOICES × HELDOUT_RATES, 120 files) shares
-no sentence, voice or rate with it and is only reported (vowelprompt/corpora/synth.py). Per set: a markdown
+no sentence, voice or rate with it and is only reported (vowelprompt/corpora/synth.py); the second held-out set
+(HELDOUT2_*, 120 files: four English varieties, rates and sentences used nowhere else) was written down
+before any of its audio was aligned, and is only reported too. ``all`` (the default) runs the three, ``both``
+the first two. Per set: a markdown
 table per voice and rate of the refined aligner (the default), then summary lines: the refined aligner without
 the retry for slipped words (vowelprompt/align/slips.py: what the retry buys), the raw pocketsphinx alignment,
 and the refined one (vowelprompt/align/refine.py; refinement is a pure function of the samples and the raw
@@ -287,7 +291,8 @@ def _manifests(folder: Path, args) -> dict[str, Path]:
     """The sets ``--set`` names, each synthesised by a fresh espeak-ng (so `--set heldout` alone gives the
     same audio as after tuning), with ``--voices``/``--rates`` overrides."""
     manifests = {}
-    for name in ("tuning", "heldout") if args.which == "both" else (args.which,):
+    names = {"both": ("tuning", "heldout"), "all": tuple(SETS)}.get(args.which, (args.which,))
+    for name in names:
         sentences, voices, rates = SETS[name]
         manifests[name] = write_corpus_fresh(
             folder / name, sentences, args.voices or voices, args.rates or rates
@@ -330,7 +335,7 @@ def one_pass_run(folder: Path, args, options: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=("tuning", "heldout", "both"), default="both", dest="which")
+    parser.add_argument("--set", choices=(*SETS, "both", "all"), default="all", dest="which")
     parser.add_argument(
         "--corpus", help="existing corpus folder (from make_synth_corpus.py) instead of --set"
     )

@@ -213,3 +213,28 @@ def test_speech_left_outside_every_word_drops_the_words_next_to_it(utterance):
     flagged = speech_outside_words(tracks, slipped, QualityConfig())
     assert flagged == {0, 1}
     assert speech_outside_words(tracks, slipped, QualityConfig(enabled=False)) == set()
+
+
+def test_a_slip_as_short_as_the_aligners_own_threshold_is_flagged(utterance):
+    """The quality check flags what the aligner's slip detector acts on (60 ms of word-loud speech outside
+    the words, :data:`~vowelprompt.align.slips.MAX_SPEECH_OUTSIDE_S`), so that a slip whose retry the
+    aligner rejected is not passed on unannounced: 70 ms of a vowel left outside its word (the short "the"
+    of a held-out voice at 140 wpm) drops both neighbours; the earlier 80 ms threshold let it through."""
+    from dataclasses import replace
+
+    from vowelprompt.align.slips import MAX_SPEECH_OUTSIDE_S
+    from vowelprompt.audio import resample
+    from vowelprompt.features import FeatureConfig, compute_tracks
+    from vowelprompt.quality import speech_outside_words
+
+    assert QualityConfig().max_speech_outside_s == MAX_SPEECH_OUTSIDE_S == 0.06
+    samples = resample(utterance.samples, utterance.sr, 16_000)
+    tracks = compute_tracks(samples, 16_000, FeatureConfig())
+    vowel = next(v for v in utterance.vowels if v.word_index > 0 and v.end_s - v.start_s > 0.1)
+    k, words = vowel.word_index, list(utterance.words)
+    assert speech_outside_words(tracks, words, QualityConfig()) == set()
+    # word k-1 reaches up to word k's vowel, and word k starts 70 ms into it: 70 ms of the vowel is left out
+    slipped = [*words[: k - 1], replace(words[k - 1], end_s=vowel.start_s)]
+    slipped += [replace(words[k], start_s=vowel.start_s + 0.07), *words[k + 1 :]]
+    assert speech_outside_words(tracks, slipped, QualityConfig()) == {k - 1, k}
+    assert speech_outside_words(tracks, slipped, QualityConfig(max_speech_outside_s=0.08)) == set()
