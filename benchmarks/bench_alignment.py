@@ -1,6 +1,6 @@
 """Alignment accuracy of the default aligner against espeak-ng's true phone times, on the tuning and held-out sets.
 
-    python benchmarks/bench_alignment.py [--set tuning|heldout|heldout2|both|all] [--corpus DIR] [--voices …]
+    python benchmarks/bench_alignment.py [--set tuning|heldout|heldout2|heldout3|both|all] [--corpus DIR] [--voices …]
         [--rates …]
     python benchmarks/bench_alignment.py --set tuning --fit     # refit vowelprompt.align.refine's shift tables
     python benchmarks/bench_alignment.py --decoder-option ds=2  # a pocketsphinx setting: speed against accuracy
@@ -10,8 +10,9 @@ The tuning set (DEFAULT_SENTENCES × TUNING_VOICES × TUNING_RATES, 160 files) i
 aligner was made on; the held-out set (HELDOUT_SENTENCES × HELDOUT_VOICES × HELDOUT_RATES, 120 files) shares
 no sentence, voice or rate with it and is only reported (vowelprompt/corpora/synth.py); the second held-out set
 (HELDOUT2_*, 120 files: four English varieties, rates and sentences used nowhere else) was written down
-before any of its audio was aligned, and is only reported too. ``all`` (the default) runs the three, ``both``
-the first two. Per set: a markdown
+before any of its audio was aligned, and is only reported too; having been examined for its silent failures
+it became their development set, and the third (HELDOUT3_*, sealed before that work) is its test. ``all``
+(the default) runs the four, ``both`` the first two. Per set: a markdown
 table per voice and rate of the refined aligner (the default), then summary lines: the refined aligner without
 the retry for slipped words (vowelprompt/align/slips.py: what the retry buys), the raw pocketsphinx alignment,
 and the refined one (vowelprompt/align/refine.py; refinement is a pure function of the samples and the raw

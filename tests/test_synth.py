@@ -176,3 +176,24 @@ def test_write_corpus_files_and_manifest(tmp_path):
         assert truth["duration_s"] == pytest.approx(info.duration)
         assert len(truth["words"]) == len(row["text"].split())
         assert all(p["end_s"] <= truth["duration_s"] for p in truth["phones"])
+
+
+def test_the_benchmark_sets_share_no_sentence_voice_or_rate():
+    """The alignment benchmark's held-out sets measure generalisation only if nothing in them was tuned on:
+    no sentence, voice, voice variant or rate in two sets, and the second held-out set's English varieties
+    (the voice before its ``+variant``) in no other set. Every voice speaks (an unknown one would raise)."""
+    from vowelprompt.corpora.synth import SETS
+
+    assert set(SETS) == {"tuning", "heldout", "heldout2", "heldout3"}
+    for (a, (sa, va, ra)), (b, (sb, vb, rb)) in itertools.combinations(SETS.items(), 2):
+        assert not set(sa) & set(sb), (a, b)
+        assert not set(va) & set(vb), (a, b)
+        assert not set(ra) & set(rb), (a, b)
+    varieties = {name: {voice.split("+")[0] for voice in voices} for name, (_, voices, _) in SETS.items()}
+    assert not varieties["heldout2"] & (varieties["tuning"] | varieties["heldout"] | varieties["heldout3"])
+    variants = [voice.split("+")[1] for _, voices, _ in SETS.values() for voice in voices]
+    assert len(variants) == len(set(variants))  # no voice variant (formants, pitch) in two sets
+    assert all(len(s) == 10 for s, _, _ in SETS.values())
+    for _, voices, _ in SETS.values():
+        for voice in voices:
+            assert synthesize("hello", voice=voice).duration_s > 0.3
