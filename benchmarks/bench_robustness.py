@@ -1,9 +1,10 @@
 """Robustness of the front end to recording conditions, and whether its quality threshold is honest.
 
-    python benchmarks/bench_robustness.py [--set heldout|tuning] [--files N] [--conditions …] [--dump F]
+    python benchmarks/bench_robustness.py [--set heldout|heldout2|tuning] [--files N] [--conditions …] [--dump F]
 
 The held-out utterances (HELDOUT_SENTENCES × HELDOUT_VOICES at 200 wpm; ``--set tuning``: the tuning
-sentences and voices at 175 wpm, the only set the thresholds were chosen on) are degraded and annotated by
+sentences and voices at 175 wpm, the only set the thresholds were chosen on; ``--set heldout2``: the second
+held-out set's sentences and voices at 210 wpm) are degraded and annotated by
 the full pipeline (pocketsphinx, Praat pitch, the quality threshold of :mod:`vowelprompt.quality`):
 
 - ``white``, ``babble`` (four other utterances of the set, summed) and ``music`` (two-note harmonic chords
@@ -39,6 +40,8 @@ from vowelprompt.align.score import TrueVowel, score_alignment
 from vowelprompt.audio import ANALYSIS_SR, resample
 from vowelprompt.corpora.synth import (
     DEFAULT_SENTENCES,
+    HELDOUT2_SENTENCES,
+    HELDOUT2_VOICES,
     HELDOUT_SENTENCES,
     HELDOUT_VOICES,
     TUNING_VOICES,
@@ -51,6 +54,7 @@ from vowelprompt.records import Utterance
 SETS = {
     "heldout": (HELDOUT_SENTENCES, HELDOUT_VOICES, 200),
     "tuning": (DEFAULT_SENTENCES, TUNING_VOICES, 175),
+    "heldout2": (HELDOUT2_SENTENCES, HELDOUT2_VOICES, 210),
 }
 SNRS = (20, 10, 5)
 CONDITIONS = (
