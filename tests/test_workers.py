@@ -313,6 +313,9 @@ def test_ctrl_c_stops_workers_without_their_tracebacks(slow_corpus, tmp_path, re
     out = tmp_path / "w.jsonl"
     spin = (
         "import faulthandler, signal, sys\nfaulthandler.register(signal.SIGUSR1, all_threads=True)\n"
+        # Ctrl-C as a terminal's foreground job has it: a suite started in the background (`make test &` in a
+        # script) hands its children SIGINT ignored, and a CLI started so rightly ignores Ctrl-C
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from vowelprompt import pipeline\nfrom vowelprompt.cli import main\n"
         "def spin(self, utt):\n    while True:\n        pass\n"
         "pipeline.Annotator.annotate = spin\n"
