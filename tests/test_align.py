@@ -387,3 +387,30 @@ def test_the_one_pass_experiment_yields_phones_from_one_grammar_search(synth, mo
     long, we = words[4], words[5]
     assert we.start_s - long.end_s >= 0.1  # the comma's pause went to silence
     assert score_alignment(words, truth(utt)).midpoint_inside >= 0.85
+
+
+def test_the_warp_search_experiment_keeps_the_best_scoring_warp(synth, monkeypatch):
+    """``benchmarks/warp_aligner.py`` (speaker adaptation by frequency warping, measured): the front end's
+    warp changes what the acoustic model hears, and the aligner returns the alignment of the warp whose
+    phones score best per frame, refined as the default aligner's."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from warp_aligner import WarpSearchAligner, frame_score
+
+    from vowelprompt.align.refine import refine_vowels
+
+    utt = synth.synthesize("My brother keeps his bicycle in the garage.", voice="en-us+m3", rate_wpm=170)
+    samples = at16k(utt)
+    search = WarpSearchAligner(refine=False, warps=(0.8, 1.0, 1.2))
+    scores = {w: frame_score(search._warped(w).align(samples, ANALYSIS_SR, utt.text)) for w in search.warps}
+    assert len(set(scores.values())) == 3  # each warp is heard differently
+    best = max(scores, key=scores.get)
+    kept = search.align(samples, ANALYSIS_SR, utt.text)
+    assert kept == search._warped(best).align(samples, ANALYSIS_SR, utt.text)
+    assert frame_score(kept) == max(scores.values())
+    assert search._warped(1.0).align(samples, ANALYSIS_SR, utt.text) == PocketsphinxAligner(
+        refine=False
+    ).align(samples, ANALYSIS_SR, utt.text)  # warp 1 is the plain front end
+    refined = WarpSearchAligner(warps=(0.8, 1.0, 1.2)).align(samples, ANALYSIS_SR, utt.text)
+    assert refined == refine_vowels(samples, ANALYSIS_SR, kept)
