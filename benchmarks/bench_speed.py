@@ -208,7 +208,7 @@ def one_pass_speed(items, audio_s: float) -> dict:
 
     def annotate_all(annotator) -> None:
         rows = [annotator.annotate(u) for u in items]
-        assert all(r.ok for r in rows), [r.error for r in rows if not r.ok]
+        assert all(r.ok and r.vowels for r in rows), [r.error or r.warnings for r in rows if not r.vowels]
 
     runs = {label: partial(annotate_all, annotator) for label, annotator in annotators.items()}
     speeds = interleaved_speeds(runs, audio_s, ROUNDS)
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> dict:
     cpu_start = time.process_time()
     rows, t_annotate = wall_timed(lambda: [annotator.annotate(u) for u in items])
     cpu_annotate = time.process_time() - cpu_start
-    assert all(r.ok for r in rows), [r.error for r in rows if not r.ok]
+    assert all(r.ok and r.vowels for r in rows), [r.error or r.warnings for r in rows if not r.vowels]
     per_core_hour = audio_s / t_annotate  # (audio_s / 3600) h of audio in (t_annotate / 3600) core-hours
     print(
         f"annotate (pocketsphinx, one process on one core): {per_core_hour:.0f} hours of audio per core-hour "

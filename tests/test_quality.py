@@ -238,3 +238,26 @@ def test_a_slip_as_short_as_the_aligners_own_threshold_is_flagged(utterance):
     slipped += [replace(words[k], start_s=vowel.start_s + 0.07), *words[k + 1 :]]
     assert speech_outside_words(tracks, slipped, QualityConfig()) == {k - 1, k}
     assert speech_outside_words(tracks, slipped, QualityConfig(max_speech_outside_s=0.08)) == set()
+
+
+def test_the_robustness_benchmark_counts_a_failed_alignment_as_failed(utterance, tmp_path, monkeypatch):
+    """annotate keeps a row whose alignment failed (ok, no vowels, a warning that says why): the robustness
+    benchmark's "failed" column must count it, not only rows that are not ok."""
+    from pathlib import Path
+
+    import soundfile as sf
+
+    from vowelprompt.pipeline import AnnotateConfig, Annotator
+    from vowelprompt.records import Utterance
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from bench_robustness import alignment_failed
+
+    path = tmp_path / "u.wav"
+    sf.write(path, utterance.samples, utterance.sr)
+    annotator = Annotator(AnnotateConfig(quality=QualityConfig()))
+    right = annotator.annotate(Utterance(id="right", audio=str(path), text=utterance.text))
+    wrong_text = "Thousands of birds gathered on the wires above the old station every single evening."
+    wrong = annotator.annotate(Utterance(id="wrong", audio=str(path), text=wrong_text))
+    assert right.ok and right.vowels and not alignment_failed(right)
+    assert wrong.ok and not wrong.vowels and alignment_failed(wrong)
