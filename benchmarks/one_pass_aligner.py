@@ -17,6 +17,7 @@ import math
 import time
 from collections.abc import Callable
 
+from vowelprompt.align.pcm import with_noise_floor
 from vowelprompt.align.pocketsphinx import FRAME_S, PocketsphinxAligner
 from vowelprompt.records import Phone
 
@@ -83,7 +84,7 @@ class OnePassAligner(PocketsphinxAligner):
             decoder.activate_search(name)
             decoder.reinit_feat()
             decoder.start_utt()
-            decoder.process_raw(pcm, full_utt=True)
+            decoder.process_raw(with_noise_floor(pcm), full_utt=True)
             decoder.end_utt()
             found = decoder.hyp() is not None
             segments = list(decoder.seg()) if found else []

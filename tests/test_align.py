@@ -61,9 +61,10 @@ def test_stress_is_recovered_from_cmudict(synth, aligner):
 
 
 def test_wider_beam_retry_rescues_a_pronunciation_the_dictionary_lacks(synth):
-    # espeak says "Muller" as /mʊlɚ/-like M UW L ER; the dictionary has M AH L ER. At pocketsphinx's
-    # default beams the only complete path is pruned; the retry with wider beams aligns it.
-    utt = synth.synthesize("The zebra met Muller at noon today in the park", voice="en-us", rate_wpm=160)
+    # espeak says "Muller" as /mʊlɚ/-like M UW L ER; the dictionary has M AH L ER. Spoken fast, at
+    # pocketsphinx's default beams the only complete path is pruned; the retry with wider beams aligns it.
+    # (At 160 wpm it did so too until the aligner heard a noise floor under espeak's digital silence.)
+    utt = synth.synthesize("The zebra met Muller at noon today in the park", voice="en-us", rate_wpm=240)
     audio = at16k(utt)
     with pytest.raises(AlignmentError, match="found no alignment"):
         PocketsphinxAligner(beams=(1e-48,)).align(audio, ANALYSIS_SR, utt.text)
@@ -98,9 +99,14 @@ def test_unpronounceable_word_is_left_unaligned(synth, aligner):
 
 
 def test_transcript_that_does_not_match_is_an_alignment_error(synth, aligner):
+    """A transcript the search finds no path for, or whose words cover too little of the speech, is refused
+    in one line. Not every wrong transcript is: "Please put the blue folder on the table next to the
+    window." once was here, and it was refused only because espeak's pauses are digital silence; under the
+    aligner's noise floor (as in any real recording) it aligns (README: Accuracy, wrong transcripts)."""
     utt = synth.synthesize("The morning train leaves the station before the sun comes up.", rate_wpm=170)
-    with pytest.raises(AlignmentError) as info:
-        aligner.align(at16k(utt), ANALYSIS_SR, "Please put the blue folder on the table next to the window.")
+    wrong = "Please bring three oranges, a loaf of bread, and some cheese."
+    with pytest.raises(AlignmentError, match="found no alignment") as info:
+        aligner.align(at16k(utt), ANALYSIS_SR, wrong)
     assert "\n" not in str(info.value)
     with pytest.raises(AlignmentError, match="cover only"):
         aligner.align(at16k(utt), ANALYSIS_SR, "morning")

@@ -78,7 +78,8 @@ class QualityConfig:
     repair (its retry rejected) is flagged here: at 80 ms, as before, the 70 ms vowel of a slipped "the" at
     140 wpm passed unflagged. On the tuning set (where the retry repairs every slip) it flags 4 words in 3
     of the 160 clean files (80 ms: 2 words in 1), and under ``bench_robustness.py --set tuning`` it changes
-    only the cough condition (vowels kept whole 96.9 → 95.5 %)."""
+    only the cough condition (vowels kept whole 96.9 → 95.5 %; both measured before the aligner's noise
+    floor, :data:`vowelprompt.align.pcm.NOISE_FLOOR_DBFS`)."""
     speech_outside_db: float = 6.0
     """How close to the words' median level (dB) a frame outside them counts as speech (see above)."""
     pause_quantile: float = 0.25

@@ -28,6 +28,7 @@ import numpy as np
 
 from vowelprompt.align import require_analysis_rate
 from vowelprompt.align.g2p import check_language, pronounce
+from vowelprompt.align.pcm import to_pcm
 from vowelprompt.align.pocketsphinx import BEAMS, FRAME_S, PocketsphinxAligner, tokenize, word_pass
 from vowelprompt.align.vowels import NON_SPEECH, is_vowel
 from vowelprompt.audio import ANALYSIS_SR
@@ -135,7 +136,7 @@ class MappedPocketsphinxAligner:
             if pron and pron not in keys:
                 keys[pron] = f"w{len(keys)}"
         text = " ".join(keys[p] for p in prons if p)
-        pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes()
+        pcm = to_pcm(samples)
         with tempfile.TemporaryDirectory(prefix="vowelprompt-mapped-") as tmp:
             dict_path = os.path.join(tmp, "words.dict")
             with open(dict_path, "w", encoding="ascii") as fh:

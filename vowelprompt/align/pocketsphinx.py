@@ -30,6 +30,7 @@ from vowelprompt.align.lexicon import (  # noqa: F401 (tokenize, fold, IPA_TO_AR
     fold,
     tokenize,
 )
+from vowelprompt.align.pcm import to_pcm, with_noise_floor
 from vowelprompt.align.refine import refine_vowels
 from vowelprompt.align.slips import (
     MAX_PHONE_GROWTH_S,
@@ -65,7 +66,7 @@ def word_pass(decoder, pcm: bytes, text: str) -> bool:
     decoder.reinit_feat()
     decoder.set_align_text(text)
     decoder.start_utt()
-    decoder.process_raw(pcm, full_utt=True)
+    decoder.process_raw(with_noise_floor(pcm), full_utt=True)
     decoder.end_utt()
     return decoder.hyp() is not None
 
@@ -145,7 +146,7 @@ class PocketsphinxAligner:
         tokens = tokenize(transcript)
         if not tokens:
             raise TranscriptError(f"transcript has no words: {transcript!r}")
-        pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes()
+        pcm = to_pcm(samples)
         # Pronunciations: dictionary, else G2P (added to every decoder), else unaligned.
         keys, sources = [], []
         for token in tokens:
@@ -339,7 +340,7 @@ class PocketsphinxAligner:
                 return None
             decoder.set_alignment()
             decoder.start_utt()
-            decoder.process_raw(pcm, full_utt=True)
+            decoder.process_raw(with_noise_floor(pcm), full_utt=True)  # as word_pass heard it
             decoder.end_utt()
             alignment = decoder.get_alignment()
         except RuntimeError:
