@@ -11,9 +11,9 @@ aligner was made on; the held-out set (HELDOUT_SENTENCES × HELDOUT_VOICES × HE
 no sentence, voice or rate with it and is only reported (vowelprompt/corpora/synth.py); the second held-out set
 (HELDOUT2_*, 120 files: four English varieties, rates and sentences used nowhere else) was written down
 before any of its audio was aligned, and is only reported too; having been examined for its silent failures
-it became their development set, and the third (HELDOUT3_*, sealed before that work) is kept for testing the
-next change aimed at them: ``all`` (the default) runs the first three, ``both`` the first two, and the third
-runs only when named. Per set: a markdown
+it became their development set, and the third (HELDOUT3_*, sealed before that work) tested the change that
+work kept (the noise floor, vowelprompt/align/pcm.py), measured once with it and once without. ``all`` (the
+default) runs the first three, ``both`` the first two, and the third runs only when named. Per set: a markdown
 table per voice and rate of the refined aligner (the default), then summary lines: the refined aligner without
 the retry for slipped words (vowelprompt/align/slips.py: what the retry buys), the raw pocketsphinx alignment,
 and the refined one (vowelprompt/align/refine.py; refinement is a pure function of the samples and the raw
