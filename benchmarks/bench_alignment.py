@@ -289,19 +289,20 @@ def _align_all(align, audios) -> None:
             align(audio.samples, audio.sr, text)
 
 
-def _manifests(folder: Path, args) -> dict[str, Path]:
-    """The sets ``--set`` names, each synthesised by a fresh espeak-ng (so `--set heldout` alone gives the
-    same audio as after tuning), with ``--voices``/``--rates`` overrides."""
-    manifests = {}
-    names = {"both": ("tuning", "heldout"), "all": ("tuning", "heldout", "heldout2")}.get(
-        args.which, (args.which,)
-    )
-    for name in names:
-        sentences, voices, rates = SETS[name]
-        manifests[name] = write_corpus_fresh(
-            folder / name, sentences, args.voices or voices, args.rates or rates
+def _manifests(folder: Path, names, voices=None, rates=None) -> dict[str, Path]:
+    """The named sets, each synthesised by a fresh espeak-ng (so `--set heldout` alone gives the same audio as
+    after tuning), with ``--voices``/``--rates`` overrides."""
+    return {
+        name: write_corpus_fresh(
+            folder / name, SETS[name][0], voices or SETS[name][1], rates or SETS[name][2]
         )
-    return manifests
+        for name in names
+    }
+
+
+def _set_names(which: str) -> tuple[str, ...]:
+    """The sets ``--set`` names."""
+    return {"both": ("tuning", "heldout"), "all": ("tuning", "heldout", "heldout2")}.get(which, (which,))
 
 
 def one_pass_run(folder: Path, args, options: dict) -> dict:
@@ -310,7 +311,7 @@ def one_pass_run(folder: Path, args, options: dict) -> dict:
     set in interleaved rounds (the machine's speed drifts between runs, so only a same-run ratio holds)."""
     from one_pass_aligner import OnePassAligner, interleaved_speeds, speed_line
 
-    manifests = _manifests(folder, args)
+    manifests = _manifests(folder, _set_names(args.which), args.voices, args.rates)
     tuning = manifests.get("tuning") or write_corpus_fresh(folder / "tuning", *SETS["tuning"])
     print("\n## fitting the refinement's shift tables for the one-pass aligner on the tuning set")
     fitted = run_set("tuning (fitting)", tuning, True, options, OnePassAligner)["fit"]
@@ -388,7 +389,8 @@ def main(argv: list[str] | None = None) -> dict:
             Path(args.corpus).name, Path(args.corpus) / "manifest.jsonl", args.fit, options
         )
     else:
-        for name, manifest in _manifests(Path(tmp.name), args).items():
+        manifests = _manifests(Path(tmp.name), _set_names(args.which), args.voices, args.rates)
+        for name, manifest in manifests.items():
             results[name] = run_set(name, manifest, args.fit, options)
     tmp.cleanup()
     return results

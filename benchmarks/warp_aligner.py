@@ -61,8 +61,9 @@ class WarpSearchAligner(PocketsphinxAligner):
             except AlignmentError as failed:
                 error = failed
                 continue
-            if best is None or frame_score(words) > best[0]:
-                best = (frame_score(words), words)
+            score = frame_score(words)
+            if best is None or score > best[0]:
+                best = (score, words)
         if best is None:
             raise error
         return refine_vowels(samples, ANALYSIS_SR, best[1]) if self.refine else best[1]
@@ -77,7 +78,6 @@ def main(argv: list[str] | None = None) -> dict:
         grid = tuple(float(w) for w in args.warps.split(","))
     except ValueError:
         parser.error(f"--warps needs numbers separated by commas, got {args.warps!r}")
-    args.voices = args.rates = None
 
     @dataclass
     class Aligner(WarpSearchAligner):
@@ -85,10 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     names = ("tuning", "heldout2") if args.which == "both" else (args.which,)
     with tempfile.TemporaryDirectory() as tmp:
-        manifests = {}
-        for name in names:
-            args.which = name
-            manifests.update(_manifests(Path(tmp), args))
+        manifests = _manifests(Path(tmp), names)
         return {
             name: run_set(f"{name}, warps {args.warps}", manifest, aligner_class=Aligner)
             for name, manifest in manifests.items()

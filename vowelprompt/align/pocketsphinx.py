@@ -60,13 +60,18 @@ BEAMS = (1e-48, 1e-100, 1e-200)
 def word_pass(decoder, pcm: bytes, text: str) -> bool:
     """The first, word-level pass of ``text`` over one recording; True if it found a path (the decoder then
     holds it: ``hyp()``, ``seg()``). May raise RuntimeError, as pocketsphinx does."""
+    return _heard_word_pass(decoder, with_noise_floor(pcm), text)
+
+
+def _heard_word_pass(decoder, heard: bytes, text: str) -> bool:
+    """:func:`word_pass` over PCM that already has the noise floor (:func:`with_noise_floor`)."""
     # The feature front end (cepstral mean, noise estimate) carries over from the previous recording:
     # without a reset an utterance's boundaries depend on what was aligned before it (--jobs, --shard and
     # --resume runs differed from a run in one piece by a frame here and there).
     decoder.reinit_feat()
     decoder.set_align_text(text)
     decoder.start_utt()
-    decoder.process_raw(with_noise_floor(pcm), full_utt=True)
+    decoder.process_raw(heard, full_utt=True)
     decoder.end_utt()
     return decoder.hyp() is not None
 
@@ -335,12 +340,13 @@ class PocketsphinxAligner:
     @staticmethod
     def _run(decoder, pcm: bytes, text: str):
         """Two-pass alignment; [(start_s, end_s, [Phone…]) per word] or None when no path was found."""
+        heard = with_noise_floor(pcm)  # both passes hear the same noise floor
         try:
-            if not word_pass(decoder, pcm, text):
+            if not _heard_word_pass(decoder, heard, text):
                 return None
             decoder.set_alignment()
             decoder.start_utt()
-            decoder.process_raw(with_noise_floor(pcm), full_utt=True)  # as word_pass heard it
+            decoder.process_raw(heard, full_utt=True)
             decoder.end_utt()
             alignment = decoder.get_alignment()
         except RuntimeError:
