@@ -420,3 +420,87 @@ def test_the_warp_search_experiment_keeps_the_best_scoring_warp(synth, monkeypat
     ).align(samples, ANALYSIS_SR, utt.text)  # warp 1 is the plain front end
     refined = WarpSearchAligner(warps=(0.8, 1.0, 1.2)).align(samples, ANALYSIS_SR, utt.text)
     assert refined == refine_vowels(samples, ANALYSIS_SR, kept)
+
+
+def _set_utterance(folder, name: str, voice: str, rate: int, n: int):
+    """Utterance ``n`` of benchmark set ``name`` at this voice and rate, exactly as the set holds it:
+    espeak-ng's audio depends on all it spoke before in the process, so the set is written (in a new
+    process) up to and including this voice, as bench_alignment.py writes it (about a second per voice)."""
+    from vowelprompt.audio import load_audio
+    from vowelprompt.corpora.synth import SETS, write_corpus_fresh
+
+    sentences, voices, rates = SETS[name]
+    write_corpus_fresh(folder, sentences, voices[: voices.index(voice) + 1], rates)
+    uid = f"{voice.replace('+', '-')}_r{rate}_p50_s{n:03d}"
+    true_words = json.loads((folder / f"{uid}.truth.json").read_text(encoding="utf-8"))["words"]
+    return load_audio(folder / f"{uid}.wav"), sentences[n], true_words
+
+
+def _off_their_sound(words, true_words) -> list[str]:
+    return [
+        w.text
+        for w, t in zip(words, true_words)
+        if min(w.end_s, t["end_s"]) - max(w.start_s, t["start_s"]) <= 0
+    ]
+
+
+def test_speech_left_before_the_first_word_is_aligned_again(tmp_path, monkeypatch):
+    """A second-held-out-set utterance (en-gb-x-rp+m2, 250 wpm) whose first word, a 50 ms "A", pocketsphinx
+    covers with leading silence and puts on the /k/ of "cold": 40 ms of word-loud speech left before the
+    first word, under the 60 ms that triggers the slip retry between words. At the utterance's edges
+    (slips.MAX_EDGE_OUTSIDE_S, 30 ms) it triggers the retry, and "A" goes back over its sound."""
+    from vowelprompt.align import slips
+
+    audio, text, true_words = _set_utterance(tmp_path, "heldout2", "en-gb-x-rp+m2", 250, 4)
+    assert text.startswith("A cold wind")
+    monkeypatch.setattr(slips, "MAX_EDGE_OUTSIDE_S", float("inf"))
+    before = PocketsphinxAligner(squeeze_warps=()).align(audio.samples, audio.sr, text)
+    assert _off_their_sound(before, true_words) == ["A"], "the first word no longer slips: pick another"
+    db = slips.frame_db(audio.samples, audio.sr)
+    spans = [(w.start_s, w.end_s) for w in before]
+    assert slips.MAX_EDGE_OUTSIDE_S > slips.edge_speech_outside_s(db, spans) > 0.03
+    assert slips.speech_outside_s(db, spans) <= slips.MAX_SPEECH_OUTSIDE_S
+    monkeypatch.undo()
+    after = PocketsphinxAligner(squeeze_warps=()).align(audio.samples, audio.sr, text)
+    assert _off_their_sound(after, true_words) == []
+
+
+def test_words_squeezed_into_the_shortest_phones_are_aligned_again_with_a_warped_front_end(tmp_path):
+    """A third-held-out-set utterance (en-us+Annie, 190 wpm): pocketsphinx stretches the /d/ of "found" over
+    the "a" after it and packs "a" and "letter" into 30 ms phones, off their sound, with no speech outside
+    the words for the slip check to see. The squeeze check (vowelprompt.align.squeeze) sees the run of
+    shortest phones beside the stretched one; aligned again with the front end warped by 1.1 (the first of
+    squeeze.WARPS) every word overlaps its true span."""
+    from vowelprompt.align.squeeze import WARPS, squeezed_words
+
+    audio, text, true_words = _set_utterance(tmp_path, "heldout3", "en-us+Annie", 190, 1)
+    before = PocketsphinxAligner(squeeze_warps=(), refine=False).align(audio.samples, audio.sr, text)
+    segments = [(w.start_s, w.end_s, list(w.phones)) for w in before]
+    assert [before[i].text for i in sorted(squeezed_words(segments))] == ["a", "letter"]
+    assert "a" in _off_their_sound(before, true_words)
+    after = PocketsphinxAligner(refine=False).align(audio.samples, audio.sr, text)
+    assert squeezed_words([(w.start_s, w.end_s, list(w.phones)) for w in after]) == set()
+    assert _off_their_sound(after, true_words) == []
+    assert after == PocketsphinxAligner(squeeze_warps=WARPS[:1], refine=False).align(
+        audio.samples, audio.sr, text
+    )
+
+
+def test_a_warped_decoder_made_after_an_unwarped_one_still_warps(synth):
+    """pocketsphinx keeps the front end's warp in C globals and skips a warp parameter string equal to the
+    last one it set, even when an unwarped decoder was made in between: the second warped aligner of a
+    process would then align unwarped. squeeze.warped_options writes each call's number differently, so a
+    warped aligner made after an unwarped one aligns exactly as the first warped one did."""
+    from vowelprompt.align.squeeze import warped_options
+
+    utt = synth.synthesize("My brother keeps his bicycle in the garage.", voice="en-us+m3", rate_wpm=170)
+    samples = at16k(utt)
+
+    def warped():
+        aligner = PocketsphinxAligner(refine=False, decoder_options=warped_options({}, 1.2))
+        return aligner.align(samples, ANALYSIS_SR, utt.text)
+
+    first = warped()
+    plain = PocketsphinxAligner(refine=False, squeeze_warps=()).align(samples, ANALYSIS_SR, utt.text)
+    assert first != plain  # the warp changes what the model hears
+    assert warped() == first

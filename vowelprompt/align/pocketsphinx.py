@@ -6,7 +6,8 @@ pronunciation from gruut (``pron_source="g2p"``); words gruut cannot spell eithe
 alignment and returned with ``pron_source="unaligned"``. When the first pass finds no path (fast or
 unclear speech), it is retried with wider beams before the file is reported as failed; when it aligns but
 leaves speech outside every word (a word slid off its sound), it is aligned again without optional silence
-(:mod:`vowelprompt.align.slips`). Recordings over
+(:mod:`vowelprompt.align.slips`); when it squeezes words into its shortest phones, again with a warped
+front end (:mod:`vowelprompt.align.squeeze`). Recordings over
 30 s are aligned in pieces cut at pauses between words, so that memory does not grow with the square of the
 length.
 
@@ -35,14 +36,16 @@ from vowelprompt.align.refine import refine_vowels
 from vowelprompt.align.slips import (
     MAX_PHONE_GROWTH_S,
     MAX_SPEECH_OUTSIDE_S,
-    SPEECH_DB,
     edges_within_margin,
     frame_db,
     longest_phone_s,
     pause_cuts,
+    shifted,
     slipped,
+    speech_coverage,
     speech_span,
 )
+from vowelprompt.align.squeeze import WARPS, squeezed_words, warped_options
 from vowelprompt.align.vowels import NON_SPEECH
 from vowelprompt.audio import ANALYSIS_SR
 from vowelprompt.errors import AlignmentError, TranscriptError
@@ -95,6 +98,9 @@ class PocketsphinxAligner:
     max_speech_outside_s: float | None = MAX_SPEECH_OUTSIDE_S
     """Retry without optional silence when an alignment leaves this much speech outside every word
     (:mod:`vowelprompt.align.slips`); None never retries (benchmarks/bench_alignment.py measures both)."""
+    squeeze_warps: tuple[float, ...] = WARPS
+    """Front-end warps tried, in turn, on an alignment that squeezed words into a run of the shortest phones
+    beside a stretched one (:mod:`vowelprompt.align.squeeze`); () never retries."""
     decoder_options: dict = field(default_factory=dict)
     """Extra pocketsphinx decoder settings, e.g. ``{"ds": 2}`` (score the acoustic model on every other
     frame): for measuring speed against accuracy (``benchmarks/bench_alignment.py --decoder-option``); the
@@ -218,10 +224,26 @@ class PocketsphinxAligner:
         or cough between words forced into a word, not a word put back in place). A transcript that found no
         path at all is not retried this way: without silence to fall back on, the words can be forced over
         audio that does not hold them (noise, another sentence), and that failure is the report that the
-        transcript does not match."""
+        transcript does not match. Speech at the utterance's edges counts from a shorter stretch
+        (:data:`~vowelprompt.align.slips.MAX_EDGE_OUTSIDE_S`).
+
+        An alignment that squeezed words into a run of the shortest phones beside a stretched phone
+        (:mod:`vowelprompt.align.squeeze`) is aligned again with the front end warped, by each of
+        ``squeeze_warps`` in turn, and the first alignment without the squeeze is returned."""
         segments = self._try_beams(pcm, keys, prons, fillers=True)
-        if self.max_speech_outside_s is None or segments is None:
+        if self.max_speech_outside_s is not None and segments is not None:
+            segments = self._unslipped(pcm, keys, prons, segments)
+        if segments is None or not self.squeeze_warps or not squeezed_words(segments):
             return segments
+        for warp in self.squeeze_warps:  # a fresh aligner each time: its decoders are freed after the retry
+            options = warped_options(self.decoder_options, warp)
+            again = replace(self, squeeze_warps=(), decoder_options=options)._align_text(pcm, keys, prons)
+            if again is not None and not squeezed_words(again):
+                return again
+        return segments
+
+    def _unslipped(self, pcm: bytes, keys: list[str], prons: dict[str, str], segments):
+        """``segments``, or their slip retry's alignment (see :meth:`_align_text`)."""
         samples = np.frombuffer(pcm, dtype=np.int16) / 32768.0
         db = frame_db(samples, ANALYSIS_SR)
         if len(db) == 0:
@@ -251,7 +273,7 @@ class PocketsphinxAligner:
             found = self._try_beams(pcm[2 * first : 2 * last], keys[first_word:last_word], prons, False)
             if found is None:
                 return None
-            found = [_shifted(segment, first / ANALYSIS_SR) for segment in found]
+            found = [shifted(segment, first / ANALYSIS_SR) for segment in found]
             out += edges_within_margin(found, segments[first_word][0], segments[last_word - 1][1])
         return out
 
@@ -334,7 +356,7 @@ class PocketsphinxAligner:
                     f"({a / ANALYSIS_SR:.1f}–{b / ANALYSIS_SR:.1f} s, {last - first} words; tried beams "
                     f"{self._beam_list()}): the transcript may not match the audio there"
                 )
-            segments += [_shifted(segment, a / ANALYSIS_SR) for segment in found]
+            segments += [shifted(segment, a / ANALYSIS_SR) for segment in found]
         return segments
 
     @staticmethod
@@ -371,24 +393,8 @@ class PocketsphinxAligner:
 
     def _check_coverage(self, samples: np.ndarray, segments) -> None:
         """Raise if aligned words cover too little of the loud part of the audio (transcript mismatch)."""
-        db = frame_db(samples, ANALYSIS_SR)
-        if len(db) == 0:
-            return
-        loud = db > db.max() - SPEECH_DB  # near the loudest frame: speech, not pauses or the noise floor
-        covered = np.zeros(len(db), dtype=bool)
-        for start_s, end_s, _ in segments:
-            covered[int(start_s / FRAME_S) : int(end_s / FRAME_S)] = True
-        share = covered[loud].mean() if loud.any() else 1.0
+        share = speech_coverage(frame_db(samples, ANALYSIS_SR), segments)
         if share < self.min_speech_coverage:
             raise AlignmentError(
                 f"transcript does not match the audio: its words cover only {share:.0%} of the speech"
             )
-
-
-def _shifted(segment, offset: float):
-    """One word's (start_s, end_s, phones) moved by ``offset`` seconds."""
-    start_s, end_s, phones = segment
-    moved = [
-        replace(p, start_s=round(p.start_s + offset, 3), end_s=round(p.end_s + offset, 3)) for p in phones
-    ]
-    return round(start_s + offset, 3), round(end_s + offset, 3), moved
