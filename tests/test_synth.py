@@ -181,7 +181,8 @@ def test_write_corpus_files_and_manifest(tmp_path):
 def test_the_benchmark_sets_share_no_sentence_voice_or_rate():
     """The alignment benchmark's held-out sets measure generalisation only if nothing in them was tuned on:
     no sentence, voice, voice variant or rate in two sets, and the second held-out set's English varieties
-    (the voice before its ``+variant``) in no other set. Every voice speaks (an unknown one would raise)."""
+    (the voice before its ``+variant``) in no other set. Every voice speaks through the truth harness (an
+    unknown voice, or one without phone events, raises)."""
     from vowelprompt.corpora.synth import SETS
 
     assert set(SETS) == {"tuning", "heldout", "heldout2", "heldout3", "heldout4"}
@@ -197,4 +198,5 @@ def test_the_benchmark_sets_share_no_sentence_voice_or_rate():
     assert all(len(s) == 10 for s, _, _ in SETS.values())
     for _, voices, _ in SETS.values():
         for voice in voices:
-            assert synthesize("hello", voice=voice).duration_s > 0.3
+            # the whole harness, phones and all (a Klatt voice spoke, but gave "The" no phone events)
+            assert synthesize("The cat sat on the mat.", voice=voice).duration_s > 0.8

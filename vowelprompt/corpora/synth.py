@@ -103,10 +103,11 @@ HELDOUT3_SENTENCES: tuple[str, ...] = (
 )
 #: A fourth held-out set, sealed: written down before any experiment on the third set's silent failures (the
 #: third was measured at the end of the noise-floor work and so became a development set for what came after).
-#: Voice variants used nowhere else (one of them, edward, is a Klatt voice) on the varieties of the first
-#: sets (the second set's varieties stay its own), and rates and sentences used nowhere else. Measured only
-#: after the last change of that work.
-HELDOUT4_VOICES: tuple[str, ...] = ("en-us+john", "en-gb+belinda", "en-gb-scotland+anika", "en-029+edward")
+#: Voice variants used nowhere else on the varieties of the first sets (the second set's varieties stay its
+#: own), and rates and sentences used nowhere else. Measured only after the last change of that work. (It
+#: first had the Klatt voice en-029+edward, whose phoneme events the truth harness cannot read: its first
+#: word had no phones; replaced before anything of the set was aligned.)
+HELDOUT4_VOICES: tuple[str, ...] = ("en-us+john", "en-gb+belinda", "en-gb-scotland+anika", "en-029+Mike")
 HELDOUT4_RATES: tuple[int, ...] = (145, 185, 235)
 HELDOUT4_SENTENCES: tuple[str, ...] = (
     "The captain checked the ropes before the ship left the harbour.",
