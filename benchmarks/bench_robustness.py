@@ -49,7 +49,7 @@ from vowelprompt.corpora.synth import (
 )
 from vowelprompt.missing import missing_reasons
 from vowelprompt.pipeline import AnnotateConfig, Annotator
-from vowelprompt.quality import QualityConfig
+from vowelprompt.quality import TRANSCRIPT_WARNING, QualityConfig
 from vowelprompt.records import Utterance
 
 SETS = {
@@ -263,6 +263,7 @@ def summarise(cells: dict[str, dict]) -> dict[str, dict]:
         out[cond] = {
             "files": c["files"],
             "failed": c["failed"],
+            "warned": c["warned"],
             "boundary_ms": 1000 * _mean(c["errors"]) if c["errors"] else float("nan"),
             "inside": float(np.mean([v["inside"] for v in vs])) if vs else float("nan"),
             "vowels": len(vs),
@@ -282,14 +283,14 @@ def summarise(cells: dict[str, dict]) -> dict[str, dict]:
 def print_tables(summary: dict[str, dict]) -> None:
     print(
         "| condition | files aligned / failed | boundary error (ms) | midpoints inside (%) | vowels "
-        "| F0 error vs clean (st) | F0 errors > 1 st (%) | pitch lost (%) |"
+        "| F0 error vs clean (st) | F0 errors > 1 st (%) | pitch lost (%) | transcript warnings |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for cond, s in summary.items():
         print(
             f"| {cond} | {s['files'] - s['failed']} / {s['failed']} | {_f(s['boundary_ms'], 1)} "
             f"| {_f(100 * s['inside'], 1)} | {s['vowels']} | {_f(s['f0_err_st'])} | {_f(100 * s['gross'], 1)} "
-            f"| {_f(100 * s['pitch_lost'], 1)} |"
+            f"| {_f(100 * s['pitch_lost'], 1)} | {s['warned']} |"
         )
     print()
     print(
@@ -321,7 +322,7 @@ def main(argv: list[str] | None = None) -> dict:
     pool = [Utt(s, v, rate, i) for s, v, i in specs]
     annotator = Annotator(AnnotateConfig(quality=QualityConfig()))
     cells: dict[str, dict] = {
-        c: {"files": 0, "failed": 0, "errors": [], "vowels": []} for c in args.conditions
+        c: {"files": 0, "failed": 0, "warned": 0, "errors": [], "vowels": []} for c in args.conditions
     }
     conditions = ["clean", *(c for c in args.conditions if c != "clean")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -339,6 +340,7 @@ def main(argv: list[str] | None = None) -> dict:
                     continue
                 cell = cells[cond]
                 cell["files"] += 1
+                cell["warned"] += any(w.startswith(TRANSCRIPT_WARNING) for w in row.warnings)
                 if alignment_failed(row):
                     cell["failed"] += 1
                     continue

@@ -24,6 +24,7 @@ import bench_robustness
 import bench_soft_metrics
 import bench_speed
 import bench_training
+import bench_transcripts
 
 if __name__ == "__main__":
     print("## Alignment accuracy (pocketsphinx vs espeak-ng truth)\n")
@@ -34,6 +35,8 @@ if __name__ == "__main__":
         "\n## Robustness: held-out utterances under noise, reverberation, telephone band, clipping, bursts\n"
     )
     bench_robustness.main([])
+    print("\n## Wrong transcripts: refused, warned (phone spread) or unnoticed\n")
+    bench_transcripts.main([])
     print("\n## Missing transcript or alignment: utterance cues without words against aligned ones\n")
     bench_missing.main([])
     print("\n## Speed, memory and description length\n")

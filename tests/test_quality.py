@@ -261,3 +261,51 @@ def test_the_robustness_benchmark_counts_a_failed_alignment_as_failed(utterance,
     wrong = annotator.annotate(Utterance(id="wrong", audio=str(path), text=wrong_text))
     assert right.ok and right.vowels and not alignment_failed(right)
     assert wrong.ok and not wrong.vowels and alignment_failed(wrong)
+
+
+def test_a_transcript_that_aligns_but_does_not_match_gets_a_warning(tmp_path):
+    """A wrong transcript often still aligns (the decoder finds some path for any words over any speech);
+    its phones are then packed into the shortest length and stretched over what was said. A tuning-set
+    utterance ("Anyone who lives near the river…", en-us+m1, 175 wpm, synthesised alone in a fresh process)
+    annotated with its own transcript keeps no warning and a low phone spread; annotated with the next
+    tuning sentence's transcript it aligns, keeps its vowels, and the row warns that the transcript may not
+    match, with the spread recorded in its quality."""
+    from vowelprompt.corpora.synth import DEFAULT_SENTENCES, write_corpus_fresh
+    from vowelprompt.pipeline import AnnotateConfig, Annotator
+    from vowelprompt.quality import TRANSCRIPT_WARNING
+    from vowelprompt.records import Utterance
+
+    manifest = write_corpus_fresh(tmp_path, [DEFAULT_SENTENCES[2]], ["en-us+m1"], [175])
+    audio = str(tmp_path / json.loads(manifest.read_text(encoding="utf-8").splitlines()[0])["audio"])
+    annotator = Annotator(AnnotateConfig())
+    right = annotator.annotate(Utterance(id="right", audio=audio, text=DEFAULT_SENTENCES[2]))
+    wrong = annotator.annotate(Utterance(id="wrong", audio=audio, text=DEFAULT_SENTENCES[3]))
+    limit = QualityConfig().max_phone_spread
+    assert right.ok and right.vowels and right.quality["phone_spread"] < limit - 0.2
+    assert not any("may not match" in w for w in right.warnings)
+    assert wrong.ok and wrong.vowels and wrong.quality["phone_spread"] > limit + 0.1
+    assert any(w.startswith(TRANSCRIPT_WARNING) for w in wrong.warnings)
+    quiet = Annotator(AnnotateConfig(quality=QualityConfig(max_phone_spread=9.0)))
+    assert not any(
+        "may not match" in w
+        for w in quiet.annotate(Utterance(id="w", audio=audio, text=DEFAULT_SENTENCES[3])).warnings
+    )
+
+
+def test_annotate_quality_options_reach_the_config():
+    """Every quality threshold of annotate's command line lands in the QualityConfig it annotates with."""
+    from vowelprompt.cli import build_parser
+    from vowelprompt.cli.annotate import quality_config
+
+    parser, _ = build_parser()
+    options = "--min-snr 3 --min-voicing 0.4 --min-align-score -120 --max-pitch-sd 2.5 --max-phone-spread 1.5"
+    args = parser.parse_args(["annotate", "a.wav", *options.split(), "--keep-unreliable"])
+    assert quality_config(args) == QualityConfig(
+        enabled=False,
+        min_snr_db=3.0,
+        min_voiced_fraction=0.4,
+        min_align_score=-120.0,
+        max_pitch_sd_st=2.5,
+        max_phone_spread=1.5,
+    )
+    assert quality_config(parser.parse_args(["annotate", "a.wav"])) == QualityConfig()

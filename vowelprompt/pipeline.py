@@ -32,7 +32,7 @@ from vowelprompt.errors import (
 from vowelprompt.features import compute_tracks, measure_utterance, measure_vowel
 from vowelprompt.missing import NOT_GIVEN, wordless_row
 from vowelprompt.normalize import Stats, normalize
-from vowelprompt.quality import assess, normalize_kept
+from vowelprompt.quality import assess, normalize_kept, phone_spread, transcript_warning
 from vowelprompt.quality import warning as quality_warning
 from vowelprompt.records import Annotation, Utterance, Vowel, Word
 from vowelprompt.transcripts import find_transcript, given_transcript  # noqa: F401 (find_transcript: API)
@@ -158,6 +158,10 @@ class Annotator:
             warnings.append(f"{unvoiced} of {len(vowels)} vowels had no voiced frames: no pitch descriptors")
         if note := quality_warning(quality):
             warnings.append(note)
+        if aligner == "pocketsphinx":  # the aligner max_phone_spread was chosen on
+            quality["phone_spread"] = spread = phone_spread(words)
+            if note := transcript_warning(spread, self.config.quality):
+                warnings.append(note)
         row = Annotation(
             id=utt.id,
             audio=utt.audio,

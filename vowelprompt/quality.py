@@ -80,6 +80,11 @@ class QualityConfig:
     of the 160 clean files (80 ms: 2 words in 1), and under ``bench_robustness.py --set tuning`` it changes
     only the cough condition (vowels kept whole 96.9 → 95.5 %; both measured before the aligner's noise
     floor, :data:`vowelprompt.align.pcm.NOISE_FLOOR_DBFS`)."""
+    max_phone_spread: float = 1.0
+    """Above this :func:`phone_spread` of a pocketsphinx alignment the row warns that its transcript may not
+    match the audio (no descriptor is dropped: see :func:`phone_spread`). Chosen on the alignment tuning
+    set, each file also given another sentence's transcript: right transcripts reach at most 0.91, and most
+    wrong ones that align are above 1.0 (``benchmarks/bench_transcripts.py`` prints how many)."""
     speech_outside_db: float = 6.0
     """How close to the words' median level (dB) a frame outside them counts as speech (see above)."""
     pause_quantile: float = 0.25
@@ -260,6 +265,49 @@ def summary(vowels, floor_db: float | None, floor_source: str, config: QualityCo
         "noise_floor_from": floor_source,
         "thresholds": config.thresholds() if config.enabled else {},
     }
+
+
+def phone_spread(words: list[Word], shortest_s: float = 0.03) -> float | None:
+    """The share of the aligned phones no longer than ``shortest_s`` (pocketsphinx's three-frame minimum)
+    plus the coefficient of variation of the phones' lengths; ``None`` under ten phones.
+
+    A transcript that does not match its audio is often still aligned: the decoder finds a path for any
+    words over any speech when silence and noise can absorb the rest, and its acoustic scores overlap a
+    right transcript's (see the README). The path then packs many phones into the shortest length and
+    stretches others over what was really said, which a right alignment, whose phones follow the speech,
+    rarely does: on the alignment tuning set a right transcript scores 0.34–0.91 and the next sentence's
+    transcript, where it aligns, 0.62–2.21, two thirds of them above 1.
+    It is a warning, not a refusal: emotional speech stretches vowels far more than espeak-ng's voices do,
+    and no real recording with a known wrong transcript was at hand to bound the cost of refusing. Held out
+    (right transcripts), it fired on 4 of the first held-out set's 118 aligned files, all of one voice and all
+    poorly aligned (21–45 ms mean boundary error against the set's 11), and on none of the fourth set's 120.
+
+    >>> from vowelprompt.records import Phone
+    >>> even = [Word("w", 0.0, 1.0, tuple(Phone("AH0", i / 10, (i + 1) / 10) for i in range(10)))]
+    >>> short = tuple(Phone("AH0", i * 0.03, (i + 1) * 0.03) for i in range(9))
+    >>> squeezed = [Word("w", 0.0, 1.0, (*short, Phone("AH0", 0.27, 1.0)))]
+    >>> round(phone_spread(even), 3), round(phone_spread(squeezed), 2)
+    (0.0, 3.0)
+    """
+    lengths = np.array([p.end_s - p.start_s for w in words for p in w.phones], dtype=np.float64)
+    if lengths.size < 10 or lengths.mean() <= 0:
+        return None
+    return float(np.mean(lengths <= shortest_s + 1e-6) + lengths.std() / lengths.mean())
+
+
+#: How the row's warning about an implausible alignment begins (benchmarks count it).
+TRANSCRIPT_WARNING = "the transcript may not match the audio"
+
+
+def transcript_warning(spread: float | None, config: QualityConfig) -> str | None:
+    """The row's warning when :func:`phone_spread` is above ``config.max_phone_spread``."""
+    if spread is None or spread <= config.max_phone_spread:  # drops nothing, so also with --keep-unreliable
+        return None
+    return (
+        f"{TRANSCRIPT_WARNING}: the alignment's phone lengths are implausible (spread "
+        f"{spread:.2f} > {config.max_phone_spread:g}), as when the words are not the ones said or the "
+        "aligner misplaced them; check the transcript"
+    )
 
 
 def masked(vowel: Vowel) -> Vowel:

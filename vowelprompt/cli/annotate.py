@@ -87,6 +87,15 @@ def add_parser(verbs, parents: list) -> None:
         "semitones: the track jumped (default: %(default)s)",
     )
     quality.add_argument(
+        "--max-phone-spread",
+        type=float,
+        default=defaults.max_phone_spread,
+        metavar="SPREAD",
+        help="warn that the transcript may not match when a pocketsphinx alignment's phone lengths spread "
+        "more than this (share of 30 ms phones + their coefficient of variation; drops nothing) "
+        "(default: %(default)s)",
+    )
+    quality.add_argument(
         "--keep-unreliable",
         action="store_true",
         help="describe every measured descriptor (quality fields are still recorded)",
@@ -102,6 +111,7 @@ def quality_config(args) -> QualityConfig:
         min_voiced_fraction=args.min_voicing,
         min_align_score=args.min_align_score,
         max_pitch_sd_st=args.max_pitch_sd,
+        max_phone_spread=args.max_phone_spread,
     )
 
 
