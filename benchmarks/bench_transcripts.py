@@ -1,6 +1,6 @@
 """Wrong transcripts: how many the aligner refuses, how many the phone-spread warning catches, how many pass.
 
-    python benchmarks/bench_transcripts.py [--set SET ...]     # default: tuning heldout heldout4
+    python benchmarks/bench_transcripts.py [--set SET ...] [--files N]   # default: tuning heldout heldout4
 
 Each file of a benchmark set (vowelprompt/corpora/synth.py) is aligned by the default aligner twice: with its
 own transcript and with the next sentence's of the same set (same voice and rate, a sentence of about the
@@ -40,8 +40,8 @@ def judge(aligner, samples, sr: int, text: str, limit: float) -> tuple[str, floa
     return ("warned" if spread is not None and spread > limit else "passed"), spread
 
 
-def run_set(name: str, manifest: Path, limit: float) -> dict:
-    rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
+def run_set(name: str, manifest: Path, limit: float, files: int | None = None) -> dict:
+    rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()][:files]
     sentences = list(SETS[name][0])
     aligner = PocketsphinxAligner()
     counts = {kind: {"refused": 0, "warned": 0, "passed": 0} for kind in ("right", "wrong")}
@@ -68,6 +68,9 @@ def run_set(name: str, manifest: Path, limit: float) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", nargs="+", choices=tuple(SETS), default=["tuning", "heldout", "heldout4"])
+    parser.add_argument(
+        "--files", type=int, help="only the first N files of each set (its rows are shuffled)"
+    )
     args = parser.parse_args(argv)
     limit = QualityConfig().max_phone_spread
     print(f"phone-spread warning above {limit:g}; wrong transcript = the next sentence of the same set\n")
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         manifests = _manifests(Path(tmp), tuple(args.set))
-        return {name: run_set(name, manifest, limit) for name, manifest in manifests.items()}
+        return {name: run_set(name, manifest, limit, args.files) for name, manifest in manifests.items()}
 
 
 if __name__ == "__main__":

@@ -192,6 +192,22 @@ def test_robustness_benchmark_at_its_smallest_size(capsys, monkeypatch):
     assert "| condition |" in capsys.readouterr().out
 
 
+@pytest.mark.bench
+def test_wrong_transcript_benchmark_at_its_smallest_size(capsys, monkeypatch):
+    """``benchmarks/bench_transcripts.py`` end to end on two tuning files: each aligned with its own and with
+    the next sentence's transcript, every verdict counted once, no right transcript warned."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_transcripts
+
+    result = bench_transcripts.main(["--set", "tuning", "--files", "2"])["tuning"]
+    assert result["files"] == 2
+    assert all(sum(result["counts"][kind].values()) == 2 for kind in ("right", "wrong"))
+    assert result["counts"]["right"] == {"refused": 0, "warned": 0, "passed": 2}
+    assert "| tuning | 2 |" in capsys.readouterr().out
+
+
 def test_speech_left_outside_every_word_drops_the_words_next_to_it(utterance):
     """A word moved off its sound (as pocketsphinx does with a short "the" in some accents) leaves loud speech
     that no word covers: the words on either side of it lose their descriptors; the true alignment none."""
