@@ -13,8 +13,9 @@ no sentence, voice or rate with it and is only reported (vowelprompt/corpora/syn
 before any of its audio was aligned, and is only reported too; having been examined for its silent failures
 it became their development set, and the third (HELDOUT3_*, sealed before that work) tested the change that
 work kept (the noise floor, vowelprompt/align/pcm.py), measured once with it and once without; the fourth
-(HELDOUT4_*) was sealed before the third set's silent failures were examined, for the change that work keeps.
-``all`` (the default) runs the first three, ``both`` the first two, and the third and fourth run only when named. Per set: a markdown
+(HELDOUT4_*) was sealed before the third set's silent failures were examined, for the change that work keeps,
+and the fifth (HELDOUT5_*) after the fourth's one measurement, before any further change (none was made).
+``all`` (the default) runs the first three, ``both`` the first two, and the others run only when named. Per set: a markdown
 table per voice and rate of the refined aligner (the default), then summary lines: the refined aligner without
 the retry for slipped words (vowelprompt/align/slips.py: what the retry buys), the raw pocketsphinx alignment,
 and the refined one (vowelprompt/align/refine.py; refinement is a pure function of the samples and the raw
