@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from vowelprompt.align.slips import MAX_SPEECH_OUTSIDE_S, noise_floor_db
+from vowelprompt.align.squeeze import SHORTEST_PHONE_S
 from vowelprompt.errors import ConfigError
 from vowelprompt.records import DESCRIPTORS, Annotation, Vowel, VowelQuality, VowelSpan, Word
 
@@ -267,7 +268,7 @@ def summary(vowels, floor_db: float | None, floor_source: str, config: QualityCo
     }
 
 
-def phone_spread(words: list[Word], shortest_s: float = 0.03) -> float | None:
+def phone_spread(words: list[Word], shortest_s: float = SHORTEST_PHONE_S) -> float | None:
     """The share of the aligned phones no longer than ``shortest_s`` (pocketsphinx's three-frame minimum)
     plus the coefficient of variation of the phones' lengths; ``None`` under ten phones.
 

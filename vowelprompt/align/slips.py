@@ -104,11 +104,28 @@ def speech_outside_s(db: np.ndarray, spans, speech_outside_db: float = 6.0) -> f
     >>> speech_outside_s(db, [(0.2, 0.7)]), speech_outside_s(db, [(0.4, 0.7)])
     (0.0, 0.2)
     """
+    return _seconds(_loud_outside(db, spans, speech_outside_db))
+
+
+def _loud_outside(db: np.ndarray, spans, speech_outside_db: float = 6.0) -> np.ndarray:
+    """The frames outside every span that are as loud as the spans' speech (see :func:`speech_outside_s`);
+    none when no frame, or every frame, is inside a span."""
     inside = _inside(db, spans)
     if not inside.any() or inside.all():
-        return 0.0
-    loud = _word_loud(db, inside, noise_floor_db(db[~inside]), speech_outside_db) & ~inside
-    return round(float(loud.sum()) * FRAME_S, 3)
+        return np.zeros(len(db), dtype=bool)
+    return _word_loud(db, inside, noise_floor_db(db[~inside]), speech_outside_db) & ~inside
+
+
+def _at_edges(db: np.ndarray, spans) -> np.ndarray:
+    """The frames before the first span and after the last (none without spans)."""
+    if not spans:
+        return np.zeros(len(db), dtype=bool)
+    times = (np.arange(len(db)) + 0.5) * FRAME_S
+    return (times < spans[0][0]) | (times >= spans[-1][1])
+
+
+def _seconds(frames: np.ndarray) -> float:
+    return round(float(frames.sum()) * FRAME_S, 3)
 
 
 def edge_speech_outside_s(db: np.ndarray, spans, speech_outside_db: float = 6.0) -> float:
@@ -119,13 +136,7 @@ def edge_speech_outside_s(db: np.ndarray, spans, speech_outside_db: float = 6.0)
     >>> edge_speech_outside_s(db, late), edge_speech_outside_s(db, on_time)
     (0.04, 0.0)
     """
-    inside = _inside(db, spans)
-    if not inside.any() or inside.all():
-        return 0.0
-    times = (np.arange(len(db)) + 0.5) * FRAME_S
-    edge = (times < spans[0][0]) | (times >= spans[-1][1])
-    loud = _word_loud(db, inside, noise_floor_db(db[~inside]), speech_outside_db) & edge
-    return round(float(loud.sum()) * FRAME_S, 3)
+    return _seconds(_loud_outside(db, spans, speech_outside_db) & _at_edges(db, spans))
 
 
 def speech_span(db: np.ndarray, sr: int, loudest: float | None = None) -> tuple[int, int]:
@@ -198,10 +209,11 @@ def slipped(db: np.ndarray, spans, max_outside_s: float = MAX_SPEECH_OUTSIDE_S) 
     >>> slipped(db, [(0.2, 0.7)]), slipped(db, [(0.3, 0.7)]), slipped(db, [(0.6, 0.7)])
     (False, True, False)
     """
-    outside = speech_outside_s(db, spans)
+    loud = _loud_outside(db, spans)  # measured once for the whole stretch and for its edges
+    outside = _seconds(loud)
     if outside > MAX_SLIP_SHARE * inside_s(db, spans):
         return False
-    return outside > max_outside_s or edge_speech_outside_s(db, spans) > MAX_EDGE_OUTSIDE_S
+    return outside > max_outside_s or _seconds(loud & _at_edges(db, spans)) > MAX_EDGE_OUTSIDE_S
 
 
 def longest_phone_s(segments) -> float:

@@ -67,7 +67,7 @@ def squeezed_words(segments) -> set[int]:
                 run.append(j)
                 j += step
             if len(run) >= MIN_SQUEEZED_RUN:
-                found.update(seq[j][0] for j in run)
+                found.update(seq[i][0] for i in run)
     return found
 
 
