@@ -1,7 +1,7 @@
 """Alignment accuracy of the default aligner against espeak-ng's true phone times, on the tuning and held-out sets.
 
     python benchmarks/bench_alignment.py [--set SET] [--corpus DIR] [--voices …] [--rates …]
-        # SET: tuning, heldout, heldout2 … heldout5, both (the first two), all (the first three: default)
+        # SET: tuning, heldout, heldout2 … heldout6, both (the first two), all (the first three: default)
     python benchmarks/bench_alignment.py --set tuning --fit     # refit vowelprompt.align.refine's shift tables
     python benchmarks/bench_alignment.py --decoder-option ds=2  # a pocketsphinx setting: speed against accuracy
     python benchmarks/bench_alignment.py --one-pass            # one decoding pass yielding phones (experiment)
@@ -14,7 +14,8 @@ before any of its audio was aligned, and is only reported too; having been exami
 it became their development set, and the third (HELDOUT3_*, sealed before that work) tested the change that
 work kept (the noise floor, vowelprompt/align/pcm.py), measured once with it and once without; the fourth
 (HELDOUT4_*) was sealed before the third set's silent failures were examined, for the change that work keeps,
-and the fifth (HELDOUT5_*) after the fourth's one measurement, before any further change (none was made).
+the fifth (HELDOUT5_*) after the fourth's one measurement, before any further change (none was made),
+and the sixth (HELDOUT6_*) after the fifth's, before any change made for the fifth set's failures.
 ``all`` (the default) runs the first three, ``both`` the first two, and the others run only when named. Per set: a markdown
 table per voice and rate of the refined aligner (the default), then summary lines: the refined aligner without
 the retry for slipped words (vowelprompt/align/slips.py: what the retry buys), the raw pocketsphinx alignment,
