@@ -92,7 +92,7 @@ ROUNDS = 3
 def long_file_run(items, folder: Path, minutes: float) -> dict:
     """Concatenate utterances, with 0.3 s pauses of quiet noise (-70 dBFS, a quiet room; pocketsphinx
     mis-scores digital silence), into one recording just under ``minutes`` long and annotate it in a fresh
-    process: time and peak memory (aligned in pieces of at most 30 s)."""
+    process: time and peak memory (aligned in pieces of at most 5 s)."""
     rng = np.random.default_rng(0)
     samples, texts, total = [], [], 0.0
     for utt in itertools.cycle(items):

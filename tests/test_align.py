@@ -261,10 +261,9 @@ def test_a_clean_alignment_is_not_aligned_again(tmp_path):
     assert calls == [True]
 
 
-def test_long_recording_is_aligned_in_pieces_cut_at_pauses(synth):
-    """Over ``max_piece_s`` a recording is cut between words, in pauses, and each piece is aligned alone:
-    the result is the pieces' own alignments moved to the recording's time, and still near the truth. (The
-    benchmark does this for 10 minutes at the default 30 s; here 3 utterances and 4 s pieces keep it fast.)"""
+def _three_utterances(synth):
+    """Three utterances, three voices, 0.4 s pauses of a quiet room between them (about 10 s): the samples,
+    the three texts, and the true vowels with word indices over the whole."""
     rng = np.random.default_rng(0)
     parts, texts, truths, offset = [], [], [], 0.0
     for text, voice in (
@@ -275,13 +274,21 @@ def test_long_recording_is_aligned_in_pieces_cut_at_pauses(synth):
         utt = synth.synthesize(text, voice=voice, rate_wpm=170)
         before = len(tokenize(" ".join(texts)))
         truths += [TrueVowel(v.start_s + offset, v.end_s + offset, v.word_index + before) for v in utt.vowels]
-        pause = (3e-4 * rng.standard_normal(int(0.4 * ANALYSIS_SR))).astype(np.float32)  # a quiet room
+        pause = (3e-4 * rng.standard_normal(int(0.4 * ANALYSIS_SR))).astype(np.float32)
         parts += [at16k(utt), pause]
         texts.append(text)
         offset += (len(parts[-2]) + len(pause)) / ANALYSIS_SR
-    audio = np.concatenate(parts)
+    return np.concatenate(parts), texts, truths
+
+
+def test_long_recording_is_aligned_in_pieces_cut_at_pauses(synth):
+    """Over ``max_piece_s`` a recording is cut between words, in pauses, into pieces of at most ``piece_s``,
+    and each piece is aligned alone: the result is the pieces' own alignments moved to the recording's time,
+    and still near the truth. (The benchmarks do this for 10 minutes at the defaults, over 30 s in pieces of
+    at most 10 s; here 3 utterances, over 6 s in pieces of at most 2.5 s, keep it fast.)"""
+    audio, texts, truths = _three_utterances(synth)
     # unrefined, so that pieces compare exactly (refinement then reads landmarks around the whole recording)
-    aligner = PocketsphinxAligner(max_piece_s=4.0, refine=False)
+    aligner = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5, refine=False)
     words = aligner.align(audio, ANALYSIS_SR, " ".join(texts))
     assert len(words) == len(tokenize(" ".join(texts))) and all(w.start_s is not None for w in words)
     # Where it cut: the word pass's word spans, and the pieces' first words and first samples.
@@ -296,7 +303,7 @@ def test_long_recording_is_aligned_in_pieces_cut_at_pauses(synth):
     starts = [0] + [(spans[i - 1][1] + spans[i][0]) // 2 * 160 for i in cuts[1:]] + [len(audio)]
     for k, (first, last) in enumerate(zip(cuts, [*cuts[1:], len(words)])):
         a, b = starts[k], starts[k + 1]
-        assert b - a <= 4.0 * ANALYSIS_SR
+        assert b - a <= 2.5 * ANALYSIS_SR
         alone = PocketsphinxAligner(refine=False).align(
             audio[a:b], ANALYSIS_SR, " ".join(w.text for w in words[first:last])
         )
@@ -306,9 +313,56 @@ def test_long_recording_is_aligned_in_pieces_cut_at_pauses(synth):
             for p in w.phones
         ]
         assert [(p.label, p.start_s, p.end_s) for w in words[first:last] for p in w.phones] == moved
-    refined = PocketsphinxAligner(max_piece_s=4.0).align(audio, ANALYSIS_SR, " ".join(texts))
+    refined = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(audio, ANALYSIS_SR, " ".join(texts))
     score = score_alignment(refined, truths)
     assert score.midpoint_inside >= 0.85 and score.boundary_error_s < 0.035, score.to_dict()
+
+
+def test_a_recording_up_to_max_piece_s_is_aligned_whole(synth, monkeypatch):
+    """``piece_s`` only sizes the pieces of a recording over ``max_piece_s``; a shorter one is aligned whole,
+    however short ``piece_s`` is (the word pass over the whole would cost more than the pieces save)."""
+    utt = synth.synthesize("My brother keeps his bicycle in the garage.", voice="en-us+m3", rate_wpm=170)
+    aligner = PocketsphinxAligner(piece_s=1.0)
+    monkeypatch.setattr(aligner, "_align_pieces", lambda *args: pytest.fail("aligned in pieces"))
+    words = aligner.align(at16k(utt), ANALYSIS_SR, utt.text)
+    assert words == PocketsphinxAligner().align(at16k(utt), ANALYSIS_SR, utt.text)
+
+
+def test_a_piece_that_does_not_align_leaves_only_its_own_words_unaligned(synth, monkeypatch):
+    """A piece of a long recording that finds no alignment no longer fails the whole recording: its words
+    keep the word pass's spans, without phones (``unaligned``: no vowels, nothing invented), every other piece
+    keeps its alignment, and the row says which words and why. If no piece aligns, the recording fails."""
+    from vowelprompt.audio import Audio
+    from vowelprompt.pipeline import Annotator
+    from vowelprompt.records import Utterance
+
+    audio, texts, _ = _three_utterances(synth)
+    text = " ".join(texts)
+    real = PocketsphinxAligner._align_text
+
+    def fails_on_bicycle(self, pcm, keys, prons):
+        return None if "bicycle" in keys else real(self, pcm, keys, prons)
+
+    aligner = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5, refine=False)  # refinement reads neighbours
+    whole = aligner.align(audio, ANALYSIS_SR, text)
+    monkeypatch.setattr(PocketsphinxAligner, "_align_text", fails_on_bicycle)
+    words = aligner.align(audio, ANALYSIS_SR, text)
+    lost = [i for i, w in enumerate(words) if w.pron_source == "unaligned"]
+    assert "bicycle" in [words[i].text for i in lost] and 1 <= len(lost) < len(words) // 2
+    assert lost == list(range(lost[0], lost[-1] + 1))  # one piece's words
+    for i, (w, before) in enumerate(zip(words, whole)):
+        if i in lost:
+            assert w.phones == () and 0 < w.start_s < w.end_s < len(audio) / ANALYSIS_SR
+            assert abs(w.start_s - before.start_s) < 0.15  # the word pass's span, near the real alignment
+        else:
+            assert w == before
+    utt, samples = Utterance(id="u", audio="u.wav", text=text), Audio(audio, ANALYSIS_SR, ANALYSIS_SR, 1)
+    row = Annotator().finish(utt, samples, text, words, "pocketsphinx")
+    assert row.ok and {v.span.word_index for v in row.vowels}.isdisjoint(lost)
+    assert any("long recording whose phones did not align" in note for note in row.warnings)
+    monkeypatch.setattr(PocketsphinxAligner, "_align_text", lambda *args: None)
+    with pytest.raises(AlignmentError, match="none of the recording's"):
+        aligner.align(audio, ANALYSIS_SR, text)
 
 
 def test_a_long_recording_that_does_not_match_is_an_alignment_error():
@@ -506,3 +560,20 @@ def test_a_warped_decoder_made_after_an_unwarped_one_still_warps(synth):
     plain = PocketsphinxAligner(refine=False, squeeze_warps=()).align(samples, ANALYSIS_SR, utt.text)
     assert first != plain  # the warp changes what the model hears
     assert warped() == first
+
+
+@pytest.mark.bench
+def test_long_recording_benchmark_at_its_smallest_size(capsys, monkeypatch):
+    """``benchmarks/bench_long.py`` end to end on eight tuning utterances joined without pauses (about 24 s):
+    the previous release's aligner aligns them whole, the default in pieces, and both place every vowel of
+    the recording, near the truth."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_long
+
+    whole, pieced = bench_long.main(["--files", "8", "--continuous"])[1:]
+    assert whole["pieces"] == 1 and pieced["pieces"] >= 5
+    assert whole["vowels"] == pieced["vowels"] > 100
+    assert pieced["inside"] > 0.95 and pieced["error_ms"] < 20
+    assert "| over 10 s in pieces ≤ 5 s |" in capsys.readouterr().out

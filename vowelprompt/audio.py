@@ -61,7 +61,7 @@ class AudioConfig:
 
     max_duration_s: float = 600.0
     """Refuse longer files (checked from the header, before reading). pocketsphinx aligns recordings over
-    30 s in pieces cut at pauses, so its memory stays bounded; 600 s = 10 min is the length
+    10 s in pieces cut at pauses, so its memory stays bounded; 600 s = 10 min is the length
     benchmarks/bench_speed.py checks end to end (time and peak memory). Raise it with --max-duration."""
     min_duration_s: float = 0.1
     """Refuse shorter files: 100 ms holds at most one vowel and too few pitch frames to measure it."""

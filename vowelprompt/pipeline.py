@@ -53,7 +53,11 @@ def versions() -> dict[str, str]:
 #: The row's note on words whose pronunciation or times are not the dictionary's aligned phones.
 PRON_SOURCE_NOTES = (
     ("g2p", "words not in the dictionary, given letter-to-sound pronunciations"),
-    ("unaligned", "words not in the dictionary, left unaligned"),
+    (
+        "unaligned",
+        "words left unaligned, without vowels (no pronunciation, or in a stretch of a long recording whose "
+        "phones did not align)",
+    ),
     (
         "approximate",
         "phone alignment failed: word-level alignment, vowel times approximate (spread over each word by "

