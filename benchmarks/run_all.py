@@ -17,6 +17,7 @@ from pathlib import Path
 import bench_alignment
 import bench_labels
 import bench_languages
+import bench_long
 import bench_missing
 import bench_parser
 import bench_reliability
@@ -41,6 +42,9 @@ if __name__ == "__main__":
     bench_missing.main([])
     print("\n## Speed, memory and description length\n")
     bench_speed.main([])
+    print("\n## Long recordings: aligned in pieces against their utterances one by one\n")
+    bench_long.main([])
+    bench_long.main(["--continuous", "--group-s", "20"])
     print("\n## Parser time against input size\n")
     bench_parser.main([])
     print("\n## Scores beyond one label: reference points and cost\n")
