@@ -9,6 +9,12 @@ recording is cut in the middle of gaps between words, and each piece is aligned 
 from __future__ import annotations
 
 
+def gap_middle(words: list[tuple[int, int]], i: int) -> int:
+    """The frame in the middle of the gap before word ``i`` (between its start and the previous word's end):
+    where a piece starting at word ``i`` is cut."""
+    return (words[i - 1][1] + words[i][0]) // 2
+
+
 def piece_starts(words: list[tuple[int, int]], n_frames: int, limit: int) -> list[int]:
     """Indices of the words that start pieces, from each word's (start frame, end frame): each piece at most
     ``limit`` frames long and at least half that (bar the last), cut in the middle of the widest gap between
@@ -25,8 +31,7 @@ def piece_starts(words: list[tuple[int, int]], n_frames: int, limit: int) -> lis
     while n_frames - start > limit:
         # (middle, width, i) of the gap before word i, for the words after the last cut
         gaps = [
-            ((words[i - 1][1] + words[i][0]) // 2, words[i][0] - words[i - 1][1], i)
-            for i in range(cuts[-1] + 1, len(words))
+            (gap_middle(words, i), words[i][0] - words[i - 1][1], i) for i in range(cuts[-1] + 1, len(words))
         ]
         gaps = [g for g in gaps if g[0] > start]
         if not gaps:

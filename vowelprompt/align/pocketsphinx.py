@@ -32,7 +32,7 @@ from vowelprompt.align.lexicon import (  # noqa: F401 (tokenize, fold, IPA_TO_AR
     tokenize,
 )
 from vowelprompt.align.pcm import to_pcm, with_noise_floor
-from vowelprompt.align.pieces import piece_starts, unaligned_segments
+from vowelprompt.align.pieces import gap_middle, piece_starts, unaligned_segments
 from vowelprompt.align.refine import refine_vowels
 from vowelprompt.align.slips import (
     MAX_PHONE_GROWTH_S,
@@ -330,18 +330,16 @@ class PocketsphinxAligner:
                 f"{self._beam_list()}): the transcript may not match the audio"
             )
         cuts = self._cuts(words, len(pcm) // 2 // hop)
-        bounds = [0] + [(words[i - 1][1] + words[i][0]) // 2 * hop for i in cuts[1:]] + [len(pcm) // 2]
+        bounds = [0] + [gap_middle(words, i) * hop for i in cuts[1:]] + [len(pcm) // 2]
         ends = [*cuts[1:], len(keys)]
         segments, failed = [], 0
         for i, (first, last) in enumerate(zip(cuts, ends)):
             found = self._align_text(pcm[2 * bounds[i] : 2 * bounds[i + 1]], keys[first:last], prons)
             failed += found is None
-            offset = bounds[i] / ANALYSIS_SR
-            segments += (
-                [shifted(g, offset) for g in found]
-                if found
-                else unaligned_segments(words[first:last], FRAME_S)
-            )
+            if found is None:
+                segments += unaligned_segments(words[first:last], FRAME_S)
+            else:
+                segments += [shifted(g, bounds[i] / ANALYSIS_SR) for g in found]
         if failed == len(cuts):
             raise AlignmentError(
                 f"pocketsphinx aligned none of the recording's {len(cuts)} pieces (tried beams "
