@@ -4,9 +4,48 @@ A recording longer than :attr:`~vowelprompt.align.pocketsphinx.PocketsphinxAlign
 pieces: one word-level pass over the whole recording says where each word is (start and end frame), the
 recording is cut in the middle of gaps between words, and each piece is aligned on its own
 (:meth:`~vowelprompt.align.pocketsphinx.PocketsphinxAligner._align_pieces`).
+
+That word pass needs a path through every word of the transcript, so one stretch that does not match (a
+sentence mumbled, mistranscribed or lost under noise) used to fail the whole recording, however long. When it
+finds no path, :func:`find_words` halves the recording at a pause and tries each half again: the cut is
+placed with a grammar in which each word may be skipped (:func:`skip_pass`), and halving stops at
+``max_piece_s``, where the stretch that still finds no path keeps no word spans and becomes a piece of its
+own. A word not found (skipped, or squeezed into its shortest phones) gets no span, and the recording is cut
+beside it only at a pause with sound on one side to hold it (:func:`cut_points`). A piece that then does not
+align leaves only its own words unaligned.
 """
 
 from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from vowelprompt.align.pcm import with_noise_floor
+from vowelprompt.align.slips import FRAME_S, MIN_PAUSE_S, SPEECH_DB, frame_db
+
+#: The probability of skipping a word in :func:`skip_pass`. Chosen on the tuning set's 9.4-minute recording
+#: (the pass forced on it; the strict pass does not fail there): 1e-10 placed 1573 of its 1616 words, 17 of
+#: them more than 100 ms from the true start; 1e-20 placed 1599, 13. It is scaled by the language weight (6.5)
+#: and must stay well inside the word pass's beam (1e-200): from 1e-25 every skip falls outside the beam and
+#: the pass fails as the strict one did.
+SKIP_PROB = 1e-20
+
+#: Frames per phone at or under which a word found by a word pass (strict or skippable) is taken as squeezed,
+#: not found (:func:`found_words`): pocketsphinx's phones are three states of at least one frame each, and a
+#: word at that minimum is most often a word pushed into the edge of a pause (the first word of a sentence put
+#: at the end of the one before), where a cut would give it to the wrong piece. On the tuning set's 9.4-minute
+#: recording, its spans forced from the skippable pass: 12.2 ms mean vowel-boundary error with squeezed words
+#: kept, 11.1 ms with them taken as not found (the strict pass's spans: 10.9 ms kept, 10.8 ms not found).
+MIN_FRAMES = 3
+
+#: Loud frames a side of a pause must hold to hold the words the word pass did not find beside it
+#: (:func:`cut_points`): 50 ms, shorter than any word, longer than the edge of a word the pass cut short.
+MIN_WORD_FRAMES = 5
+
+#: The most times :func:`find_words` cuts a stretch: halving, a 10-minute recording reaches 10 s in 6, but
+#: where the words are found only near one end, each cut may take off only a few.
+MAX_DEPTH = 40
 
 
 def gap_middle(words: list[tuple[int, int]], i: int) -> int:
@@ -15,42 +54,204 @@ def gap_middle(words: list[tuple[int, int]], i: int) -> int:
     return (words[i - 1][1] + words[i][0]) // 2
 
 
-def piece_starts(words: list[tuple[int, int]], n_frames: int, limit: int) -> list[int]:
-    """Indices of the words that start pieces, from each word's (start frame, end frame): each piece at most
-    ``limit`` frames long and at least half that (bar the last), cut in the middle of the widest gap between
-    two words in that range. Where no gap has its middle in the range (a word, or a pause, longer than half
-    the limit), the gap nearest to the range is cut instead, so that one long stretch never leaves the rest
-    of the recording as a single piece.
+def quiet_frames(pcm: bytes, hop: int) -> np.ndarray:
+    """Which ``hop``-sample frames of 16-bit ``pcm`` are quiet: more than
+    :data:`~vowelprompt.align.slips.SPEECH_DB` under the loudest (as where speech is cut from silence,
+    :func:`~vowelprompt.align.slips.speech_span`; a floor from the quietest frames would be the digital
+    silence that some files start or end with, under which every pause is loud)."""
+    db = frame_db(np.frombuffer(pcm, dtype=np.int16) / 32768.0, int(hop / FRAME_S))
+    return db <= (db.max() if len(db) else 0.0) - SPEECH_DB
 
-    >>> piece_starts([(0, 90), (110, 190), (200, 290), (350, 390)], 400, 250)  # one gap in 125–250
-    [0, 2]
-    >>> piece_starts([(0, 50), (900, 950), (960, 990)], 1000, 200)  # an 8.5 s pause is cut all the same
-    [0, 1, 2]
+
+def _longest_run(flags: np.ndarray) -> tuple[int, int]:
+    """(start, length) of the longest run of True in ``flags``; (0, 0) if none."""
+    best, start = (0, 0), None
+    for k, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = k
+        elif not flag and start is not None:
+            best, start = max(best, (k - start, -start)), None
+    return -best[1], best[0]
+
+
+def cut_points(
+    words: list[tuple[int, int] | None],
+    quiet: np.ndarray | None = None,
+    pauses_only: bool = False,
+    bounds: tuple[int, int] | None = None,
+) -> list[tuple[int, int, int]]:
+    """Where a recording may be cut, from each word's (start frame, end frame) or None for a word not found:
+    (index of the first word after the cut, frame of the cut, width of its gap in frames), in order.
+
+    Between two words found, in the middle of the gap between them (:func:`gap_middle`). Where words between
+    two found ones were not found, only at a pause, the middle of the gap's longest run of ``quiet`` frames
+    (at least :data:`~vowelprompt.align.slips.MIN_PAUSE_S`), and only if the gap's loud frames, where the
+    words not found must be, lie on one side of it (at least :data:`MIN_WORD_FRAMES` there, fewer on the
+    other): the words go to that side. Without ``quiet``, never beside a word not found. ``pauses_only``: at
+    such pauses only, also between two words found. With the stretch's (first, end) frame as ``bounds``, also
+    before its first word found and after its last, where words before or after them were not found.
+
+    >>> cut_points([(0, 90), (110, 190), (200, 290)])
+    [(1, 100, 20), (2, 195, 10)]
+    >>> quiet = np.array([False] * 100 + [True] * 40 + [False] * 60)  # a pause, then a word not found
+    >>> cut_points([(0, 99), None, (160, 199)], quiet), cut_points([(0, 99), None, (160, 199)])
+    ([(1, 120, 40)], [])
+    >>> cut_points([(0, 99), (160, 199)], quiet, True), cut_points([(0, 95), (96, 199)], quiet, True)
+    ([(1, 120, 40)], [])
+    >>> cut_points([(0, 99), None], quiet, bounds=(0, 200))  # the word not found is after the pause
+    [(1, 120, 40)]
     """
-    cuts, start = [0], 0
+    out, n = [], len(words)
+    found = [i for i, w in enumerate(words) if w is not None]
+    need = int(round(MIN_PAUSE_S / FRAME_S))
+    if bounds is not None and found:  # the stretch's edges, as words found just outside it
+        words = [*words, (bounds[1], bounds[1])]
+        found = [-1, *found, len(words) - 1]
+    for left, right in itertools.pairwise(found):
+        first = bounds[0] if left == -1 else words[left][1] + 1
+        last = words[right][0]
+        missing = right - left - 1  # words between the two not found
+        if not missing and not pauses_only and left >= 0 and right < n:
+            out.append((right, gap_middle(words, right), last - first + 1))
+            continue
+        if quiet is None or last - first < need:
+            continue
+        gap = quiet[first:last]
+        run_start, run = _longest_run(gap)
+        before, after = int((~gap[:run_start]).sum()), int((~gap[run_start + run :]).sum())
+        one_side = (before >= MIN_WORD_FRAMES) != (after >= MIN_WORD_FRAMES)
+        i = right if not missing or before >= MIN_WORD_FRAMES else left + 1
+        if run >= need and (one_side or not missing) and 0 < i < n:
+            out.append((i, first + run_start + run // 2, run))
+    return out
+
+
+def piece_starts(cuts: list[tuple[int, int, int]], n_frames: int, limit: int) -> list[tuple[int, int]]:
+    """(index of the first word, first frame) of each piece, from the places the recording may be cut
+    (:func:`cut_points`): each piece at most ``limit`` frames long and at least half that (bar the last), cut
+    at the widest gap in that range. Where no cut lies in the range (a word, or a pause, longer than half
+    the limit), the one nearest to the range is taken instead, so that one long stretch never leaves the
+    rest of the recording as a single piece.
+
+    >>> piece_starts(cut_points([(0, 90), (110, 190), (200, 290), (350, 390)]), 400, 250)  # one in 125–250
+    [(0, 0), (2, 195)]
+    >>> piece_starts(cut_points([(0, 50), (900, 950), (960, 990)]), 1000, 200)  # an 8.5 s pause is cut
+    [(0, 0), (1, 475), (2, 955)]
+    """
+    pieces, start = [(0, 0)], 0
     while n_frames - start > limit:
-        # (middle, width, i) of the gap before word i, for the words after the last cut
-        gaps = [
-            (gap_middle(words, i), words[i][0] - words[i - 1][1], i) for i in range(cuts[-1] + 1, len(words))
-        ]
-        gaps = [g for g in gaps if g[0] > start]
-        if not gaps:
-            return cuts  # no word boundary left: the rest is the last piece
+        later = [(mid, width, i) for i, mid, width in cuts if i > pieces[-1][0] and mid > start]
+        if not later:
+            return pieces  # no word boundary left: the rest is the last piece
         low, high = start + limit // 2, start + limit
-        inside = [(width, i, mid) for mid, width, i in gaps if low <= mid <= high]
+        inside = [(width, i, mid) for mid, width, i in later if low <= mid <= high]
         if inside:
             _, i, mid = max(inside)
         else:
-            mid, _, i = min(gaps, key=lambda g: low - g[0] if g[0] < low else g[0] - high)
-        cuts.append(i)
+            mid, _, i = min(later, key=lambda g: low - g[0] if g[0] < low else g[0] - high)
+        pieces.append((i, mid))
         start = mid
-    return cuts
+    return pieces
 
 
-def unaligned_segments(spans: list[tuple[int, int]], frame_s: float) -> list[tuple[float, float, None]]:
-    """The segments of a piece that did not align: each word's span from the word pass, no phones.
+def unaligned_segments(spans: list[tuple[int, int] | None], frame_s: float) -> list[tuple]:
+    """The segments of a piece that did not align: each word's span from the word pass (no times for a word
+    it skipped), no phones.
 
-    >>> unaligned_segments([(10, 19)], 0.01)
-    [(0.1, 0.2, None)]
+    >>> unaligned_segments([(10, 19), None], 0.01)
+    [(0.1, 0.2, None), (None, None, None)]
     """
-    return [(round(s * frame_s, 3), round((e + 1) * frame_s, 3), None) for s, e in spans]
+    return [
+        (None, None, None) if s is None else (round(s[0] * frame_s, 3), round((s[1] + 1) * frame_s, 3), None)
+        for s in spans
+    ]
+
+
+def skip_pass(decoder, heard: bytes, keys: list[str]) -> list[tuple[int, int] | None] | None:
+    """The word-level pass over ``heard`` (PCM with the noise floor) with a grammar of ``keys`` in which each
+    word, and any number of words at the start or the end, may be skipped at :data:`SKIP_PROB`: each word's
+    (start frame, end frame), None for a word skipped or squeezed (:func:`found_words`), or None if no word
+    was found. The decoder must know every word's pronunciations."""
+    n = len(keys)
+    arcs = [(i, i + 1, 1.0, key) for i, key in enumerate(keys)] + [(i, i + 1, SKIP_PROB) for i in range(n)]
+    # and any number of words at either end at the cost of one: else, where many words are missing, every
+    # path through all the skips falls outside the beam and the pass finds nothing
+    arcs += [(0, i, SKIP_PROB) for i in range(2, n + 1)] + [(i, n, SKIP_PROB) for i in range(1, n - 1)]
+    decoder.reinit_feat()
+    decoder.add_fsg("skippable", decoder.create_fsg("skippable", 0, n, arcs))
+    decoder.activate_search("skippable")
+    decoder.start_utt()
+    decoder.process_raw(heard, full_utt=True)
+    decoder.end_utt()
+    spans = found_words(decoder, keys)[0]
+    return spans if any(s is not None for s in spans) else None
+
+
+def found_words(decoder, keys: list[str]) -> tuple[list[tuple[int, int] | None], int]:
+    """Each word of ``keys`` as the decoder's last pass found it, (start frame, end frame), or None if it was
+    not found or squeezed (:data:`MIN_FRAMES`); and how many words it found, squeezed or not.
+
+    The decoder reports its words, not its grammar states, so the words found are matched to the transcript
+    in order, each to the next word of the same spelling: where a word is repeated with only skipped words
+    between, the one found may be given to the first of them."""
+    n, known = len(keys), set(keys)
+    spans: list[tuple[int, int] | None] = [None] * n
+    i = count = 0
+    for seg in decoder.seg() or () if decoder.hyp() is not None else ():
+        word = seg.word.split("(")[0]  # a pronunciation variant, "word(2)", is the word
+        if word not in known:  # silence, a filler
+            continue
+        while i < n and keys[i] != word:
+            i += 1
+        if i == n:
+            break
+        squeezed = seg.end_frame - seg.start_frame < MIN_FRAMES * len(decoder.lookup_word(seg.word).split())
+        spans[i] = None if squeezed else (seg.start_frame, seg.end_frame)
+        i, count = i + 1, count + 1
+    return spans, count
+
+
+def find_words(new_decoder, pcm: bytes, keys: list[str], word_pass, shortest: int, hop: int):
+    """Each word's (start frame, end frame) in a long recording (``pcm``, 16-bit, ``hop`` samples a frame),
+    None for a word not found or squeezed (:func:`found_words`), or None if no word was found;
+    ``word_pass(decoder, pcm, text)`` is the strict word-level pass
+    (:func:`~vowelprompt.align.pocketsphinx.word_pass`), and ``new_decoder()`` a fresh decoder that knows the
+    words: each pass gets one, since a search that failed leaves state behind that fails the next.
+
+    The strict pass runs over the whole recording. If it finds no path, :func:`skip_pass` finds the words it
+    can, the recording is cut at the widest pause (:func:`cut_points`) in its middle half (else at the one
+    nearest its middle), and each part is tried again the same way, so that the stretches that match get the
+    strict pass's spans, and only the stretch that does not, once no longer than ``shortest`` frames (or
+    without a pause to cut at, or :data:`MAX_DEPTH` cuts deep), is left without spans."""
+    quiet = quiet_frames(pcm, hop)
+
+    def find(a: int, b: int, i: int, j: int, depth: int = 0) -> list:
+        """The words ``keys[i:j]`` over frames ``a:b``, in the whole recording's frames."""
+        stretch, found, strict = pcm[2 * a * hop : 2 * b * hop], [None] * (j - i), False
+        try:
+            decoder = new_decoder()
+            if word_pass(decoder, stretch, " ".join(keys[i:j])):
+                found, count = found_words(decoder, keys[i:j])
+                strict = count == j - i
+            if not strict:
+                found = skip_pass(new_decoder(), with_noise_floor(stretch), keys[i:j]) or [None] * (j - i)
+        except RuntimeError:
+            pass
+        spans = [None if s is None else (s[0] + a, s[1] + a) for s in found]
+        if strict:
+            return spans
+        # Only at pauses: in speech without one, the skippable pass's word boundaries are too often wrong, and
+        # a cut there gives each part the wrong words (which its strict pass may then force into place).
+        cuts, quarter = cut_points(spans, quiet, pauses_only=True, bounds=(a, b)), (b - a) // 4
+        if b - a <= shortest or not cuts or depth == MAX_DEPTH:
+            return [None] * (j - i)  # nor are its words' spans kept: no piece is cut from them
+        # the widest gap in the middle half (of equals, the middlemost), else the one nearest the middle
+        middle = [(width, k, mid) for k, mid, width in cuts if a + quarter <= mid <= b - quarter]
+        if middle:
+            _, k, mid = max(middle, key=lambda c: (c[0], -abs(c[2] - (a + b) // 2)))
+        else:
+            k, mid, _ = min(cuts, key=lambda c: abs(c[1] - (a + b) // 2))
+        return find(a, mid, i, i + k, depth + 1) + find(mid, b, i + k, j, depth + 1)
+
+    spans = find(0, len(pcm) // 2 // hop, 0, len(keys))
+    return spans if any(s is not None for s in spans) else None

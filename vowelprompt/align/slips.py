@@ -271,5 +271,6 @@ def speech_coverage(db: np.ndarray, segments) -> float:
     loud = db > db.max() - SPEECH_DB
     covered = np.zeros(len(db), dtype=bool)
     for start_s, end_s, *_ in segments:
-        covered[int(start_s / FRAME_S) : int(end_s / FRAME_S)] = True
+        if start_s is not None:  # a word without times (skipped in a long recording's word pass)
+            covered[int(start_s / FRAME_S) : int(end_s / FRAME_S)] = True
     return float(covered[loud].mean()) if loud.any() else 1.0

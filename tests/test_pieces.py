@@ -1,0 +1,119 @@
+"""How the words of a long recording are found when the word pass finds no path through all of them
+(vowelprompt.align.pieces.find_words), with the passes scripted: which stretches are searched, and which
+pass each word's span comes from. The passes themselves run on real audio in tests/test_align.py."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from vowelprompt.align import pieces
+
+HOP = 160
+N_WORDS, STEP = 40, 100  # word k is spoken over frames 100k+10 … 100k+80
+KEYS = [f"w{k}" for k in range(N_WORDS)]
+TRUE = [(STEP * k + 10, STEP * k + 80) for k in range(N_WORDS)]
+LOST = {17, 18}  # no pass finds these: a stretch holding them has no strict path
+
+
+def _recording() -> bytes:
+    """PCM loud where words are spoken and quiet between them, whose first sample in each frame is the
+    frame's number, so that a pass knows where its stretch starts."""
+    frames = np.arange(N_WORDS * STEP)
+    loud = np.zeros(len(frames), dtype=bool)
+    for start, end in TRUE:
+        loud[start : end + 1] = True
+    samples = np.repeat(np.where(loud, 20000, 0), HOP).reshape(-1, HOP)
+    samples[:, 0] = frames
+    return samples.astype(np.int16).tobytes()
+
+
+def _where(pcm: bytes) -> int:
+    return int(np.frombuffer(pcm, dtype=np.int16)[0])
+
+
+class Scripted:
+    """A decoder whose strict pass finds every word where it is spoken unless a lost word is among them,
+    and whose skippable pass finds the others 5 frames late (its first sample carries the noise floor)."""
+
+    def __init__(self):
+        self.stretches: list[tuple[str, int, int]] = []
+        self.segs: list = []
+
+    def word_pass(self, decoder, pcm: bytes, text: str) -> bool:
+        a, words = _where(pcm), [int(w[1:]) for w in text.split()]
+        self.stretches.append(("strict", a, a + len(pcm) // 2 // HOP))
+        if LOST & set(words):
+            self.segs = []
+            return False
+        self.segs = [
+            SimpleNamespace(word=KEYS[k], start_frame=TRUE[k][0] - a, end_frame=TRUE[k][1] - a) for k in words
+        ]
+        return True
+
+    def skip_pass(self, decoder, heard: bytes, keys: list[str]):
+        a = _where(heard)
+        self.stretches.append(("skippable", a, a + len(heard) // 2 // HOP))
+        return [
+            None if int(w[1:]) in LOST else (TRUE[int(w[1:])][0] + 5 - a, TRUE[int(w[1:])][1] + 5 - a)
+            for w in keys
+        ]
+
+    # what found_words reads of the decoder after the strict pass
+    def seg(self):
+        return self.segs
+
+    def hyp(self):
+        return "found" if self.segs else None
+
+    def lookup_word(self, word: str) -> str:
+        return "W ER D"
+
+
+def test_only_the_stretch_that_does_not_match_is_left_without_words(monkeypatch):
+    script = Scripted()
+    monkeypatch.setattr(pieces, "skip_pass", script.skip_pass)
+    spans = pieces.find_words(lambda: script, _recording(), KEYS, script.word_pass, shortest=1000, hop=HOP)
+    assert len(spans) == N_WORDS
+    assert all(s is None or s == TRUE[k] for k, s in enumerate(spans))  # the strict pass's, or none
+    missing = [k for k, s in enumerate(spans) if s is None]
+    # the stretch around the lost words, at most 10 s, cut at pauses; every other word from a strict pass
+    assert set(missing) >= LOST and missing == list(range(missing[0], missing[-1] + 1))
+    assert len(missing) * STEP <= 1000, missing
+    # the first pass is strict over the whole recording; each stretch searched is at most 3/4 of its parent
+    assert script.stretches[:2] == [("strict", 0, N_WORDS * STEP), ("skippable", 0, N_WORDS * STEP)]
+    assert all(b - a <= 0.75 * N_WORDS * STEP + STEP for _, a, b in script.stretches[2:])
+
+
+def test_speech_without_pauses_is_not_cut_on_the_skippable_passs_word_boundaries(monkeypatch):
+    """Where the strict pass finds no path and there is no pause, nothing is cut: no part gets words that
+    only the skippable pass placed, and no word keeps a span (the recording then fails as before)."""
+    script = Scripted()
+    monkeypatch.setattr(pieces, "skip_pass", script.skip_pass)
+    loud = np.frombuffer(_recording(), dtype=np.int16).reshape(-1, HOP).copy()
+    loud[:, 1:] = 20000
+    spans = pieces.find_words(lambda: script, loud.tobytes(), KEYS, script.word_pass, shortest=1000, hop=HOP)
+    assert spans is None
+    assert [kind for kind, *_ in script.stretches] == ["strict", "skippable"]
+
+
+def test_a_recording_the_strict_pass_aligns_is_searched_once(monkeypatch):
+    script = Scripted()
+    monkeypatch.setattr(pieces, "skip_pass", script.skip_pass)
+    keys = KEYS[:10]
+    pcm = _recording()[: 10 * STEP * HOP * 2]
+    assert pieces.find_words(lambda: script, pcm, keys, script.word_pass, shortest=100, hop=HOP) == TRUE[:10]
+    assert script.stretches == [("strict", 0, 10 * STEP)]
+
+
+def test_no_word_found_anywhere_is_none(monkeypatch):
+    script = Scripted()
+    monkeypatch.setattr(pieces, "skip_pass", lambda *args: None)
+    keys = ["w17", "w18"]
+    assert (
+        pieces.find_words(
+            lambda: script, _recording()[: 20 * STEP * HOP * 2], keys, script.word_pass, 100, HOP
+        )
+        is None
+    )
