@@ -16,8 +16,9 @@ pocketsphinx runs (each is the word-level and the state-level pass over a piece 
 the slip retry and the squeeze retry add runs; the word pass over a whole long recording is not counted),
 utterances or recordings that failed to align (an error: none of their vowels is compared), and the words of
 pieces that did not align (kept without phones, the rest of the recording aligned). Where the word pass over a
-recording finds no path (a set with utterances that no beam aligns, e.g. ``--set heldout``), its words are
-found by halves (``vowelprompt/align/pieces.py``), which the "×" column includes.
+recording finds no path (a set with utterances that no beam aligns, e.g. ``--set heldout``), the recording
+fails, unless ``--search-parts``: its words are then searched by parts (``vowelprompt/align/pieces.py``,
+experimental), which the "×" column includes.
 """
 
 from __future__ import annotations
@@ -142,6 +143,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
         default=None,
         help="join consecutive utterances into recordings of about this length instead of one recording",
     )
+    parser.add_argument(
+        "--search-parts",
+        action="store_true",
+        help="the aligners search a recording whose word pass finds no path by parts (experimental, off by default)",
+    )
     args = parser.parse_args(argv)
     tmp = tempfile.TemporaryDirectory()
     items = read_manifest(write_corpus_fresh(Path(tmp.name), *SETS[args.which]))[: args.files]
@@ -197,7 +203,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         Counting().align(*_warm(items))  # dictionary, G2P tables
     rows = [run("its utterances one by one", one_by_one)]
     for longest, piece in args.aligners:
-        aligner = Counting(max_piece_s=longest, piece_s=piece)
+        aligner = Counting(max_piece_s=longest, piece_s=piece, search_parts=args.search_parts)
         label = f"over {longest:g} s in pieces ≤ {min(longest, piece):g} s"
         rows.append(run(label, lambda samples, text, _, a=aligner: a.align(samples, ANALYSIS_SR, text)))
     os.sched_setaffinity(0, both_cores)

@@ -366,11 +366,11 @@ def test_a_piece_that_does_not_align_leaves_only_its_own_words_unaligned(synth, 
         aligner.align(audio, ANALYSIS_SR, text)
 
 
-def test_a_stretch_that_matches_no_word_does_not_fail_the_whole_recording(synth, monkeypatch):
+def test_searching_by_parts_leaves_only_the_stretch_that_matches_no_word_unaligned(synth, monkeypatch):
     """The word pass over a long recording needs a path through every word; where one sentence's sound is
-    lost (here under loud noise), it finds none, and the whole recording used to fail. It now finds the words
-    again with each word skippable: the sentences around the lost one align as usual, the lost sentence's
-    words are left unaligned (no vowels; no times for those the pass skipped), and the row says so."""
+    lost (here under loud noise), it finds none, and the whole recording fails (the default). The experimental
+    ``search_parts`` finds the words again by parts cut at pauses: the sentences around the lost one align as
+    usual, the lost sentence's words are left unaligned (no vowels, no times), and the row says so."""
     from vowelprompt.audio import Audio
     from vowelprompt.pipeline import Annotator
     from vowelprompt.records import Utterance
@@ -382,7 +382,9 @@ def test_a_stretch_that_matches_no_word_does_not_fail_the_whole_recording(synth,
     a, b = int((middle[0].start_s - 0.15) * ANALYSIS_SR), int((middle[-1].end_s + 0.15) * ANALYSIS_SR)
     lost = audio.copy()
     lost[a:b] = 0.05 * np.random.default_rng(1).standard_normal(b - a)
-    aligner = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5)
+    with pytest.raises(AlignmentError, match="whole recording"):
+        PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(lost, ANALYSIS_SR, text)
+    aligner = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5, search_parts=True)
     words = aligner.align(lost, ANALYSIS_SR, text)
     assert len(words) == len(tokenize(text))
     unaligned = [i for i, w in enumerate(words) if w.pron_source == "unaligned"]
@@ -397,7 +399,7 @@ def test_a_stretch_that_matches_no_word_does_not_fail_the_whole_recording(synth,
     row = Annotator().finish(utt, samples, text, words, "pocketsphinx")
     assert row.ok and {v.span.word_index for v in row.vowels}.isdisjoint(unaligned)
     assert any("words left unaligned" in note for note in row.warnings)
-    # Without the skippable pass the strict one finds no path, and the whole recording fails.
+    # Without the skippable pass there is nowhere to cut, and the whole recording fails.
     monkeypatch.setattr("vowelprompt.align.pieces.skip_pass", lambda *args: None)
     with pytest.raises(AlignmentError, match="whole recording"):
         aligner.align(lost, ANALYSIS_SR, text)

@@ -5,14 +5,17 @@ pieces: one word-level pass over the whole recording says where each word is (st
 recording is cut in the middle of gaps between words, and each piece is aligned on its own
 (:meth:`~vowelprompt.align.pocketsphinx.PocketsphinxAligner._align_pieces`).
 
+A word the pass found squeezed into its shortest phones counts as not found (:func:`found_words`) and gets no
+span; the recording is cut beside it only at a pause with sound on one side to hold it (:func:`cut_points`). A
+piece that does not align leaves only its own words unaligned.
+
 That word pass needs a path through every word of the transcript, so one stretch that does not match (a
-sentence mumbled, mistranscribed or lost under noise) used to fail the whole recording, however long. When it
-finds no path, :func:`find_words` halves the recording at a pause and tries each half again: the cut is
-placed with a grammar in which each word may be skipped (:func:`skip_pass`), and halving stops at
-``max_piece_s``, where the stretch that still finds no path keeps no word spans and becomes a piece of its
-own. A word not found (skipped, or squeezed into its shortest phones) gets no span, and the recording is cut
-beside it only at a pause with sound on one side to hold it (:func:`cut_points`). A piece that then does not
-align leaves only its own words unaligned.
+sentence mumbled, mistranscribed or lost under noise) fails the whole recording. :func:`find_words` can
+instead halve the recording at a pause and try each half again, the cut placed with a grammar in which each
+word may be skipped (:func:`skip_pass`), down to ``max_piece_s``, where a stretch that still finds no path
+becomes a piece of its own. This is experimental and off
+(:attr:`~vowelprompt.align.pocketsphinx.PocketsphinxAligner.search_parts`): on two sealed benchmark sets it
+returned pieces holding the wrong words, which their strict pass forced into place (README, Long recordings).
 """
 
 from __future__ import annotations
@@ -211,14 +214,18 @@ def found_words(decoder, keys: list[str]) -> tuple[list[tuple[int, int] | None],
     return spans, count
 
 
-def find_words(new_decoder, pcm: bytes, keys: list[str], word_pass, shortest: int, hop: int):
+def find_words(
+    new_decoder, pcm: bytes, keys: list[str], word_pass, shortest: int, hop: int, parts: bool = True
+):
     """Each word's (start frame, end frame) in a long recording (``pcm``, 16-bit, ``hop`` samples a frame),
     None for a word not found or squeezed (:func:`found_words`), or None if no word was found;
     ``word_pass(decoder, pcm, text)`` is the strict word-level pass
     (:func:`~vowelprompt.align.pocketsphinx.word_pass`), and ``new_decoder()`` a fresh decoder that knows the
     words: each pass gets one, since a search that failed leaves state behind that fails the next.
 
-    The strict pass runs over the whole recording. If it finds no path, :func:`skip_pass` finds the words it
+    The strict pass runs over the whole recording. If it finds no path, None, unless ``parts`` (experimental,
+    off in the aligner: on two sealed held-out sets it gave 2–5 s mean errors, parts forced onto the wrong
+    words by their strict pass): then :func:`skip_pass` finds the words it
     can, the recording is cut at the widest pause (:func:`cut_points`) in its middle half (else at the one
     nearest its middle), and each part is tried again the same way, so that the stretches that match get the
     strict pass's spans, and only the stretch that does not, once no longer than ``shortest`` frames (or
@@ -233,13 +240,13 @@ def find_words(new_decoder, pcm: bytes, keys: list[str], word_pass, shortest: in
             if word_pass(decoder, stretch, " ".join(keys[i:j])):
                 found, count = found_words(decoder, keys[i:j])
                 strict = count == j - i
-            if not strict:
+            if not strict and parts:
                 found = skip_pass(new_decoder(), with_noise_floor(stretch), keys[i:j]) or [None] * (j - i)
         except RuntimeError:
             pass
         spans = [None if s is None else (s[0] + a, s[1] + a) for s in found]
-        if strict:
-            return spans
+        if strict or not parts:
+            return spans if strict else [None] * (j - i)
         # Only at pauses: in speech without one, the skippable pass's word boundaries are too often wrong, and
         # a cut there gives each part the wrong words (which its strict pass may then force into place).
         cuts, quarter = cut_points(spans, quiet, pauses_only=True, bounds=(a, b)), (b - a) // 4

