@@ -20,12 +20,13 @@ returned pieces holding the wrong words, which their strict pass forced into pla
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
 
 from vowelprompt.align.pcm import with_noise_floor
-from vowelprompt.align.slips import FRAME_S, MIN_PAUSE_S, SPEECH_DB, frame_db
+from vowelprompt.align.slips import FRAME_S, MIN_PAUSE_S, SPEECH_DB, frame_db, runs
 
 #: The probability of skipping a word in :func:`skip_pass`. Chosen on the tuning set's 9.4-minute recording
 #: (the pass forced on it; the strict pass does not fail there): 1e-10 placed 1573 of its 1616 words, 17 of
@@ -64,17 +65,6 @@ def quiet_frames(pcm: bytes, hop: int) -> np.ndarray:
     silence that some files start or end with, under which every pause is loud)."""
     db = frame_db(np.frombuffer(pcm, dtype=np.int16) / 32768.0, int(hop / FRAME_S))
     return db <= (db.max() if len(db) else 0.0) - SPEECH_DB
-
-
-def _longest_run(flags: np.ndarray) -> tuple[int, int]:
-    """(start, length) of the longest run of True in ``flags``; (0, 0) if none."""
-    best, start = (0, 0), None
-    for k, flag in enumerate([*flags, False]):
-        if flag and start is None:
-            start = k
-        elif not flag and start is not None:
-            best, start = max(best, (k - start, -start)), None
-    return -best[1], best[0]
 
 
 def cut_points(
@@ -120,7 +110,8 @@ def cut_points(
         if quiet is None or last - first < need:
             continue
         gap = quiet[first:last]
-        run_start, run = _longest_run(gap)
+        # the longest quiet run, the first of equals
+        run_start, run = max(runs(gap), key=lambda r: (r[1], -r[0]), default=(0, 0))
         before, after = int((~gap[:run_start]).sum()), int((~gap[run_start + run :]).sum())
         one_side = (before >= MIN_WORD_FRAMES) != (after >= MIN_WORD_FRAMES)
         i = right if not missing or before >= MIN_WORD_FRAMES else left + 1
@@ -230,7 +221,7 @@ def find_words(
     nearest its middle), and each part is tried again the same way, so that the stretches that match get the
     strict pass's spans, and only the stretch that does not, once no longer than ``shortest`` frames (or
     without a pause to cut at, or :data:`MAX_DEPTH` cuts deep), is left without spans."""
-    quiet = quiet_frames(pcm, hop)
+    quiet = functools.cache(lambda: quiet_frames(pcm, hop))  # only if a pass fails and parts are searched
 
     def find(a: int, b: int, i: int, j: int, depth: int = 0) -> list:
         """The words ``keys[i:j]`` over frames ``a:b``, in the whole recording's frames."""
@@ -249,7 +240,7 @@ def find_words(
             return spans if strict else [None] * (j - i)
         # Only at pauses: in speech without one, the skippable pass's word boundaries are too often wrong, and
         # a cut there gives each part the wrong words (which its strict pass may then force into place).
-        cuts, quarter = cut_points(spans, quiet, pauses_only=True, bounds=(a, b)), (b - a) // 4
+        cuts, quarter = cut_points(spans, quiet(), pauses_only=True, bounds=(a, b)), (b - a) // 4
         if b - a <= shortest or not cuts or depth == MAX_DEPTH:
             return [None] * (j - i)  # nor are its words' spans kept: no piece is cut from them
         # the widest gap in the middle half (of equals, the middlemost), else the one nearest the middle

@@ -185,15 +185,21 @@ def pause_cuts(db: np.ndarray, spans, min_pause_s: float = MIN_PAUSE_S) -> list[
         a, b = int(round(spans[i - 1][1] / FRAME_S)), min(int(round(spans[i][0] / FRAME_S)), len(db))
         if loud[a:b].sum() > MAX_LOUD_IN_PAUSE:
             continue
-        best, run_start = (0, 0), None
-        for k in range(a, b + 1):
-            if k < b and quiet[k]:
-                run_start = k if run_start is None else run_start
-            elif run_start is not None:
-                best, run_start = max(best, (k - run_start, run_start)), None
-        if best[0] >= need:
-            cuts.append((i, best[1] + best[0] // 2))
+        length, start = max(((n, k) for k, n in runs(quiet[a:b])), default=(0, 0))  # longest, last of equals
+        if length >= need:
+            cuts.append((i, a + start + length // 2))
     return cuts
+
+
+def runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(start, length) of each run of True in ``flags``, in order.
+
+    >>> runs(np.array([True, False, True, True])), runs(np.array([], dtype=bool))
+    ([(0, 1), (2, 2)], [])
+    """
+    edges = np.diff(np.concatenate([[0], np.asarray(flags, dtype=np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(int(a), int(b - a)) for a, b in zip(starts, ends)]
 
 
 def inside_s(db: np.ndarray, spans) -> float:
