@@ -104,8 +104,14 @@ def corpus(tmp_path_factory, synth) -> Path:
 
 @pytest.fixture(scope="session")
 def utterance(synth):
-    """One synthesised utterance (SynthUtterance) with ground truth."""
-    return synth.synthesize(SENTENCES[1], voice="en-us+m3", rate_wpm=170)
+    """One synthesised utterance (SynthUtterance) with ground truth, synthesised in a fresh process: espeak-ng
+    carries state from one utterance to the next, so in this process its audio would depend on which tests
+    the worker ran before (a pitch test's 0.01 st tolerance failed on one such render)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(synth.synthesize, SENTENCES[1], voice="en-us+m3", rate_wpm=170).result()
 
 
 def write_wav(path: Path, samples: np.ndarray, sr: int, subtype: str = "PCM_16") -> Path:
