@@ -15,10 +15,10 @@ vowel-boundary error, vowel midpoints inside the true vowel, vowels compared, pi
 pocketsphinx runs (each is the word-level and the state-level pass over a piece or a stretch of it: beams,
 the slip retry and the squeeze retry add runs; the word pass over a whole long recording is not counted),
 utterances or recordings that failed to align (an error: none of their vowels is compared), and the words of
-pieces that did not align (kept without phones, the rest of the recording aligned). Where the word pass over a
-recording finds no path (a set with utterances that no beam aligns, e.g. ``--set heldout``), the recording
-fails, unless ``--search-parts``: its words are then searched by parts (``vowelprompt/align/pieces.py``,
-experimental), which the "×" column includes.
+pieces that did not align (kept without phones, the rest of the recording aligned). Where the word passes over
+a recording (with optional silence, then without) find no path (e.g. ``--set heldout5``, many of whose
+utterances no beam aligns), the recording fails, unless ``--search-parts``: its words are then searched by
+parts (``vowelprompt/align/pieces.py``, experimental), which the "×" column includes.
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ class Counting(PocketsphinxAligner):
         Counting.runs += 1
         return PocketsphinxAligner._run(decoder, pcm, text)
 
-    def _cuts(self, words, pcm):
-        cuts = super()._cuts(words, pcm)
+    def _cuts(self, words, pcm, held=()):
+        cuts = super()._cuts(words, pcm, held)
         Counting.pieces = len(cuts)
         return cuts
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from vowelprompt.align import get_aligner
+from vowelprompt.align.pieces import quiet_frames
 from vowelprompt.align.pocketsphinx import PocketsphinxAligner, _dictionary, fold, tokenize
 from vowelprompt.align.score import TrueVowel, score_alignment
 from vowelprompt.audio import ANALYSIS_SR, resample
@@ -293,12 +294,12 @@ def test_long_recording_is_aligned_in_pieces_cut_at_pauses(synth):
     assert len(words) == len(tokenize(" ".join(texts))) and all(w.start_s is not None for w in words)
     # Where it cut: the word pass's word spans, and the pieces' first words and first samples.
     keys = [fold(w.text) for w in words]
-    spans = aligner._word_pass(
+    spans, held = aligner._word_pass(
         (audio * 32767).astype(np.int16).tobytes(),
         keys,
         {v: p for k in keys for v, p in _dictionary()[k].items()},
     )
-    pieces = aligner._cuts(spans, (audio * 32767).astype(np.int16).tobytes())
+    pieces = aligner._cuts(spans, (audio * 32767).astype(np.int16).tobytes(), held)
     assert len(pieces) >= 3 and all(frame == (spans[i - 1][1] + spans[i][0]) // 2 for i, frame in pieces[1:])
     cuts = [i for i, _ in pieces]
     starts = [frame * 160 for _, frame in pieces] + [len(audio)]
@@ -317,6 +318,40 @@ def test_long_recording_is_aligned_in_pieces_cut_at_pauses(synth):
     refined = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(audio, ANALYSIS_SR, " ".join(texts))
     score = score_alignment(refined, truths)
     assert score.midpoint_inside >= 0.85 and score.boundary_error_s < 0.035, score.to_dict()
+
+
+def test_a_long_recording_whose_word_pass_with_silence_fails_is_found_without_it(synth, monkeypatch):
+    """Over minutes, the word pass with optional silence can lose its path (it takes a stretch of speech as
+    silence and puts its words on a later one that says the same, README: Long recordings); the word pass is
+    then run again without optional silence, its words' spans trimmed to their loud frames, so that the
+    gaps between words are pauses again. Here the pass with silence is made to fail: the real pass without it
+    cuts the recording only in quiet frames and the recording aligns, but less well than by default: without
+    silence the pass put the third sentence's first two words before the pause in front of it, and the
+    recording was cut after them (the README's figures show the same on the benchmark's recordings)."""
+    import vowelprompt.align.pocketsphinx as ps_module
+
+    audio, texts, truths = _three_utterances(synth)
+    text, keys = " ".join(texts), [fold(t) for t in tokenize(" ".join(texts))]
+    pcm = (audio * 32767).astype(np.int16).tobytes()
+    prons = {v: p for k in keys for v, p in _dictionary()[k].items()}
+    aligner = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5)
+    default = score_alignment(aligner.align(audio, ANALYSIS_SR, text), truths)
+    real_pass, passes = ps_module.word_pass, []
+
+    def silence_lost(decoder, pcm, words):
+        passes.append(silence := decoder.get_config()["fsgusefiller"])
+        return False if silence else real_pass(decoder, pcm, words)
+
+    monkeypatch.setattr(ps_module, "word_pass", silence_lost)
+    spans, held = aligner._word_pass(pcm, keys, prons)
+    cuts = aligner._cuts(spans, pcm, held)
+    assert passes == [True, False] and all(s is not None for s in spans[:17])
+    quiet = quiet_frames(pcm, 160)  # each cut in a pause or a closure, none in a word's sound
+    assert len(cuts) >= 4 and all(quiet[frame] for _, frame in cuts), cuts
+    words = aligner.align(audio, ANALYSIS_SR, text)
+    assert all(w.start_s is not None and w.phones for w in words)
+    score = score_alignment(words, truths)
+    assert default.midpoint_inside >= 0.95 and score.midpoint_inside >= 0.85, (score, default)
 
 
 def test_a_recording_up_to_max_piece_s_is_aligned_whole(synth, monkeypatch):
@@ -366,11 +401,13 @@ def test_a_piece_that_does_not_align_leaves_only_its_own_words_unaligned(synth, 
         aligner.align(audio, ANALYSIS_SR, text)
 
 
-def test_searching_by_parts_leaves_only_the_stretch_that_matches_no_word_unaligned(synth, monkeypatch):
+def test_a_sentence_lost_under_noise_in_a_long_recording_leaves_only_its_words_unaligned(synth):
     """The word pass over a long recording needs a path through every word; where one sentence's sound is
-    lost (here under loud noise), it finds none, and the whole recording fails (the default). The experimental
-    ``search_parts`` finds the words again by parts cut at pauses: the sentences around the lost one align as
-    usual, the lost sentence's words are left unaligned (no vowels, no times), and the row says so."""
+    lost (here under loud noise), the pass with optional silence finds none. The pass without it forces the
+    lost words somewhere (here onto the noise), the piece that holds them does not align, and only its words
+    are left unaligned (no vowels, no times): the sentences around it align as usual, and the row says so.
+    (At the previous release the whole recording failed; the experimental ``search_parts`` is not needed
+    here and changes nothing.)"""
     from vowelprompt.audio import Audio
     from vowelprompt.pipeline import Annotator
     from vowelprompt.records import Utterance
@@ -382,32 +419,25 @@ def test_searching_by_parts_leaves_only_the_stretch_that_matches_no_word_unalign
     a, b = int((middle[0].start_s - 0.15) * ANALYSIS_SR), int((middle[-1].end_s + 0.15) * ANALYSIS_SR)
     lost = audio.copy()
     lost[a:b] = 0.05 * np.random.default_rng(1).standard_normal(b - a)
-    with pytest.raises(AlignmentError, match="whole recording"):
-        PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(lost, ANALYSIS_SR, text)
-    aligner = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5, search_parts=True)
-    words = aligner.align(lost, ANALYSIS_SR, text)
+    words = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(lost, ANALYSIS_SR, text)
     assert len(words) == len(tokenize(text))
-    unaligned = [i for i, w in enumerate(words) if w.pron_source == "unaligned"]
-    assert len(unaligned) >= 3 and set(range(first, last - 3)) <= set(unaligned)
-    assert all(w.phones == () for w in words if w.start_s is None)
-    assert any(w.start_s is None for w in words[first:last])  # skipped by the word pass
-    third = [t for t in truths if t.word_index >= last]
-    score = score_alignment(words, third)
-    assert score.matched == len(third) and score.midpoint_inside >= 0.85, score.to_dict()
-    assert all(w.phones for w in words[: first - 1])  # the first sentence, bar its last word's piece
+    unaligned = {i for i, w in enumerate(words) if w.pron_source == "unaligned"}
+    assert set(range(first, last)) <= unaligned and all(w.phones == () for w in words if w.start_s is None)
+    assert len(unaligned - set(range(first, last))) <= 2  # the piece cut beside them may take one more each
+    score = score_alignment(words, [t for t in truths if not first <= t.word_index < last])
+    assert score.matched >= 20 and score.midpoint_inside >= 0.95 and score.boundary_error_s < 0.03, score
     utt, samples = Utterance(id="u", audio="u.wav", text=text), Audio(lost, ANALYSIS_SR, ANALYSIS_SR, 1)
     row = Annotator().finish(utt, samples, text, words, "pocketsphinx")
     assert row.ok and {v.span.word_index for v in row.vowels}.isdisjoint(unaligned)
     assert any("words left unaligned" in note for note in row.warnings)
-    # Without the skippable pass there is nowhere to cut, and the whole recording fails.
-    monkeypatch.setattr("vowelprompt.align.pieces.skip_pass", lambda *args: None)
-    with pytest.raises(AlignmentError, match="whole recording"):
-        aligner.align(lost, ANALYSIS_SR, text)
+    parts = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5, search_parts=True)
+    assert parts.align(lost, ANALYSIS_SR, text) == words
 
 
 def test_a_long_recording_that_does_not_match_is_an_alignment_error():
     noise = (0.1 * np.random.default_rng(0).standard_normal(3 * ANALYSIS_SR)).astype(np.float32)
-    with pytest.raises(AlignmentError, match="the transcript may not match the audio"):
+    # the word pass without optional silence forces the words onto the noise; the coverage check then fails it
+    with pytest.raises(AlignmentError, match="transcript does not match the audio"):
         PocketsphinxAligner(max_piece_s=1.0).align(noise, ANALYSIS_SR, "the morning train leaves the station")
 
 

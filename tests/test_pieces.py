@@ -37,18 +37,27 @@ class Scripted:
     """A decoder whose strict pass finds every word where it is spoken unless a lost word is among them,
     and whose skippable pass finds the others 5 frames late (its first sample carries the noise floor)."""
 
-    def __init__(self):
+    def __init__(self, silence_lost: bool = False):
         self.stretches: list[tuple[str, int, int]] = []
         self.segs: list = []
+        self.silence = True
+        self.silence_lost = silence_lost  # the pass with optional silence finds no path anywhere
+
+    def decoder(self, silence: bool = True):
+        self.silence = silence
+        return self
 
     def word_pass(self, decoder, pcm: bytes, text: str) -> bool:
         a, words = _where(pcm), [int(w[1:]) for w in text.split()]
-        self.stretches.append(("strict", a, a + len(pcm) // 2 // HOP))
-        if LOST & set(words):
+        self.stretches.append(("strict" if self.silence else "no silence", a, a + len(pcm) // 2 // HOP))
+        if LOST & set(words) or (self.silence and self.silence_lost):
             self.segs = []
             return False
+        # without silence, the pauses go into the words: each word takes its whole step
+        spans = [TRUE[k] if self.silence else (STEP * k, STEP * k + STEP - 1) for k in words]
         self.segs = [
-            SimpleNamespace(word=KEYS[k], start_frame=TRUE[k][0] - a, end_frame=TRUE[k][1] - a) for k in words
+            SimpleNamespace(word=KEYS[k], start_frame=s - a, end_frame=e - a)
+            for k, (s, e) in zip(words, spans)
         ]
         return True
 
@@ -74,16 +83,23 @@ class Scripted:
 def test_only_the_stretch_that_does_not_match_is_left_without_words(monkeypatch):
     script = Scripted()
     monkeypatch.setattr(pieces, "skip_pass", script.skip_pass)
-    spans = pieces.find_words(lambda: script, _recording(), KEYS, script.word_pass, shortest=1000, hop=HOP)
-    assert len(spans) == N_WORDS
+    spans, held = pieces.find_words(
+        script.decoder, _recording(), KEYS, script.word_pass, shortest=1000, hop=HOP
+    )
+    assert len(spans) == N_WORDS and held == []
     assert all(s is None or s == TRUE[k] for k, s in enumerate(spans))  # the strict pass's, or none
     missing = [k for k, s in enumerate(spans) if s is None]
     # the stretch around the lost words, at most 10 s, cut at pauses; every other word from a strict pass
     assert set(missing) >= LOST and missing == list(range(missing[0], missing[-1] + 1))
     assert len(missing) * STEP <= 1000, missing
     # the first pass is strict over the whole recording; each stretch searched is at most 3/4 of its parent
-    assert script.stretches[:2] == [("strict", 0, N_WORDS * STEP), ("skippable", 0, N_WORDS * STEP)]
-    assert all(b - a <= 0.75 * N_WORDS * STEP + STEP for _, a, b in script.stretches[2:])
+    whole = [
+        ("strict", 0, N_WORDS * STEP),
+        ("no silence", 0, N_WORDS * STEP),
+        ("skippable", 0, N_WORDS * STEP),
+    ]
+    assert script.stretches[:3] == whole
+    assert all(b - a <= 0.75 * N_WORDS * STEP + STEP for _, a, b in script.stretches[3:])
 
 
 def test_speech_without_pauses_is_not_cut_on_the_skippable_passs_word_boundaries(monkeypatch):
@@ -93,9 +109,9 @@ def test_speech_without_pauses_is_not_cut_on_the_skippable_passs_word_boundaries
     monkeypatch.setattr(pieces, "skip_pass", script.skip_pass)
     loud = np.frombuffer(_recording(), dtype=np.int16).reshape(-1, HOP).copy()
     loud[:, 1:] = 20000
-    spans = pieces.find_words(lambda: script, loud.tobytes(), KEYS, script.word_pass, shortest=1000, hop=HOP)
+    spans = pieces.find_words(script.decoder, loud.tobytes(), KEYS, script.word_pass, shortest=1000, hop=HOP)
     assert spans is None
-    assert [kind for kind, *_ in script.stretches] == ["strict", "skippable"]
+    assert [kind for kind, *_ in script.stretches] == ["strict", "no silence", "skippable"]
 
 
 def test_a_recording_the_strict_pass_aligns_is_searched_once(monkeypatch):
@@ -103,8 +119,43 @@ def test_a_recording_the_strict_pass_aligns_is_searched_once(monkeypatch):
     monkeypatch.setattr(pieces, "skip_pass", script.skip_pass)
     keys = KEYS[:10]
     pcm = _recording()[: 10 * STEP * HOP * 2]
-    assert pieces.find_words(lambda: script, pcm, keys, script.word_pass, shortest=100, hop=HOP) == TRUE[:10]
+    assert pieces.find_words(script.decoder, pcm, keys, script.word_pass, shortest=100, hop=HOP) == (
+        TRUE[:10],
+        [],
+    )
     assert script.stretches == [("strict", 0, 10 * STEP)]
+
+
+def test_where_the_pass_with_silence_finds_no_path_the_pass_without_it_gives_the_words_sound():
+    """Without optional silence the pauses go into the words beside them; each word's span is cut back to its
+    loud frames, so that the gaps between words are the pauses again (and the recording is cut in them)."""
+    script = Scripted(silence_lost=True)
+    keys, pcm = KEYS[:10], _recording()[: 10 * STEP * HOP * 2]
+    assert pieces.find_words(script.decoder, pcm, keys, script.word_pass, shortest=100, hop=HOP) == (
+        TRUE[:10],
+        [],
+    )
+    assert script.stretches == [("strict", 0, 10 * STEP), ("no silence", 0, 10 * STEP)]
+
+
+def test_a_short_word_before_a_pause_is_squeezed_and_its_sound_given_to_the_next_piece():
+    """A word the pass puts right before a pause in fewer than PAUSE_FRAMES frames a phone (here "w1": 2
+    frames a phone, 3 phones) is taken as not found, its frames are returned as held, and with them counted
+    quiet the recording is cut in the pause before the sound at its end, where the word is: "w1" goes after
+    the cut. Counted loud, the sound on both sides of the pause would forbid the cut."""
+    segs = [("w0", 0, 40), ("w1", 41, 46), ("<sil>", 47, 89), ("w2", 100, 140)]
+    decoder = SimpleNamespace(
+        seg=lambda: [SimpleNamespace(word=w, start_frame=a, end_frame=b) for w, a, b in segs],
+        hyp=lambda: "found",
+        lookup_word=lambda word: "W ER D",
+    )
+    spans, count, held = pieces.found_words(decoder, ["w0", "w1", "w2"])
+    assert spans == [(0, 40), None, (100, 140)] and count == 3 and held == [(41, 46)]
+    loud = np.zeros(141, dtype=bool)
+    loud[0:47] = loud[90:141] = True  # w1's frames are the tail of w0's sound; w1 itself is at 90–99
+    pcm = np.repeat(np.where(loud, 20000, 0), HOP).astype(np.int16).tobytes()
+    assert pieces.cut_points(spans, pieces.quiet_frames(pcm, HOP, held)) == [(1, 65, 49)]
+    assert pieces.cut_points(spans, pieces.quiet_frames(pcm, HOP)) == []
 
 
 def test_no_word_found_anywhere_is_none(monkeypatch):
@@ -113,7 +164,7 @@ def test_no_word_found_anywhere_is_none(monkeypatch):
     keys = ["w17", "w18"]
     assert (
         pieces.find_words(
-            lambda: script, _recording()[: 20 * STEP * HOP * 2], keys, script.word_pass, 100, HOP
+            script.decoder, _recording()[: 20 * STEP * HOP * 2], keys, script.word_pass, 100, HOP
         )
         is None
     )

@@ -5,15 +5,23 @@ pieces: one word-level pass over the whole recording says where each word is (st
 recording is cut in the middle of gaps between words, and each piece is aligned on its own
 (:meth:`~vowelprompt.align.pocketsphinx.PocketsphinxAligner._align_pieces`).
 
-A word the pass found squeezed into its shortest phones counts as not found (:func:`found_words`) and gets no
-span; the recording is cut beside it only at a pause with sound on one side to hold it (:func:`cut_points`). A
-piece that does not align leaves only its own words unaligned.
+A word the pass found squeezed into its shortest phones, or short right before a pause, counts as not found
+(:func:`found_words`) and gets no span; the recording is cut beside it only at a pause with sound on one side
+to hold it (:func:`cut_points`), the sound the pass gave it not counted. A piece ends at a long pause where
+one lies in its last three quarters (:func:`piece_starts`). A piece that does not align leaves only its own
+words unaligned.
 
-That word pass needs a path through every word of the transcript, so one stretch that does not match (a
-sentence mumbled, mistranscribed or lost under noise) fails the whole recording. :func:`find_words` can
-instead halve the recording at a pause and try each half again, the cut placed with a grammar in which each
-word may be skipped (:func:`skip_pass`), down to ``max_piece_s``, where a stretch that still finds no path
-becomes a piece of its own. This is experimental and off
+That word pass needs a path through every word of the transcript. Over minutes of speech, optional silence
+gives it a way out that a short utterance does not have: it can take a stretch of speech the acoustic model
+matches poorly as silence and put its words on a later stretch that says the same (a repeated phrase), until
+the true path falls outside the beam and the false one runs out of audio. So the pass runs at the widest beam
+(:data:`WORD_PASS_BEAM`), and when it finds no path, again without optional silence, its words' spans then
+trimmed to their loud frames (:func:`loud_spans`), as the pauses went into the words beside them. A stretch
+that does not match (a sentence lost under noise) then has its words forced somewhere, and the piece that
+holds them does not align: they are left unaligned. Where neither pass finds a path, the whole recording
+fails; :func:`find_words` can instead halve the recording at a pause and try each half again, the cut placed
+with a grammar in which each word may be skipped (:func:`skip_pass`), down to ``max_piece_s``, where a
+stretch that still finds no path becomes a piece of its own. This is experimental and off
 (:attr:`~vowelprompt.align.pocketsphinx.PocketsphinxAligner.search_parts`): on two sealed benchmark sets it
 returned pieces holding the wrong words, which their strict pass forced into place (README, Long recordings).
 """
@@ -28,11 +36,17 @@ import numpy as np
 from vowelprompt.align.pcm import with_noise_floor
 from vowelprompt.align.slips import FRAME_S, MIN_PAUSE_S, SPEECH_DB, frame_db, runs
 
+#: The beam of the word pass over a long recording: the widest a double holds with room to spare. On the
+#: development sets' joined recordings (benchmarks/bench_long.py: held-out 1 and 6, 6.9 and 5.7 minutes) the
+#: utterances' widest beam, 1e-200, lost the true path and 1e-300 kept it, in the same time; no pruning at
+#: all (0) took 22 times as long.
+WORD_PASS_BEAM = 1e-300
+
 #: The probability of skipping a word in :func:`skip_pass`. Chosen on the tuning set's 9.4-minute recording
 #: (the pass forced on it; the strict pass does not fail there): 1e-10 placed 1573 of its 1616 words, 17 of
 #: them more than 100 ms from the true start; 1e-20 placed 1599, 13. It is scaled by the language weight (6.5)
-#: and must stay well inside the word pass's beam (1e-200): from 1e-25 every skip falls outside the beam and
-#: the pass fails as the strict one did.
+#: and must stay well inside the word pass's beam (then 1e-200): from 1e-25 every skip falls outside the beam
+#: and the pass fails as the strict one did.
 SKIP_PROB = 1e-20
 
 #: Frames per phone at or under which a word found by a word pass (strict or skippable) is taken as squeezed,
@@ -42,6 +56,23 @@ SKIP_PROB = 1e-20
 #: recording, its spans forced from the skippable pass: 12.2 ms mean vowel-boundary error with squeezed words
 #: kept, 11.1 ms with them taken as not found (the strict pass's spans: 10.9 ms kept, 10.8 ms not found).
 MIN_FRAMES = 3
+
+#: Frames per phone under which a word the pass puts right before a pause counts as squeezed too: a word
+#: before a pause is lengthened (phrase-final lengthening), and a short one there is most often the next
+#: sentence's first word put on the tail of the one before. On the joined recordings of held-out sets 6 and 4
+#: (development sets), "The" in 9 frames before a 0.8 s pause, whose sound lay at the pause's end.
+PAUSE_FRAMES = 5
+
+#: Frames of silence after a word that make a pause for :data:`PAUSE_FRAMES` (0.2 s): with any silence, words
+#: inside continuous speech were taken as squeezed too (tuning set, 20 s recordings without pauses: 11.1 ms →
+#: 11.3 ms; with 0.2 s, 11.2 ms).
+PAUSE_AFTER_FRAMES = 20
+
+#: A gap between words this wide (frames: 0.25 s) is where a piece ends if one lies in its last three
+#: quarters, before the widest gap in its second half (:func:`piece_starts`): a piece that holds a pause
+#: between sentences lets the aligner put the next sentence's first word on the tail of the one before (the
+#: error of :data:`PAUSE_FRAMES`, made by the piece's own pass), as it cannot in an utterance aligned alone.
+LONG_GAP_FRAMES = 25
 
 #: Loud frames a side of a pause must hold to hold the words the word pass did not find beside it
 #: (:func:`cut_points`): 50 ms, shorter than any word, longer than the edge of a word the pass cut short.
@@ -58,13 +89,18 @@ def gap_middle(words: list[tuple[int, int]], i: int) -> int:
     return (words[i - 1][1] + words[i][0]) // 2
 
 
-def quiet_frames(pcm: bytes, hop: int) -> np.ndarray:
+def quiet_frames(pcm: bytes, hop: int, held: list[tuple[int, int]] = ()) -> np.ndarray:
     """Which ``hop``-sample frames of 16-bit ``pcm`` are quiet: more than
     :data:`~vowelprompt.align.slips.SPEECH_DB` under the loudest (as where speech is cut from silence,
     :func:`~vowelprompt.align.slips.speech_span`; a floor from the quietest frames would be the digital
-    silence that some files start or end with, under which every pause is loud)."""
+    silence that some files start or end with, under which every pause is loud). The frames of ``held``
+    (first, last) spans, where the word pass put words it squeezed (:func:`found_words`), count as quiet: the
+    sound there is a neighbour's, and cannot hold the squeezed words (:func:`cut_points`)."""
     db = frame_db(np.frombuffer(pcm, dtype=np.int16) / 32768.0, int(hop / FRAME_S))
-    return db <= (db.max() if len(db) else 0.0) - SPEECH_DB
+    quiet = db <= (db.max() if len(db) else 0.0) - SPEECH_DB
+    for first, last in held:
+        quiet[first : last + 1] = True
+    return quiet
 
 
 def cut_points(
@@ -123,14 +159,17 @@ def cut_points(
 def piece_starts(cuts: list[tuple[int, int, int]], n_frames: int, limit: int) -> list[tuple[int, int]]:
     """(index of the first word, first frame) of each piece, from the places the recording may be cut
     (:func:`cut_points`): each piece at most ``limit`` frames long and at least half that (bar the last), cut
-    at the widest gap in that range. Where no cut lies in the range (a word, or a pause, longer than half
-    the limit), the one nearest to the range is taken instead, so that one long stretch never leaves the
-    rest of the recording as a single piece.
+    at the widest gap in that range, unless a gap of :data:`LONG_GAP_FRAMES` or more ends it earlier (at least
+    a quarter of the limit long; the widest of them). Where no cut lies in the range (a word, or a pause,
+    longer than half the limit), the one nearest to the range is taken instead, so that one long stretch never
+    leaves the rest of the recording as a single piece.
 
     >>> piece_starts(cut_points([(0, 90), (110, 190), (200, 290), (350, 390)]), 400, 250)  # one in 125–250
     [(0, 0), (2, 195)]
     >>> piece_starts(cut_points([(0, 50), (900, 950), (960, 990)]), 1000, 200)  # an 8.5 s pause is cut
     [(0, 0), (1, 475), (2, 955)]
+    >>> piece_starts(cut_points([(0, 70), (100, 190), (200, 290), (350, 390)]), 400, 250)  # a 0.3 s pause
+    [(0, 0), (1, 85), (3, 320)]
     """
     pieces, start = [(0, 0)], 0
     while n_frames - start > limit:
@@ -138,7 +177,8 @@ def piece_starts(cuts: list[tuple[int, int, int]], n_frames: int, limit: int) ->
         if not later:
             return pieces  # no word boundary left: the rest is the last piece
         low, high = start + limit // 2, start + limit
-        inside = [(width, i, mid) for mid, width, i in later if low <= mid <= high]
+        inside = [g for g in later if start + limit // 4 <= g[0] <= high and g[1] >= LONG_GAP_FRAMES]
+        inside = [(w, i, mid) for mid, w, i in inside or [g for g in later if low <= g[0] <= high]]
         if inside:
             _, i, mid = max(inside)
         else:
@@ -181,17 +221,20 @@ def skip_pass(decoder, heard: bytes, keys: list[str]) -> list[tuple[int, int] | 
     return spans if any(s is not None for s in spans) else None
 
 
-def found_words(decoder, keys: list[str]) -> tuple[list[tuple[int, int] | None], int]:
+def found_words(decoder, keys: list[str]) -> tuple[list[tuple[int, int] | None], int, list[tuple[int, int]]]:
     """Each word of ``keys`` as the decoder's last pass found it, (start frame, end frame), or None if it was
-    not found or squeezed (:data:`MIN_FRAMES`); and how many words it found, squeezed or not.
+    not found or squeezed (:data:`MIN_FRAMES`, :data:`PAUSE_FRAMES`); how many words it found, squeezed or
+    not; and the spans of the squeezed words (frames the pass gave to a word that is most likely elsewhere).
 
     The decoder reports its words, not its grammar states, so the words found are matched to the transcript
     in order, each to the next word of the same spelling: where a word is repeated with only skipped words
     between, the one found may be given to the first of them."""
     n, known = len(keys), set(keys)
     spans: list[tuple[int, int] | None] = [None] * n
+    held: list[tuple[int, int]] = []
     i = count = 0
-    for seg in decoder.seg() or () if decoder.hyp() is not None else ():
+    segs = list(decoder.seg() or ()) if decoder.hyp() is not None else []
+    for k, seg in enumerate(segs):
         word = seg.word.split("(")[0]  # a pronunciation variant, "word(2)", is the word
         if word not in known:  # silence, a filler
             continue
@@ -199,38 +242,65 @@ def found_words(decoder, keys: list[str]) -> tuple[list[tuple[int, int] | None],
             i += 1
         if i == n:
             break
-        squeezed = seg.end_frame - seg.start_frame < MIN_FRAMES * len(decoder.lookup_word(seg.word).split())
+        after = segs[k + 1] if k + 1 < len(segs) else None  # a pause after the word?
+        pause = after is not None and after.word.split("(")[0] not in known
+        pause = pause and after.end_frame - after.start_frame >= PAUSE_AFTER_FRAMES
+        least = PAUSE_FRAMES if pause else MIN_FRAMES
+        squeezed = seg.end_frame - seg.start_frame < least * len(decoder.lookup_word(seg.word).split())
         spans[i] = None if squeezed else (seg.start_frame, seg.end_frame)
+        held += [(seg.start_frame, seg.end_frame)] if squeezed else []
         i, count = i + 1, count + 1
-    return spans, count
+    return spans, count, held
+
+
+def loud_spans(spans: list[tuple[int, int] | None], quiet: np.ndarray) -> list[tuple[int, int] | None]:
+    """Each span cut to its first and last loud frame (not in ``quiet``), None if it has none: the spans of a
+    pass without optional silence, whose pauses went into the words beside them.
+
+    >>> loud_spans([(0, 9), (10, 14), None], np.array([True] * 3 + [False] * 5 + [True] * 7))
+    [(3, 7), None, None]
+    """
+    out: list[tuple[int, int] | None] = []
+    for span in spans:
+        loud = [] if span is None else np.flatnonzero(~quiet[span[0] : span[1] + 1])
+        out.append((span[0] + int(loud[0]), span[0] + int(loud[-1])) if len(loud) else None)
+    return out
 
 
 def find_words(
     new_decoder, pcm: bytes, keys: list[str], word_pass, shortest: int, hop: int, parts: bool = True
 ):
     """Each word's (start frame, end frame) in a long recording (``pcm``, 16-bit, ``hop`` samples a frame),
-    None for a word not found or squeezed (:func:`found_words`), or None if no word was found;
+    None for a word not found or squeezed (:func:`found_words`), with the squeezed words' spans (for
+    :func:`quiet_frames`), or None if no word was found;
     ``word_pass(decoder, pcm, text)`` is the strict word-level pass
     (:func:`~vowelprompt.align.pocketsphinx.word_pass`), and ``new_decoder()`` a fresh decoder that knows the
-    words: each pass gets one, since a search that failed leaves state behind that fails the next.
+    words (``new_decoder(False)``: without optional silence): each pass gets one, since a search that failed
+    leaves state behind that fails the next.
 
-    The strict pass runs over the whole recording. If it finds no path, None, unless ``parts`` (experimental,
+    The strict pass runs over the whole recording, and if it finds no path, again without optional silence
+    (:func:`loud_spans`). If neither finds a path, None, unless ``parts`` (experimental,
     off in the aligner: on two sealed held-out sets it gave 2–5 s mean errors, parts forced onto the wrong
     words by their strict pass): then :func:`skip_pass` finds the words it
     can, the recording is cut at the widest pause (:func:`cut_points`) in its middle half (else at the one
     nearest its middle), and each part is tried again the same way, so that the stretches that match get the
     strict pass's spans, and only the stretch that does not, once no longer than ``shortest`` frames (or
     without a pause to cut at, or :data:`MAX_DEPTH` cuts deep), is left without spans."""
-    quiet = functools.cache(lambda: quiet_frames(pcm, hop))  # only if a pass fails and parts are searched
+    quiet = functools.cache(lambda: quiet_frames(pcm, hop))  # only if a pass with optional silence fails
+    held: list[tuple[int, int]] = []  # frames of squeezed words, from the strict passes kept
 
     def find(a: int, b: int, i: int, j: int, depth: int = 0) -> list:
         """The words ``keys[i:j]`` over frames ``a:b``, in the whole recording's frames."""
         stretch, found, strict = pcm[2 * a * hop : 2 * b * hop], [None] * (j - i), False
         try:
-            decoder = new_decoder()
-            if word_pass(decoder, stretch, " ".join(keys[i:j])):
-                found, count = found_words(decoder, keys[i:j])
-                strict = count == j - i
+            for silence in (True, False):
+                decoder = new_decoder(silence)
+                if word_pass(decoder, stretch, " ".join(keys[i:j])):
+                    found, count, squeezed = found_words(decoder, keys[i:j])
+                    found = found if silence else loud_spans(found, quiet()[a:b])
+                    strict = count == j - i
+                    held.extend((first + a, last + a) for first, last in squeezed if strict)
+                    break
             if not strict and parts:
                 found = skip_pass(new_decoder(), with_noise_floor(stretch), keys[i:j]) or [None] * (j - i)
         except RuntimeError:
@@ -252,4 +322,4 @@ def find_words(
         return find(a, mid, i, i + k, depth + 1) + find(mid, b, i + k, j, depth + 1)
 
     spans = find(0, len(pcm) // 2 // hop, 0, len(keys))
-    return spans if any(s is not None for s in spans) else None
+    return (spans, held) if any(s is not None for s in spans) else None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from vowelprompt.align import require_analysis_rate
+from vowelprompt.align import pieces, require_analysis_rate
 from vowelprompt.align.lexicon import (  # noqa: F401 (tokenize, fold, IPA_TO_ARPABET: this module's API)
     IPA_TO_ARPABET,
     _cmudict,
@@ -32,7 +32,7 @@ from vowelprompt.align.lexicon import (  # noqa: F401 (tokenize, fold, IPA_TO_AR
     tokenize,
 )
 from vowelprompt.align.pcm import to_pcm, with_noise_floor
-from vowelprompt.align.pieces import cut_points, find_words, piece_starts, quiet_frames, unaligned_segments
+from vowelprompt.align.pieces import WORD_PASS_BEAM, cut_points, find_words, piece_starts, quiet_frames
 from vowelprompt.align.refine import refine_vowels
 from vowelprompt.align.slips import (
     MAX_PHONE_GROWTH_S,
@@ -294,25 +294,25 @@ class PocketsphinxAligner:
         return None
 
     def _word_pass(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
-        """[(start frame, end frame)] of each word over the whole recording (None: not found or squeezed), or
-        None (:func:`~vowelprompt.align.pieces.find_words`). Memory grows linearly. Widest beam only: over
-        minutes some stretch prunes the narrower beams' path (on 9.4 min 1e-48 and 1e-100 both failed)."""
+        """[(start frame, end frame)] of each word over the whole recording (None: not found or squeezed) and
+        the squeezed words' spans, or None (:func:`~vowelprompt.align.pieces.find_words`); linear memory. At
+        WORD_PASS_BEAM: over minutes narrower beams lose the path (tuning: 1e-48, 1e-100; held-out 1e-200)."""
 
-        def new_decoder():  # for each pass (one that failed leaves state behind), and the next recording
-            self._decoders.pop((self.beams[-1], True), None)
-            self._add_words(decoder := self._decoder(self.beams[-1]), prons)
+        def new_decoder(fillers: bool = True):  # each pass (a failed one leaves state), and next recording
+            self._decoders.pop((WORD_PASS_BEAM, fillers), None)
+            self._add_words(decoder := self._decoder(WORD_PASS_BEAM, fillers), prons)
             return decoder
 
         hop, shortest = int(ANALYSIS_SR * FRAME_S), int(self.max_piece_s / FRAME_S)
-        spans = find_words(new_decoder, pcm, keys, word_pass, shortest, hop, self.search_parts)
-        self._decoders.pop((self.beams[-1], True), None)
-        return spans
+        found = find_words(new_decoder, pcm, keys, word_pass, shortest, hop, self.search_parts)
+        self._decoders = {k: d for k, d in self._decoders.items() if k[0] != WORD_PASS_BEAM}
+        return found
 
-    def _cuts(self, words: list[tuple[int, int] | None], pcm: bytes) -> list[tuple[int, int]]:
+    def _cuts(self, words: list[tuple[int, int] | None], pcm: bytes, held=()) -> list[tuple[int, int]]:
         """(first word, first frame) of each piece, each at most ``piece_s`` (or ``max_piece_s``) long."""
         hop = int(ANALYSIS_SR * FRAME_S)
         limit = int(min(self.piece_s, self.max_piece_s) / FRAME_S)
-        return piece_starts(cut_points(words, quiet_frames(pcm, hop)), len(pcm) // 2 // hop, limit)
+        return piece_starts(cut_points(words, quiet_frames(pcm, hop, held)), len(pcm) // 2 // hop, limit)
 
     def _align_pieces(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
         """Align a recording longer than ``max_piece_s`` in pieces; the segments' times are the whole
@@ -325,15 +325,16 @@ class PocketsphinxAligner:
         word pass's spans (none for a word it skipped) and no phones (``None``: unaligned words), and the
         piece's frames are returned (segments, [(first, last frame)]); if no piece aligns, it raises."""
         hop = int(ANALYSIS_SR * FRAME_S)
-        words = self._word_pass(pcm, keys, prons)
-        if words is None:
+        found = self._word_pass(pcm, keys, prons)
+        if found is None:
             raise AlignmentError(
                 "pocketsphinx found no word-level alignment of the whole recording, nor of a part between "
-                f"pauses (beam {self.beams[-1]:g}): the transcript may not match the audio"
+                f"pauses (beam {WORD_PASS_BEAM:g}): the transcript may not match the audio"
             )
-        pieces = self._cuts(words, pcm)
-        cuts = [i for i, _ in pieces]
-        bounds = [frame * hop for _, frame in pieces] + [len(pcm) // 2]
+        words, held = found
+        starts = self._cuts(words, pcm, held)
+        cuts = [i for i, _ in starts]
+        bounds = [frame * hop for _, frame in starts] + [len(pcm) // 2]
         ends = [*cuts[1:], len(keys)]
         segments, lost = [], []
         for i, (first, last) in enumerate(zip(cuts, ends)):
@@ -344,7 +345,7 @@ class PocketsphinxAligner:
             found = None if too_long else self._align_text(piece, keys[first:last], prons)
             if found is None:
                 lost.append((bounds[i] // hop, bounds[i + 1] // hop))
-                segments += unaligned_segments(words[first:last], FRAME_S)
+                segments += pieces.unaligned_segments(words[first:last], FRAME_S)
             else:
                 segments += [shifted(g, bounds[i] / ANALYSIS_SR) for g in found]
         if len(lost) == len(cuts):
