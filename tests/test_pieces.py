@@ -37,11 +37,11 @@ class Scripted:
     """A decoder whose strict pass finds every word where it is spoken unless a lost word is among them,
     and whose skippable pass finds the others 5 frames late (its first sample carries the noise floor)."""
 
-    def __init__(self, silence_lost: bool = False):
+    def __init__(self, silence_lost: bool | str = False):
         self.stretches: list[tuple[str, int, int]] = []
         self.segs: list = []
         self.silence = True
-        self.silence_lost = silence_lost  # the pass with optional silence finds no path anywhere
+        self.silence_lost = silence_lost  # the pass with optional silence finds no path, or raises
 
     def decoder(self, silence: bool = True):
         self.silence = silence
@@ -50,6 +50,8 @@ class Scripted:
     def word_pass(self, decoder, pcm: bytes, text: str) -> bool:
         a, words = _where(pcm), [int(w[1:]) for w in text.split()]
         self.stretches.append(("strict" if self.silence else "no silence", a, a + len(pcm) // 2 // HOP))
+        if self.silence and self.silence_lost == "raises":
+            raise RuntimeError("pocketsphinx's own error")
         if LOST & set(words) or (self.silence and self.silence_lost):
             self.segs = []
             return False
@@ -129,13 +131,12 @@ def test_a_recording_the_strict_pass_aligns_is_searched_once(monkeypatch):
 def test_where_the_pass_with_silence_finds_no_path_the_pass_without_it_gives_the_words_sound():
     """Without optional silence the pauses go into the words beside them; each word's span is cut back to its
     loud frames, so that the gaps between words are the pauses again (and the recording is cut in them)."""
-    script = Scripted(silence_lost=True)
     keys, pcm = KEYS[:10], _recording()[: 10 * STEP * HOP * 2]
-    assert pieces.find_words(script.decoder, pcm, keys, script.word_pass, shortest=100, hop=HOP) == (
-        TRUE[:10],
-        [],
-    )
-    assert script.stretches == [("strict", 0, 10 * STEP), ("no silence", 0, 10 * STEP)]
+    for lost in (True, "raises"):  # no path, or pocketsphinx raising: the pass without silence is tried
+        script = Scripted(silence_lost=lost)
+        found = pieces.find_words(script.decoder, pcm, keys, script.word_pass, shortest=100, hop=HOP)
+        assert found == (TRUE[:10], [])
+        assert script.stretches == [("strict", 0, 10 * STEP), ("no silence", 0, 10 * STEP)]
 
 
 def test_a_short_word_before_a_pause_is_squeezed_and_its_sound_given_to_the_next_piece():

@@ -28,6 +28,7 @@ returned pieces holding the wrong words, which their strict pass forced into pla
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 
@@ -292,19 +293,21 @@ def find_words(
     def find(a: int, b: int, i: int, j: int, depth: int = 0) -> list:
         """The words ``keys[i:j]`` over frames ``a:b``, in the whole recording's frames."""
         stretch, found, strict = pcm[2 * a * hop : 2 * b * hop], [None] * (j - i), False
-        try:
-            for silence in (True, False):
+        for silence in (True, False):
+            try:  # pocketsphinx may raise where it finds no path: the next pass is still tried
                 decoder = new_decoder(silence)
-                if word_pass(decoder, stretch, " ".join(keys[i:j])):
-                    found, count, squeezed = found_words(decoder, keys[i:j])
-                    found = found if silence else loud_spans(found, quiet()[a:b])
-                    strict = count == j - i
-                    held.extend((first + a, last + a) for first, last in squeezed if strict)
-                    break
-            if not strict and parts:
+                if not word_pass(decoder, stretch, " ".join(keys[i:j])):
+                    continue
+            except RuntimeError:
+                continue
+            found, count, squeezed = found_words(decoder, keys[i:j])
+            found = found if silence else loud_spans(found, quiet()[a:b])
+            strict = count == j - i
+            held.extend((first + a, last + a) for first, last in squeezed if strict)
+            break
+        if not strict and parts:
+            with contextlib.suppress(RuntimeError):
                 found = skip_pass(new_decoder(), with_noise_floor(stretch), keys[i:j]) or [None] * (j - i)
-        except RuntimeError:
-            pass
         spans = [None if s is None else (s[0] + a, s[1] + a) for s in found]
         if strict or not parts:
             return spans if strict else [None] * (j - i)
