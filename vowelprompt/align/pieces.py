@@ -35,7 +35,7 @@ import itertools
 import numpy as np
 
 from vowelprompt.align.pcm import with_noise_floor
-from vowelprompt.align.slips import FRAME_S, MIN_PAUSE_S, SPEECH_DB, frame_db, runs
+from vowelprompt.align.slips import FRAME_S, MIN_PAUSE_S, frame_db, loud_frames, runs
 
 #: The beam of the word pass over a long recording: the widest a double holds with room to spare. On the
 #: development sets' joined recordings (benchmarks/bench_long.py: held-out 1 and 6, 6.9 and 5.7 minutes) the
@@ -91,14 +91,13 @@ def gap_middle(words: list[tuple[int, int]], i: int) -> int:
 
 
 def quiet_frames(pcm: bytes, hop: int, held: list[tuple[int, int]] = ()) -> np.ndarray:
-    """Which ``hop``-sample frames of 16-bit ``pcm`` are quiet: more than
-    :data:`~vowelprompt.align.slips.SPEECH_DB` under the loudest (as where speech is cut from silence,
+    """Which ``hop``-sample frames of 16-bit ``pcm`` are quiet: not speech by
+    :func:`~vowelprompt.align.slips.loud_frames` (as where speech is cut from silence,
     :func:`~vowelprompt.align.slips.speech_span`; a floor from the quietest frames would be the digital
     silence that some files start or end with, under which every pause is loud). The frames of ``held``
     (first, last) spans, where the word pass put words it squeezed (:func:`found_words`), count as quiet: the
     sound there is a neighbour's, and cannot hold the squeezed words (:func:`cut_points`)."""
-    db = frame_db(np.frombuffer(pcm, dtype=np.int16) / 32768.0, int(hop / FRAME_S))
-    quiet = db <= (db.max() if len(db) else 0.0) - SPEECH_DB
+    quiet = ~loud_frames(frame_db(np.frombuffer(pcm, dtype=np.int16) / 32768.0, int(hop / FRAME_S)))
     for first, last in held:
         quiet[first : last + 1] = True
     return quiet
@@ -235,17 +234,16 @@ def found_words(decoder, keys: list[str]) -> tuple[list[tuple[int, int] | None],
     held: list[tuple[int, int]] = []
     i = count = 0
     segs = list(decoder.seg() or ()) if decoder.hyp() is not None else []
-    for k, seg in enumerate(segs):
-        word = seg.word.split("(")[0]  # a pronunciation variant, "word(2)", is the word
+    names = [seg.word.split("(")[0] for seg in segs]  # a pronunciation variant, "word(2)", is the word
+    for k, (seg, word) in enumerate(zip(segs, names)):
         if word not in known:  # silence, a filler
             continue
         while i < n and keys[i] != word:
             i += 1
         if i == n:
             break
-        after = segs[k + 1] if k + 1 < len(segs) else None  # a pause after the word?
-        pause = after is not None and after.word.split("(")[0] not in known
-        pause = pause and after.end_frame - after.start_frame >= PAUSE_AFTER_FRAMES
+        after = segs[k + 1] if k + 1 < len(segs) and names[k + 1] not in known else None  # a pause after it?
+        pause = after is not None and after.end_frame - after.start_frame >= PAUSE_AFTER_FRAMES
         least = PAUSE_FRAMES if pause else MIN_FRAMES
         squeezed = seg.end_frame - seg.start_frame < least * len(decoder.lookup_word(seg.word).split())
         spans[i] = None if squeezed else (seg.start_frame, seg.end_frame)

@@ -139,6 +139,18 @@ def edge_speech_outside_s(db: np.ndarray, spans, speech_outside_db: float = 6.0)
     return _seconds(_loud_outside(db, spans, speech_outside_db) & _at_edges(db, spans))
 
 
+def loud_frames(db: np.ndarray, loudest: float | None = None) -> np.ndarray:
+    """Which frames are speech: within :data:`SPEECH_DB` of the loudest (of ``db``, or ``loudest`` dB when
+    given): the one threshold that :func:`speech_span`, :func:`speech_coverage` and the cuts of a long
+    recording (:func:`~vowelprompt.align.pieces.quiet_frames`) share.
+
+    >>> loud_frames(np.array([-90.0, -20.0, -50.0, -49.0])).tolist(), loud_frames(np.array([])).tolist()
+    ([False, True, False, True], [])
+    """
+    top = loudest if loudest is not None else db.max() if len(db) else 0.0
+    return db > top - SPEECH_DB
+
+
 def speech_span(db: np.ndarray, sr: int, loudest: float | None = None) -> tuple[int, int]:
     """(first, last) sample of the speech: frames within :data:`SPEECH_DB` of the loudest (of ``db``, or
     ``loudest`` dB when given), with :data:`MARGIN_S` either side; the whole of ``db`` if none is.
@@ -147,7 +159,7 @@ def speech_span(db: np.ndarray, sr: int, loudest: float | None = None) -> tuple[
     (15, 75)
     """
     hop = int(sr * FRAME_S)
-    loud = np.flatnonzero(db > (db.max() if loudest is None else loudest) - SPEECH_DB)
+    loud = np.flatnonzero(loud_frames(db, loudest))
     if loud.size == 0:
         return 0, len(db) * hop
     margin = int(round(MARGIN_S / FRAME_S))
@@ -274,7 +286,7 @@ def speech_coverage(db: np.ndarray, segments) -> float:
     """
     if len(db) == 0:
         return 1.0
-    loud = db > db.max() - SPEECH_DB
+    loud = loud_frames(db)
     covered = np.zeros(len(db), dtype=bool)
     for start_s, end_s, *_ in segments:
         if start_s is not None:  # a word without times (skipped in a long recording's word pass)
