@@ -1,14 +1,14 @@
 """Alignment accuracy of the default aligner against espeak-ng's true phone times, on the tuning and held-out sets.
 
     python benchmarks/bench_alignment.py [--set SET] [--corpus DIR] [--voices …] [--rates …]
-        # SET: tuning, heldout, heldout2 … heldout7, both (the first two), all (the first three: default)
+        # SET: tuning, heldout, heldout2 … heldout8, both (the first two), all (the first three: default)
     python benchmarks/bench_alignment.py --set tuning --fit     # refit vowelprompt.align.refine's shift tables
     python benchmarks/bench_alignment.py --decoder-option ds=2  # a pocketsphinx setting: speed against accuracy
     python benchmarks/bench_alignment.py --one-pass            # one decoding pass yielding phones (experiment)
 
 The tuning set (DEFAULT_SENTENCES × TUNING_VOICES × TUNING_RATES, 160 files) is the one every choice of the
 aligner was made on; the held-out set (HELDOUT_SENTENCES × HELDOUT_VOICES × HELDOUT_RATES, 120 files) shares
-no sentence, voice or rate with it and is only reported (vowelprompt/corpora/synth.py); the second held-out set
+no sentence, voice or rate with it and is only reported (vowelprompt/corpora/benchmark_sets.py); the second held-out set
 (HELDOUT2_*, 120 files: four English varieties, rates and sentences used nowhere else) was written down
 before any of its audio was aligned, and is only reported too; having been examined for its silent failures
 it became their development set, and the third (HELDOUT3_*, sealed before that work) tested the change that
