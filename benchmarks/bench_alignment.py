@@ -15,7 +15,8 @@ it became their development set, and the third (HELDOUT3_*, sealed before that w
 work kept (the noise floor, vowelprompt/align/pcm.py), measured once with it and once without; the fourth
 (HELDOUT4_*) was sealed before the third set's silent failures were examined, for the change that work keeps,
 the fifth (HELDOUT5_*) after the fourth's one measurement, before any further change (none was made),
-and the sixth (HELDOUT6_*) after the fifth's, before any change made for the fifth set's failures.
+and the sixth (HELDOUT6_*) after the fifth's, before any change made for the fifth set's failures; the
+seventh and eighth (HELDOUT7_*, HELDOUT8_*) were sealed for changes to long recordings (bench_long.py).
 ``all`` (the default) runs the first three, ``both`` the first two, and the others run only when named. Per set: a markdown
 table per voice and rate of the refined aligner (the default), then summary lines: the refined aligner without
 the retry for slipped words (vowelprompt/align/slips.py: what the retry buys), the raw pocketsphinx alignment,

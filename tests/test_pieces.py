@@ -4,6 +4,7 @@ pass each word's span comes from. The passes themselves run on real audio in tes
 
 from __future__ import annotations
 
+import itertools
 from types import SimpleNamespace
 
 import numpy as np
@@ -52,7 +53,9 @@ class Scripted:
         self.stretches.append(("strict" if self.silence else "no silence", a, a + len(pcm) // 2 // HOP))
         if self.silence and self.silence_lost == "raises":
             raise RuntimeError("pocketsphinx's own error")
-        if LOST & set(words) or (self.silence and self.silence_lost):
+        long = len(pcm) // 2 // HOP > 1500  # "long": the pass with silence loses its path over more
+        lost = self.silence and self.silence_lost and (self.silence_lost != "long" or long)
+        if LOST & set(words) or lost:
             self.segs = []
             return False
         # without silence, the pauses go into the words: each word takes its whole step
@@ -137,6 +140,29 @@ def test_where_the_pass_with_silence_finds_no_path_the_pass_without_it_gives_the
         found = pieces.find_words(script.decoder, pcm, keys, script.word_pass, shortest=100, hop=HOP)
         assert found == (TRUE[:10], [])
         assert script.stretches == [("strict", 0, 10 * STEP), ("no silence", 0, 10 * STEP)]
+
+
+def test_where_the_pass_with_silence_loses_its_path_over_the_whole_it_runs_again_over_stretches(monkeypatch):
+    """The pass without optional silence places words beside pauses poorly, so where it found the words of a
+    recording whose pass with silence found no path, the pass with silence runs again over stretches of at
+    most STRETCH_FRAMES cut in the pauses between the words, in order and covering the recording; the spans
+    kept are the stretches' (the script's pass with silence loses its path only over more than 1500
+    frames)."""
+    monkeypatch.setattr(pieces, "STRETCH_FRAMES", 1000)
+    monkeypatch.setitem(globals(), "LOST", set())  # every word is where it is spoken
+    keys, pcm = KEYS, _recording()
+    script = Scripted(silence_lost="long")
+    found = pieces.find_words(script.decoder, pcm, keys, script.word_pass, 100, HOP, parts=False)
+    assert found == (TRUE, [])
+    assert script.stretches[:2] == [("strict", 0, 4000), ("no silence", 0, 4000)]
+    again = script.stretches[2:]
+    assert all(kind == "strict" and 500 <= b - a <= 1000 for kind, a, b in again[:-1]), again
+    assert again[0][1] == 0 and again[-1][2] == 4000
+    assert all(a == b for (_, _, b), (_, a, _) in itertools.pairwise(again))  # each from the last one's end
+    # and where the stretches' pass fails too, the spans of the pass without silence stay
+    script = Scripted(silence_lost=True)
+    assert pieces.find_words(script.decoder, pcm, keys, script.word_pass, 100, HOP, parts=False) == (TRUE, [])
+    assert [kind for kind, _, _ in script.stretches[2:]] == ["strict"] * len(again)
 
 
 def test_a_short_word_before_a_pause_is_squeezed_and_its_sound_given_to_the_next_piece():

@@ -8,15 +8,17 @@ recording is cut in the middle of gaps between words, and each piece is aligned 
 A word the pass found squeezed into its shortest phones, or short right before a pause, counts as not found
 (:func:`found_words`) and gets no span; the recording is cut beside it only at a pause with sound on one side
 to hold it (:func:`cut_points`), the sound the pass gave it not counted. A piece ends at a long pause where
-one lies in its last three quarters (:func:`piece_starts`). A piece that does not align leaves only its own
-words unaligned.
+one lies in its last three quarters, the first of half a second or more (:func:`piece_starts`). A piece that
+does not align leaves only its own words unaligned.
 
 That word pass needs a path through every word of the transcript. Over minutes of speech, optional silence
 gives it a way out that a short utterance does not have: it can take a stretch of speech the acoustic model
 matches poorly as silence and put its words on a later stretch that says the same (a repeated phrase), until
 the true path falls outside the beam and the false one runs out of audio. So the pass runs at the widest beam
 (:data:`WORD_PASS_BEAM`), and when it finds no path, again without optional silence, its words' spans then
-trimmed to their loud frames (:func:`loud_spans`), as the pauses went into the words beside them. A stretch
+trimmed to their loud frames (:func:`loud_spans`), as the pauses went into the words beside them; since
+that pass places words beside pauses poorly, the pass with silence then runs again over stretches of up to a
+minute cut in its pauses, which it may find a path through where it lost the path over the whole. A stretch
 that does not match (a sentence lost under noise) then has its words forced somewhere, and the piece that
 holds them does not align: they are left unaligned. Where neither pass finds a path, the whole recording
 fails; :func:`find_words` can instead halve the recording at a pause and try each half again, the cut placed
@@ -74,6 +76,20 @@ PAUSE_AFTER_FRAMES = 20
 #: between sentences lets the aligner put the next sentence's first word on the tail of the one before (the
 #: error of :data:`PAUSE_FRAMES`, made by the piece's own pass), as it cannot in an utterance aligned alone.
 LONG_GAP_FRAMES = 25
+
+#: A gap between words this wide (frames: 0.5 s) ends a piece at the first one in its last three quarters,
+#: before any wider gap (:func:`piece_starts`): the widest is not always the pause after a sentence (a word
+#: put late leaves a wide gap too), and a piece that runs on past that pause into the next sentence lets its
+#: own pass put that sentence's first words on the tail of the one before. With :data:`STRETCH_FRAMES`, on the
+#: development sets' joined recordings (benchmarks/bench_long.py): held-out 4 15.7 → 14.4 ms, 3 22.7 → 19.1,
+#: 7 15.7 → 16.2, 1 and 6 unchanged; the first gap of 0.25 s instead: 1, 3, 4 and 6 worse.
+PHRASE_GAP_FRAMES = 50
+
+#: The longest stretch (frames: 60 s) over which the word pass with optional silence runs again where it found
+#: no path over the whole recording and the pass without it found the words (:func:`find_words`). Stretches
+#: are cut as pieces are (:func:`piece_starts`), so most end at the first pause of 0.5 s or more after 15 s:
+#: on the development sets' joined recordings 15–22 s, where the pass found its path in 9–20 of 20.
+STRETCH_FRAMES = 6000
 
 #: Loud frames a side of a pause must hold to hold the words the word pass did not find beside it
 #: (:func:`cut_points`): 50 ms, shorter than any word, longer than the edge of a word the pass cut short.
@@ -160,7 +176,8 @@ def piece_starts(cuts: list[tuple[int, int, int]], n_frames: int, limit: int) ->
     """(index of the first word, first frame) of each piece, from the places the recording may be cut
     (:func:`cut_points`): each piece at most ``limit`` frames long and at least half that (bar the last), cut
     at the widest gap in that range, unless a gap of :data:`LONG_GAP_FRAMES` or more ends it earlier (at least
-    a quarter of the limit long; the widest of them). Where no cut lies in the range (a word, or a pause,
+    a quarter of the limit long; the first of :data:`PHRASE_GAP_FRAMES` or more, else the widest of them).
+    Where no cut lies in the range (a word, or a pause,
     longer than half the limit), the one nearest to the range is taken instead, so that one long stretch never
     leaves the rest of the recording as a single piece.
 
@@ -170,6 +187,8 @@ def piece_starts(cuts: list[tuple[int, int, int]], n_frames: int, limit: int) ->
     [(0, 0), (1, 475), (2, 955)]
     >>> piece_starts(cut_points([(0, 70), (100, 190), (200, 290), (350, 390)]), 400, 250)  # a 0.3 s pause
     [(0, 0), (1, 85), (3, 320)]
+    >>> piece_starts(cut_points([(0, 100), (155, 300), (371, 400), (450, 490)]), 500, 400)  # 0.55 s, 0.71 s
+    [(0, 0), (1, 127)]
     """
     pieces, start = [(0, 0)], 0
     while n_frames - start > limit:
@@ -177,9 +196,12 @@ def piece_starts(cuts: list[tuple[int, int, int]], n_frames: int, limit: int) ->
         if not later:
             return pieces  # no word boundary left: the rest is the last piece
         low, high = start + limit // 2, start + limit
-        inside = [g for g in later if start + limit // 4 <= g[0] <= high and g[1] >= LONG_GAP_FRAMES]
-        inside = [(w, i, mid) for mid, w, i in inside or [g for g in later if low <= g[0] <= high]]
-        if inside:
+        long_gaps = [g for g in later if start + limit // 4 <= g[0] <= high and g[1] >= LONG_GAP_FRAMES]
+        phrase_gaps = [g for g in long_gaps if g[1] >= PHRASE_GAP_FRAMES]
+        inside = [(w, i, mid) for mid, w, i in long_gaps or [g for g in later if low <= g[0] <= high]]
+        if phrase_gaps:
+            mid, _, i = min(phrase_gaps)  # the first
+        elif inside:
             _, i, mid = max(inside)
         else:
             mid, _, i = min(later, key=lambda g: low - g[0] if g[0] < low else g[0] - high)
@@ -278,7 +300,9 @@ def find_words(
     leaves state behind that fails the next.
 
     The strict pass runs over the whole recording, and if it finds no path, again without optional silence
-    (:func:`loud_spans`). If neither finds a path, None, unless ``parts`` (experimental,
+    (:func:`loud_spans`); where that one finds the words of a recording over twice :data:`STRETCH_FRAMES`,
+    the strict pass runs again over stretches of at most that, cut in its pauses, and keeps the spans of each
+    stretch it finds all the words of. If neither finds a path, None, unless ``parts`` (experimental,
     off in the aligner: on two sealed held-out sets it gave 2–5 s mean errors, parts forced onto the wrong
     words by their strict pass): then :func:`skip_pass` finds the words it
     can, the recording is cut at the widest pause (:func:`cut_points`) in its middle half (else at the one
@@ -288,8 +312,9 @@ def find_words(
     quiet = functools.cache(lambda: quiet_frames(pcm, hop))  # only if a pass with optional silence fails
     held: list[tuple[int, int]] = []  # frames of squeezed words, from the strict passes kept
 
-    def find(a: int, b: int, i: int, j: int, depth: int = 0) -> list:
-        """The words ``keys[i:j]`` over frames ``a:b``, in the whole recording's frames."""
+    def find(a: int, b: int, i: int, j: int, depth: int = 0, forced: list | None = None) -> list:
+        """The words ``keys[i:j]`` over frames ``a:b``, in the whole recording's frames; ``forced`` gets
+        whether the pass that found them was the one without optional silence."""
         stretch, found, strict = pcm[2 * a * hop : 2 * b * hop], [None] * (j - i), False
         for silence in (True, False):
             try:  # pocketsphinx may raise where it finds no path: the next pass is still tried
@@ -302,6 +327,8 @@ def find_words(
             found = found if silence else loud_spans(found, quiet()[a:b])
             strict = count == j - i
             held.extend((first + a, last + a) for first, last in squeezed if strict)
+            if forced is not None and strict:
+                forced.append(not silence)
             break
         if not strict and parts:
             with contextlib.suppress(RuntimeError):
@@ -322,5 +349,19 @@ def find_words(
             k, mid, _ = min(cuts, key=lambda c: abs(c[1] - (a + b) // 2))
         return find(a, mid, i, i + k, depth + 1) + find(mid, b, i + k, j, depth + 1)
 
-    spans = find(0, len(pcm) // 2 // hop, 0, len(keys))
+    n_frames, forced = len(pcm) // 2 // hop, []
+    spans = find(0, n_frames, 0, len(keys), forced=forced)
+    if forced == [True] and n_frames > 2 * STRETCH_FRAMES:
+        # The pass without silence puts words beside pauses poorly; the pass with it, which lost its path over
+        # the whole recording, runs again over stretches of STRETCH_FRAMES or less cut in the pauses between
+        # the words found, and each stretch it finds all the words of keeps its spans.
+        bounds = [*piece_starts(cut_points(spans, quiet(), pauses_only=True), n_frames, STRETCH_FRAMES)]
+        for (i, a), (j, b) in itertools.pairwise([*bounds, (len(keys), n_frames)]):
+            with contextlib.suppress(RuntimeError):  # pocketsphinx's own error: the spans found stay
+                decoder = new_decoder()
+                if word_pass(decoder, pcm[2 * a * hop : 2 * b * hop], " ".join(keys[i:j])):
+                    found, count, squeezed = found_words(decoder, keys[i:j])
+                    if count == j - i:
+                        spans[i:j] = [None if s is None else (s[0] + a, s[1] + a) for s in found]
+                        held.extend((first + a, last + a) for first, last in squeezed)
     return (spans, held) if any(s is not None for s in spans) else None
