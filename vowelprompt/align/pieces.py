@@ -177,9 +177,8 @@ def piece_starts(cuts: list[tuple[int, int, int]], n_frames: int, limit: int) ->
     (:func:`cut_points`): each piece at most ``limit`` frames long and at least half that (bar the last), cut
     at the widest gap in that range, unless a gap of :data:`LONG_GAP_FRAMES` or more ends it earlier (at least
     a quarter of the limit long; the first of :data:`PHRASE_GAP_FRAMES` or more, else the widest of them).
-    Where no cut lies in the range (a word, or a pause,
-    longer than half the limit), the one nearest to the range is taken instead, so that one long stretch never
-    leaves the rest of the recording as a single piece.
+    Where no cut lies in the range (a word, or a pause, longer than half the limit), the one nearest to the
+    range is taken instead, so that one long stretch never leaves the rest of the recording as a single piece.
 
     >>> piece_starts(cut_points([(0, 90), (110, 190), (200, 290), (350, 390)]), 400, 250)  # one in 125–250
     [(0, 0), (2, 195)]
@@ -355,7 +354,7 @@ def find_words(
         # The pass without silence puts words beside pauses poorly; the pass with it, which lost its path over
         # the whole recording, runs again over stretches of STRETCH_FRAMES or less cut in the pauses between
         # the words found, and each stretch it finds all the words of keeps its spans.
-        bounds = [*piece_starts(cut_points(spans, quiet(), pauses_only=True), n_frames, STRETCH_FRAMES)]
+        bounds = piece_starts(cut_points(spans, quiet(), pauses_only=True), n_frames, STRETCH_FRAMES)
         for (i, a), (j, b) in itertools.pairwise([*bounds, (len(keys), n_frames)]):
             with contextlib.suppress(RuntimeError):  # pocketsphinx's own error: the spans found stay
                 decoder = new_decoder()
