@@ -87,12 +87,24 @@ def assert_seed_honoured(generate) -> None:
     assert {sample(2), sample(3)} != {first}
 
 
+class _Synth:
+    """:mod:`vowelprompt.corpora.synth`, whose ``synthesize`` renders each utterance in a fresh process
+    (:func:`synthesize_fresh`), so that a test's audio does not depend on the tests its worker ran before."""
+
+    def __getattr__(self, name: str):
+        from vowelprompt.corpora import synth as module
+
+        return getattr(module, name)
+
+    @staticmethod
+    def synthesize(text: str, **options):
+        return synthesize_fresh(text, **options)
+
+
 @pytest.fixture(scope="session")
 def synth():
     need_espeak()
-    from vowelprompt.corpora import synth as module
-
-    return module
+    return _Synth()
 
 
 @pytest.fixture(scope="session")
