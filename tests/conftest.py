@@ -87,6 +87,19 @@ def assert_seed_honoured(generate) -> None:
     assert {sample(2), sample(3)} != {first}
 
 
+def synthesize_fresh(text: str, **options):
+    """``synth.synthesize(text, **options)`` in a fresh process: espeak-ng carries state from one utterance to
+    the next, so in a test worker its audio would depend on which tests the worker ran before (a pitch test's
+    0.01 st tolerance failed on one such render; a wrong transcript aligned on another)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from vowelprompt.corpora import synth
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(synth.synthesize, text, **options).result()
+
+
 class _Synth:
     """:mod:`vowelprompt.corpora.synth`, whose ``synthesize`` renders each utterance in a fresh process
     (:func:`synthesize_fresh`), so that a test's audio does not depend on the tests its worker ran before."""
@@ -96,9 +109,7 @@ class _Synth:
 
         return getattr(module, name)
 
-    @staticmethod
-    def synthesize(text: str, **options):
-        return synthesize_fresh(text, **options)
+    synthesize = staticmethod(synthesize_fresh)
 
 
 @pytest.fixture(scope="session")
@@ -114,24 +125,10 @@ def corpus(tmp_path_factory, synth) -> Path:
     return synth.write_corpus(out, SENTENCES, voices=("en-us+m3", "en-gb+f2"), rates=(150, 210))
 
 
-def synthesize_fresh(text: str, **options):
-    """``synth.synthesize(text, **options)`` in a fresh process: espeak-ng carries state from one utterance to
-    the next, so in a test worker its audio would depend on which tests the worker ran before (a pitch test's
-    0.01 st tolerance failed on one such render; a wrong transcript aligned on another)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from vowelprompt.corpora import synth
-
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(synth.synthesize, text, **options).result()
-
-
 @pytest.fixture(scope="session")
 def utterance(synth):
-    """One synthesised utterance (SynthUtterance) with ground truth, synthesised in a fresh process
-    (:func:`synthesize_fresh`)."""
-    return synthesize_fresh(SENTENCES[1], voice="en-us+m3", rate_wpm=170)
+    """One synthesised utterance (SynthUtterance) with ground truth (in a fresh process, as every one)."""
+    return synth.synthesize(SENTENCES[1], voice="en-us+m3", rate_wpm=170)
 
 
 def write_wav(path: Path, samples: np.ndarray, sr: int, subtype: str = "PCM_16") -> Path:

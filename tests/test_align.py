@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from conftest import synthesize_fresh
 
 from vowelprompt.align import get_aligner
 from vowelprompt.align.pieces import quiet_frames
@@ -105,7 +104,7 @@ def test_transcript_that_does_not_match_is_an_alignment_error(synth, aligner):
     in one line. Not every wrong transcript is: "Please put the blue folder on the table next to the
     window." once was here, and it was refused only because espeak's pauses are digital silence; under the
     aligner's noise floor (as in any real recording) it aligns (README: Accuracy, wrong transcripts)."""
-    utt = synthesize_fresh("The morning train leaves the station before the sun comes up.", rate_wpm=170)
+    utt = synth.synthesize("The morning train leaves the station before the sun comes up.", rate_wpm=170)
     wrong = "Please bring three oranges, a loaf of bread, and some cheese."
     with pytest.raises(AlignmentError, match="found no alignment") as info:
         aligner.align(at16k(utt), ANALYSIS_SR, wrong)

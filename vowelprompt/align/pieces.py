@@ -310,29 +310,40 @@ def find_words(
     without a pause to cut at, or :data:`MAX_DEPTH` cuts deep), is left without spans."""
     quiet = functools.cache(lambda: quiet_frames(pcm, hop))  # only if a pass with optional silence fails
     held: list[tuple[int, int]] = []  # frames of squeezed words, from the strict passes kept
+    forced = False  # whether the whole recording's words came from the pass without optional silence
 
-    def find(a: int, b: int, i: int, j: int, depth: int = 0, forced: list | None = None) -> list:
-        """The words ``keys[i:j]`` over frames ``a:b``, in the whole recording's frames; ``forced`` gets
-        whether the pass that found them was the one without optional silence."""
-        stretch, found, strict = pcm[2 * a * hop : 2 * b * hop], [None] * (j - i), False
-        for silence in (True, False):
-            try:  # pocketsphinx may raise where it finds no path: the next pass is still tried
-                decoder = new_decoder(silence)
-                if not word_pass(decoder, stretch, " ".join(keys[i:j])):
-                    continue
-            except RuntimeError:
-                continue
-            found, count, squeezed = found_words(decoder, keys[i:j])
-            found = found if silence else loud_spans(found, quiet()[a:b])
-            strict = count == j - i
-            held.extend((first + a, last + a) for first, last in squeezed if strict)
-            if forced is not None and strict:
-                forced.append(not silence)
-            break
+    def shifted(spans: list, a: int) -> list:  # a stretch's spans in the whole recording's frames
+        return [None if s is None else (s[0] + a, s[1] + a) for s in spans]
+
+    def one_pass(a: int, b: int, i: int, j: int, silence: bool):
+        """The strict pass (with optional ``silence`` or without) of ``keys[i:j]`` over frames ``a:b``: its
+        spans and squeezed spans, in the whole recording's frames, and whether it found every word; None
+        where it finds no path (pocketsphinx may also raise there)."""
+        try:
+            decoder = new_decoder(silence)
+            if not word_pass(decoder, pcm[2 * a * hop : 2 * b * hop], " ".join(keys[i:j])):
+                return None
+        except RuntimeError:
+            return None
+        found, count, squeezed = found_words(decoder, keys[i:j])
+        found = found if silence else loud_spans(found, quiet()[a:b])
+        return shifted(found, a), shifted(squeezed, a), count == j - i
+
+    def find(a: int, b: int, i: int, j: int, depth: int = 0) -> list:
+        """The words ``keys[i:j]`` over frames ``a:b``, in the whole recording's frames."""
+        nonlocal forced
+        spans, strict = [None] * (j - i), False
+        for silence in (True, False):  # the next pass is tried where one finds no path
+            if (got := one_pass(a, b, i, j, silence)) is not None:
+                spans, squeezed, strict = got
+                if strict:
+                    held.extend(squeezed)
+                    forced = forced or (depth == 0 and not silence)
+                break
         if not strict and parts:
             with contextlib.suppress(RuntimeError):
-                found = skip_pass(new_decoder(), with_noise_floor(stretch), keys[i:j]) or [None] * (j - i)
-        spans = [None if s is None else (s[0] + a, s[1] + a) for s in found]
+                heard = with_noise_floor(pcm[2 * a * hop : 2 * b * hop])
+                spans = shifted(skip_pass(new_decoder(), heard, keys[i:j]) or [None] * (j - i), a)
         if strict or not parts:
             return spans if strict else [None] * (j - i)
         # Only at pauses: in speech without one, the skippable pass's word boundaries are too often wrong, and
@@ -348,19 +359,16 @@ def find_words(
             k, mid, _ = min(cuts, key=lambda c: abs(c[1] - (a + b) // 2))
         return find(a, mid, i, i + k, depth + 1) + find(mid, b, i + k, j, depth + 1)
 
-    n_frames, forced = len(pcm) // 2 // hop, []
-    spans = find(0, n_frames, 0, len(keys), forced=forced)
-    if forced == [True] and n_frames > 2 * STRETCH_FRAMES:
+    n_frames = len(pcm) // 2 // hop
+    spans = find(0, n_frames, 0, len(keys))
+    if forced and n_frames > 2 * STRETCH_FRAMES:
         # The pass without silence puts words beside pauses poorly; the pass with it, which lost its path over
         # the whole recording, runs again over stretches of STRETCH_FRAMES or less cut in the pauses between
         # the words found, and each stretch it finds all the words of keeps its spans.
         bounds = piece_starts(cut_points(spans, quiet(), pauses_only=True), n_frames, STRETCH_FRAMES)
         for (i, a), (j, b) in itertools.pairwise([*bounds, (len(keys), n_frames)]):
-            with contextlib.suppress(RuntimeError):  # pocketsphinx's own error: the spans found stay
-                decoder = new_decoder()
-                if word_pass(decoder, pcm[2 * a * hop : 2 * b * hop], " ".join(keys[i:j])):
-                    found, count, squeezed = found_words(decoder, keys[i:j])
-                    if count == j - i:
-                        spans[i:j] = [None if s is None else (s[0] + a, s[1] + a) for s in found]
-                        held.extend((first + a, last + a) for first, last in squeezed)
+            got = one_pass(a, b, i, j, silence=True)
+            if got is not None and got[2]:
+                spans[i:j] = got[0]
+                held.extend(got[1])
     return (spans, held) if any(s is not None for s in spans) else None
