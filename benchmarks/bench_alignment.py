@@ -271,7 +271,14 @@ def run_set(
         + (f"; aligner {aligner_class.__name__}" if aligner_class is not PocketsphinxAligner else "")
         + (", refinement tables fitted on the tuning set with it" if refine_tables else "")
     )
+    adapted = getattr(retrying, "adaptations", {})
+    if adapted:
+        print(
+            f"speaker adaptation (vowelprompt.align.vtln): warps searched on {adapted['searched']} files, "
+            f"one kept on {adapted['kept']}"
+        )
     result = {"raw": raw, "refined": refined, "no_retry": before, **refined, "x_real_time": audio_s / cpu_s}
+    result["adaptation"] = dict(adapted)
     if fit:
         ref = float(np.mean(phone_means))
         tables = fit_shifts(pairs, ref)

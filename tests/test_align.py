@@ -64,11 +64,12 @@ def test_stress_is_recovered_from_cmudict(synth, aligner):
 def test_wider_beam_retry_rescues_a_pronunciation_the_dictionary_lacks(synth):
     # espeak says "Muller" as /mʊlɚ/-like M UW L ER; the dictionary has M AH L ER. Spoken fast, at
     # pocketsphinx's default beams the only complete path is pruned; the retry with wider beams aligns it.
-    # (At 160 wpm it did so too until the aligner heard a noise floor under espeak's digital silence.)
+    # (At 160 wpm it did so too until the aligner heard a noise floor under espeak's digital silence.) The
+    # speaker adaptation's warped front ends find a path at the default beam too: off here.
     utt = synth.synthesize("The zebra met Muller at noon today in the park", voice="en-us", rate_wpm=240)
     audio = at16k(utt)
     with pytest.raises(AlignmentError, match="found no alignment"):
-        PocketsphinxAligner(beams=(1e-48,)).align(audio, ANALYSIS_SR, utt.text)
+        PocketsphinxAligner(beams=(1e-48,), adapt_warps=()).align(audio, ANALYSIS_SR, utt.text)
     words = PocketsphinxAligner().align(audio, ANALYSIS_SR, utt.text)
     assert len(words) == 10
     assert score_alignment(words, truth(utt)).midpoint_inside >= 0.8
@@ -600,7 +601,9 @@ def test_words_squeezed_into_the_shortest_phones_are_aligned_again_with_a_warped
     from vowelprompt.align.squeeze import WARPS, squeezed_words
 
     audio, text, true_words = _set_utterance(tmp_path, "heldout3", "en-us+Annie", 190, 1)
-    before = PocketsphinxAligner(squeeze_warps=(), refine=False).align(audio.samples, audio.sr, text)
+    before = PocketsphinxAligner(squeeze_warps=(), adapt_warps=(), refine=False).align(
+        audio.samples, audio.sr, text
+    )
     segments = [(w.start_s, w.end_s, list(w.phones)) for w in before]
     assert [before[i].text for i in sorted(squeezed_words(segments))] == ["a", "letter"]
     assert "a" in _off_their_sound(before, true_words)
@@ -610,6 +613,42 @@ def test_words_squeezed_into_the_shortest_phones_are_aligned_again_with_a_warped
     assert after == PocketsphinxAligner(squeeze_warps=WARPS[:1], refine=False).align(
         audio.samples, audio.sr, text
     )
+
+
+def test_a_voice_the_model_fits_badly_is_aligned_again_under_warps_and_the_best_scoring_kept(tmp_path):
+    """A fifth-held-out-set utterance (en-gb+Alicia: formants at 130–150 % of the voice's own, 245 wpm):
+    unwarped, pocketsphinx scores it far below vtln.ADAPT_BELOW per frame and puts a word off its sound. The
+    speaker adaptation aligns it again under each of vtln.ADAPT_WARPS and keeps the best-scoring alignment,
+    which puts every word over its sound."""
+    from vowelprompt.align.squeeze import warped_options
+    from vowelprompt.align.vtln import ADAPT_BELOW, ADAPT_WARPS, frame_score
+
+    def score(words):
+        return frame_score([(w.start_s, w.end_s, list(w.phones)) for w in words])
+
+    audio, text, true_words = _set_utterance(tmp_path, "heldout5", "en-gb+Alicia", 245, 2)
+    plain = PocketsphinxAligner(adapt_warps=(), refine=False).align(audio.samples, audio.sr, text)
+    assert score(plain) < ADAPT_BELOW
+    assert _off_their_sound(plain, true_words), "the unwarped alignment no longer fails: pick another"
+    adapted = PocketsphinxAligner(refine=False).align(audio.samples, audio.sr, text)
+    assert _off_their_sound(adapted, true_words) == []
+    scores = []
+    for warp in ADAPT_WARPS:
+        options = warped_options({}, warp)
+        aligner = PocketsphinxAligner(adapt_warps=(), squeeze_warps=(), refine=False, decoder_options=options)
+        scores.append(score(aligner.align(audio.samples, audio.sr, text)))
+    assert score(adapted) == max(scores) > score(plain)
+
+
+def test_a_voice_the_model_fits_is_aligned_once(synth, monkeypatch):
+    """An ordinary voice scores above vtln.ADAPT_BELOW: no warped aligner is made (the search costs
+    nothing where it is not needed)."""
+    utt = synth.synthesize("The children played in the park after school.", voice="en-us+m3", rate_wpm=175)
+    warped = []
+    real = PocketsphinxAligner._warped
+    monkeypatch.setattr(PocketsphinxAligner, "_warped", lambda self, w: warped.append(w) or real(self, w))
+    words = PocketsphinxAligner().align(at16k(utt), ANALYSIS_SR, utt.text)
+    assert len(words) == 8 and warped == []
 
 
 def test_a_warped_decoder_made_after_an_unwarped_one_still_warps(synth):

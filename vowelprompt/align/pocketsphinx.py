@@ -7,7 +7,8 @@ alignment and returned with ``pron_source="unaligned"``. When the first pass fin
 unclear speech), it is retried with wider beams before the file is reported as failed; when it aligns but
 leaves speech outside every word (a word slid off its sound), it is aligned again without optional silence
 (:mod:`vowelprompt.align.slips`); when it squeezes words into its shortest phones, again with a warped
-front end (:mod:`vowelprompt.align.squeeze`). Recordings over
+front end (:mod:`vowelprompt.align.squeeze`); when the acoustic model fits the voice badly, again under a
+few warps, keeping the best-scoring alignment (:mod:`vowelprompt.align.vtln`). Recordings over
 10 s are aligned in pieces of at most 5 s cut at pauses between words, so that time and memory do not grow
 with the square of the length (:mod:`vowelprompt.align.pieces`).
 
@@ -17,6 +18,7 @@ matching the aligned pronunciation variant, so that ``AH`` in "a" becomes ``AH0`
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -31,7 +33,8 @@ from vowelprompt.align.lexicon import (  # noqa: F401 (tokenize, fold, IPA_TO_AR
     fold,
     tokenize,
 )
-from vowelprompt.align.pcm import to_pcm, with_noise_floor
+from vowelprompt.align.passes import FRAME_S, two_passes, word_pass
+from vowelprompt.align.pcm import to_pcm
 from vowelprompt.align.pieces import WORD_PASS_BEAM, cut_points, find_words, piece_starts, quiet_frames
 from vowelprompt.align.refine import refine_vowels
 from vowelprompt.align.slips import (
@@ -47,37 +50,16 @@ from vowelprompt.align.slips import (
     speech_span,
 )
 from vowelprompt.align.squeeze import WARPS, squeezed_words, warped_options
-from vowelprompt.align.vowels import NON_SPEECH
+from vowelprompt.align.vtln import ADAPT_WARPS, adapted
 from vowelprompt.audio import ANALYSIS_SR
 from vowelprompt.errors import AlignmentError, TranscriptError
 from vowelprompt.records import Phone, Word
-
-FRAME_S = 0.01  # pocketsphinx's default frame rate is 100 frames/s
 
 #: First-pass beams tried in order: pocketsphinx's default (1e-48, with its word beam 7e-29) first, then
 #: wider ones with equal word and phone beams. A pronunciation that differs from the dictionary's (an accent,
 #: a G2P guess) or fast speech can prune the only complete path at the default; 1e-100 recovered every such
 #: case we tried (espeak-ng en-us/en-gb, 120–260 wpm) at about twice the decoding time.
 BEAMS = (1e-48, 1e-100, 1e-200)
-
-
-def word_pass(decoder, pcm: bytes, text: str) -> bool:
-    """The first, word-level pass of ``text`` over one recording; True if it found a path (the decoder then
-    holds it: ``hyp()``, ``seg()``). May raise RuntimeError, as pocketsphinx does."""
-    return _heard_word_pass(decoder, with_noise_floor(pcm), text)
-
-
-def _heard_word_pass(decoder, heard: bytes, text: str) -> bool:
-    """:func:`word_pass` over PCM that already has the noise floor (:func:`with_noise_floor`)."""
-    # The feature front end (cepstral mean, noise estimate) carries over from the previous recording:
-    # without a reset an utterance's boundaries depend on what was aligned before it (--jobs, --shard and
-    # --resume runs differed from a run in one piece by a frame here and there).
-    decoder.reinit_feat()
-    decoder.set_align_text(text)
-    decoder.start_utt()
-    decoder.process_raw(heard, full_utt=True)
-    decoder.end_utt()
-    return decoder.hyp() is not None
 
 
 @dataclass
@@ -107,6 +89,9 @@ class PocketsphinxAligner:
     squeeze_warps: tuple[float, ...] = WARPS
     """Front-end warps tried, in turn, on an alignment that squeezed words into a run of the shortest phones
     beside a stretched one (:mod:`vowelprompt.align.squeeze`); () never retries."""
+    adapt_warps: tuple[float, ...] = ADAPT_WARPS
+    """Speaker adaptation (:mod:`vowelprompt.align.vtln`): warps searched where an alignment scores below
+    ``vtln.ADAPT_BELOW`` per frame; () never searches."""
     decoder_options: dict = field(default_factory=dict)
     """Extra pocketsphinx decoder settings, e.g. ``{"ds": 2}`` (score the acoustic model on every other
     frame): for measuring speed against accuracy (``benchmarks/bench_alignment.py --decoder-option``); the
@@ -121,6 +106,8 @@ class PocketsphinxAligner:
 
     def __post_init__(self):
         self._decoders: dict[tuple[float, bool], object] = {}
+        #: Utterances (or pieces) the speaker adaptation searched warps for, and those that kept a warp.
+        self.adaptations: Counter[str] = Counter()
 
     def _decoder(self, beam: float, fillers: bool = True):
         """The decoder for one beam: the acoustic model only, no language model and no dictionary; without
@@ -233,18 +220,34 @@ class PocketsphinxAligner:
 
         An alignment that squeezed words into a run of the shortest phones beside a stretched phone
         (:mod:`vowelprompt.align.squeeze`) is aligned again with the front end warped, by each of
-        ``squeeze_warps`` in turn, and the first alignment without the squeeze is returned."""
+        ``squeeze_warps`` in turn, and the first alignment without the squeeze is kept. One that fits the
+        voice badly is aligned again under each of ``adapt_warps`` (:mod:`~.vtln`)."""
         segments = self._try_beams(pcm, keys, prons, fillers=True)
         if self.max_speech_outside_s is not None and segments is not None:
             segments = self._unslipped(pcm, keys, prons, segments)
-        if segments is None or not self.squeeze_warps or not squeezed_words(segments):
+        if segments is not None and self.squeeze_warps and squeezed_words(segments):
+            for warp in self.squeeze_warps:
+                again = self._warped(warp)._align_text(pcm, keys, prons)
+                if again is not None and not squeezed_words(again):
+                    segments = again
+                    break
+        if not self.adapt_warps:
             return segments
-        for warp in self.squeeze_warps:  # a fresh aligner each time: its decoders are freed after the retry
-            options = warped_options(self.decoder_options, warp)
-            again = replace(self, squeeze_warps=(), decoder_options=options)._align_text(pcm, keys, prons)
-            if again is not None and not squeezed_words(again):
-                return again
-        return segments
+        tried: list[float] = []
+
+        def align_warped(warp: float):
+            tried.append(warp)
+            return self._warped(warp)._align_text(pcm, keys, prons)
+
+        found = adapted(segments, align_warped, self.adapt_warps)
+        self.adaptations.update(searched=int(bool(tried)), kept=int(found is not segments))
+        return found
+
+    def _warped(self, warp: float) -> PocketsphinxAligner:
+        """This aligner with the front end warped and no warp retries of its own; a fresh one each time, so
+        its decoders are freed after the retry."""
+        options = warped_options(self.decoder_options, warp)
+        return replace(self, squeeze_warps=(), adapt_warps=(), decoder_options=options)
 
     def _unslipped(self, pcm: bytes, keys: list[str], prons: dict[str, str], segments):
         """``segments``, or their slip retry's alignment (see :meth:`_align_text`)."""
@@ -355,37 +358,7 @@ class PocketsphinxAligner:
             )
         return segments, lost
 
-    @staticmethod
-    def _run(decoder, pcm: bytes, text: str):
-        """Two-pass alignment; [(start_s, end_s, [Phone…]) per word] or None when no path was found."""
-        heard = with_noise_floor(pcm)  # both passes hear the same noise floor
-        try:
-            if not _heard_word_pass(decoder, heard, text):
-                return None
-            decoder.set_alignment()
-            decoder.start_utt()
-            decoder.process_raw(heard, full_utt=True)
-            decoder.end_utt()
-            alignment = decoder.get_alignment()
-        except RuntimeError:
-            return None
-        if alignment is None:
-            return None
-        out = []
-        for w in alignment:
-            if w.name in NON_SPEECH or w.name.startswith(("<", "[", "+")):
-                continue
-            phones = [
-                Phone(
-                    p.name,
-                    round(p.start * FRAME_S, 3),
-                    round((p.start + p.duration) * FRAME_S, 3),
-                    round(p.score / max(p.duration, 1), 2),  # per frame: comparable across durations
-                )
-                for p in w
-            ]
-            out.append((round(w.start * FRAME_S, 3), round((w.start + w.duration) * FRAME_S, 3), phones))
-        return out
+    _run = staticmethod(two_passes)  # both passes over one stretch (benchmarks/bench_long.py counts them)
 
     def _check_coverage(self, samples: np.ndarray, segments, lost=()) -> None:
         """Raise if aligned words cover too little of the loud part of the audio (transcript mismatch), bar
