@@ -275,7 +275,7 @@ def run_set(
     if adapted:
         print(
             f"speaker adaptation (vowelprompt.align.vtln): warps searched on {adapted['searched']} files, "
-            f"one kept on {adapted['kept']}"
+            f"one kept on {adapted['kept']} ({adapted['rescued']} of them had found no path unwarped)"
         )
     result = {"raw": raw, "refined": refined, "no_retry": before, **refined, "x_real_time": audio_s / cpu_s}
     result["adaptation"] = dict(adapted)

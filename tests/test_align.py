@@ -640,6 +640,21 @@ def test_a_voice_the_model_fits_badly_is_aligned_again_under_warps_and_the_best_
     assert score(adapted) == max(scores) > score(plain)
 
 
+def test_a_voice_that_finds_no_path_unwarped_is_aligned_under_a_warp_if_its_phones_look_right(tmp_path):
+    """A fifth-held-out-set utterance (en-gb-scotland+Lee: formants at 80 %, 245 wpm) finds no path on any
+    beam unwarped; under the warp 0.8 it aligns with phone lengths like a right transcript's
+    (vtln.RESCUE_MAX_SPREAD) and every word over its sound, and that alignment is kept. (A wrong transcript
+    that aligns under a warp has squeezed phones and stays refused:
+    test_transcript_that_does_not_match_is_an_alignment_error.)"""
+    audio, text, true_words = _set_utterance(tmp_path, "heldout5", "en-gb-scotland+Lee", 245, 5)
+    with pytest.raises(AlignmentError, match="found no alignment"):
+        PocketsphinxAligner(adapt_warps=()).align(audio.samples, audio.sr, text)
+    aligner = PocketsphinxAligner()
+    words = aligner.align(audio.samples, audio.sr, text)
+    assert _off_their_sound(words, true_words) == []
+    assert aligner.adaptations["rescued"] == 1
+
+
 def test_a_voice_the_model_fits_is_aligned_once(synth, monkeypatch):
     """An ordinary voice scores above vtln.ADAPT_BELOW: no warped aligner is made (the search costs
     nothing where it is not needed)."""

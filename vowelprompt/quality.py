@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from vowelprompt.align.slips import MAX_SPEECH_OUTSIDE_S, noise_floor_db
-from vowelprompt.align.squeeze import SHORTEST_PHONE_S
+from vowelprompt.align.squeeze import SHORTEST_PHONE_S, length_spread
 from vowelprompt.errors import ConfigError
 from vowelprompt.records import DESCRIPTORS, Annotation, Vowel, VowelQuality, VowelSpan, Word
 
@@ -290,10 +290,7 @@ def phone_spread(words: list[Word], shortest_s: float = SHORTEST_PHONE_S) -> flo
     >>> round(phone_spread(even), 3), round(phone_spread(squeezed), 2)
     (0.0, 3.0)
     """
-    lengths = np.array([p.end_s - p.start_s for w in words for p in w.phones], dtype=np.float64)
-    if lengths.size < 10 or lengths.mean() <= 0:
-        return None
-    return float(np.mean(lengths <= shortest_s + 1e-6) + lengths.std() / lengths.mean())
+    return length_spread([p.end_s - p.start_s for w in words for p in w.phones], shortest_s)
 
 
 #: How the row's warning about an implausible alignment begins (benchmarks count it).

@@ -91,7 +91,7 @@ class PocketsphinxAligner:
     beside a stretched one (:mod:`vowelprompt.align.squeeze`); () never retries."""
     adapt_warps: tuple[float, ...] = ADAPT_WARPS
     """Speaker adaptation (:mod:`vowelprompt.align.vtln`): warps searched where an alignment scores below
-    ``vtln.ADAPT_BELOW`` per frame; () never searches."""
+    ``vtln.ADAPT_BELOW`` per frame or finds no path; () never searches."""
     decoder_options: dict = field(default_factory=dict)
     """Extra pocketsphinx decoder settings, e.g. ``{"ds": 2}`` (score the acoustic model on every other
     frame): for measuring speed against accuracy (``benchmarks/bench_alignment.py --decoder-option``); the
@@ -106,7 +106,8 @@ class PocketsphinxAligner:
 
     def __post_init__(self):
         self._decoders: dict[tuple[float, bool], object] = {}
-        #: Utterances (or pieces) the speaker adaptation searched warps for, and those that kept a warp.
+        #: Utterances (or pieces) the speaker adaptation searched warps for, those that kept a warp, and those
+        #: of them that had found no path unwarped.
         self.adaptations: Counter[str] = Counter()
 
     def _decoder(self, beam: float, fillers: bool = True):
@@ -221,7 +222,7 @@ class PocketsphinxAligner:
         An alignment that squeezed words into a run of the shortest phones beside a stretched phone
         (:mod:`vowelprompt.align.squeeze`) is aligned again with the front end warped, by each of
         ``squeeze_warps`` in turn, and the first alignment without the squeeze is kept. One that fits the
-        voice badly is aligned again under each of ``adapt_warps`` (:mod:`~.vtln`)."""
+        voice badly, or no path, is aligned again under each of ``adapt_warps`` (:mod:`~.vtln`)."""
         segments = self._try_beams(pcm, keys, prons, fillers=True)
         if self.max_speech_outside_s is not None and segments is not None:
             segments = self._unslipped(pcm, keys, prons, segments)
@@ -240,7 +241,8 @@ class PocketsphinxAligner:
             return self._warped(warp)._align_text(pcm, keys, prons)
 
         found = adapted(segments, align_warped, self.adapt_warps)
-        self.adaptations.update(searched=int(bool(tried)), kept=int(found is not segments))
+        kept, rescued = found is not segments, segments is None and found is not None
+        self.adaptations.update(searched=int(bool(tried)), kept=int(kept), rescued=int(rescued))
         return found
 
     def _warped(self, warp: float) -> PocketsphinxAligner:

@@ -89,3 +89,17 @@ def warped_options(options: dict, warp: float) -> dict:
     """
     digits = 3 + next(_WARPS_SET) % 2
     return {**options, "warp_type": "inverse_linear", "warp_params": f"{warp:.{digits}f}"}
+
+
+def length_spread(lengths, shortest_s: float = SHORTEST_PHONE_S) -> float | None:
+    """The share of phone ``lengths`` (s) no longer than ``shortest_s`` plus their coefficient of variation;
+    None under ten phones. A forced path through words that were not said packs phones into the shortest
+    length and stretches others (:func:`vowelprompt.quality.phone_spread`, which says how it is used).
+
+    >>> length_spread([0.1] * 10), round(length_spread([0.03] * 9 + [0.73]), 2)
+    (0.0, 3.0)
+    """
+    values = np.asarray(lengths, dtype=np.float64)
+    if values.size < 10 or values.mean() <= 0:
+        return None
+    return float(np.mean(values <= shortest_s + 1e-6) + values.std() / values.mean())
