@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_alignment import _manifests, run_set
 
+from vowelprompt.align import vtln
 from vowelprompt.align.pocketsphinx import ANALYSIS_SR, PocketsphinxAligner
 from vowelprompt.align.refine import refine_vowels
 from vowelprompt.align.squeeze import warped_options
@@ -35,10 +36,9 @@ WARPS = (0.8, 0.9, 1.0, 1.1, 1.2)
 
 
 def frame_score(words) -> float:
-    """The phones' acoustic score per frame, weighted by their lengths (higher is a better fit)."""
-    phones = [p for w in words for p in w.phones if p.score is not None and p.end_s > p.start_s]
-    frames = sum(p.end_s - p.start_s for p in phones)
-    return sum(p.score * (p.end_s - p.start_s) for p in phones) / frames if frames else float("-inf")
+    """The phones' acoustic score per frame, weighted by their lengths (higher is a better fit): the
+    aligner's own measure (vowelprompt.align.vtln.frame_score), over words."""
+    return vtln.frame_score([(w.start_s, w.end_s, w.phones) for w in words])
 
 
 @dataclass

@@ -98,7 +98,6 @@ def adapted(segments, align_warped: Callable[[float], object], warps=ADAPT_WARPS
         return segments
     best, score = segments, score + ADAPT_MARGIN
     for warp in warps:
-        again = align_warped(warp)
-        if again is not None and frame_score(again) > score:
-            best, score = again, frame_score(again)
+        if (again := align_warped(warp)) is not None and (warped := frame_score(again)) > score:
+            best, score = again, warped
     return best
