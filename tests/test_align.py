@@ -355,6 +355,33 @@ def test_a_long_recording_whose_word_pass_with_silence_fails_is_found_without_it
     assert default.midpoint_inside >= 0.95 and score.midpoint_inside >= 0.85, (score, default)
 
 
+def test_a_long_recording_whose_word_passes_find_no_path_is_found_window_by_window(synth, monkeypatch):
+    """Where neither word pass finds a path through the whole recording (held-out set 5's odd voices, README:
+    Long recordings), its words are found window by window (vowelprompt/align/windows.py): here both passes
+    are made to fail and the windows are made short (two stretches of at most 3 s), so that the ten seconds
+    take several; the real window passes then place the words, the recording is cut and aligned as usual,
+    near the truth. Where the window pass finds too few words, the recording fails as before."""
+    import vowelprompt.align.pocketsphinx as ps_module
+    from vowelprompt.align import windows
+
+    audio, texts, truths = _three_utterances(synth)
+    text = " ".join(texts)
+    monkeypatch.setattr(ps_module, "word_pass", lambda decoder, pcm, words: False)
+    monkeypatch.setattr(windows, "STRETCH_FRAMES", 300)
+    heard, real_pass = [], windows.prefix_pass
+    monkeypatch.setattr(
+        windows, "prefix_pass", lambda d, pcm, keys: heard.append(len(pcm)) or real_pass(d, pcm, keys)
+    )
+    words = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(audio, ANALYSIS_SR, text)
+    assert len(heard) >= 3 and max(heard) <= 2 * 2 * 3.0 * ANALYSIS_SR  # windows of two stretches each
+    assert all(w.start_s is not None and w.phones for w in words)
+    score = score_alignment(words, truths)
+    assert score.midpoint_inside >= 0.9 and score.boundary_error_s < 0.035, score
+    monkeypatch.setattr(windows, "MIN_FOUND", 1.01)  # taken as lost: no word is found, as before
+    with pytest.raises(AlignmentError, match="no word-level alignment of the whole recording"):
+        PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(audio, ANALYSIS_SR, text)
+
+
 def test_a_recording_up_to_max_piece_s_is_aligned_whole(synth, monkeypatch):
     """``piece_s`` only sizes the pieces of a recording over ``max_piece_s``; a shorter one is aligned whole,
     however short ``piece_s`` is (the word pass over the whole would cost more than the pieces save)."""

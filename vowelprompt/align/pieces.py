@@ -20,12 +20,14 @@ trimmed to their loud frames (:func:`loud_spans`), as the pauses went into the w
 that pass places words beside pauses poorly, the pass with silence then runs again over stretches of up to a
 minute cut in its pauses, which it may find a path through where it lost the path over the whole. A stretch
 that does not match (a sentence lost under noise) then has its words forced somewhere, and the piece that
-holds them does not align: they are left unaligned. Where neither pass finds a path, the whole recording
-fails; :func:`find_words` can instead halve the recording at a pause and try each half again, the cut placed
-with a grammar in which each word may be skipped (:func:`skip_pass`), down to ``max_piece_s``, where a
-stretch that still finds no path becomes a piece of its own. This is experimental and off
-(:attr:`~vowelprompt.align.pocketsphinx.PocketsphinxAligner.search_parts`): on two sealed benchmark sets it
-returned pieces holding the wrong words, which their strict pass forced into place (README, Long recordings).
+holds them does not align: they are left unaligned. Where neither pass finds a path, the words are found
+window by window, left to right (:mod:`vowelprompt.align.windows`), and the whole recording fails only where
+that pass finds too few of them; :func:`find_words` can instead halve the recording at a pause and try each
+half again, the cut placed with a grammar in which each word may be skipped (:func:`skip_pass`), down to
+``max_piece_s``, where a stretch that still finds no path becomes a piece of its own. This is experimental
+and off (:attr:`~vowelprompt.align.pocketsphinx.PocketsphinxAligner.search_parts`): on two sealed benchmark
+sets it returned pieces holding the wrong words, which their strict pass forced into place (README, Long
+recordings).
 """
 
 from __future__ import annotations
@@ -288,7 +290,14 @@ def loud_spans(spans: list[tuple[int, int] | None], quiet: np.ndarray) -> list[t
 
 
 def find_words(
-    new_decoder, pcm: bytes, keys: list[str], word_pass, shortest: int, hop: int, parts: bool = True
+    new_decoder,
+    pcm: bytes,
+    keys: list[str],
+    word_pass,
+    shortest: int,
+    hop: int,
+    parts: bool = True,
+    windows: bool = True,
 ):
     """Each word's (start frame, end frame) in a long recording (``pcm``, 16-bit, ``hop`` samples a frame),
     None for a word not found or squeezed (:func:`found_words`), with the squeezed words' spans (for
@@ -307,7 +316,9 @@ def find_words(
     can, the recording is cut at the widest pause (:func:`cut_points`) in its middle half (else at the one
     nearest its middle), and each part is tried again the same way, so that the stretches that match get the
     strict pass's spans, and only the stretch that does not, once no longer than ``shortest`` frames (or
-    without a pause to cut at, or :data:`MAX_DEPTH` cuts deep), is left without spans."""
+    without a pause to cut at, or :data:`MAX_DEPTH` cuts deep), is left without spans. Where no word was
+    found either way, and ``windows``, the words are found window by window
+    (:func:`~vowelprompt.align.windows.words_by_windows`), None where that finds too few."""
     quiet = functools.cache(lambda: quiet_frames(pcm, hop))  # only if a pass with optional silence fails
     held: list[tuple[int, int]] = []  # frames of squeezed words, from the strict passes kept
     forced = False  # whether the whole recording's words came from the pass without optional silence
@@ -361,6 +372,11 @@ def find_words(
 
     n_frames = len(pcm) // 2 // hop
     spans = find(0, n_frames, 0, len(keys))
+    if windows and not any(s is not None for s in spans):
+        from vowelprompt.align.windows import words_by_windows  # which builds on this module
+
+        if (by_windows := words_by_windows(new_decoder, pcm, keys, hop)) is not None:
+            spans, held[:] = by_windows
     if forced and n_frames > 2 * STRETCH_FRAMES:
         # The pass without silence puts words beside pauses poorly; the pass with it, which lost its path over
         # the whole recording, runs again over stretches of STRETCH_FRAMES or less cut in the pauses between

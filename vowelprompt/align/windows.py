@@ -1,0 +1,138 @@
+"""Where a long recording's word passes find no path: its words found window by window, left to right.
+
+The word passes over a whole recording (:func:`~vowelprompt.align.pieces.find_words`) need one path through
+every word of the transcript; over minutes of a voice the acoustic model matches poorly, the true path falls
+outside even the widest beam, and the recording failed whole (held-out sets 5 and 9, README *Long
+recordings*). This pass needs no such path. It runs over a window of two stretches of at most
+:data:`STRETCH_FRAMES`, each ended at a pause (:func:`stretch_end`), with a grammar of the next words in
+order that may end after any word (:func:`prefix_pass`) and no optional silence (a voice the model matches
+poorly is otherwise taken as silence, and its words put on a later sentence that says the same). Only the
+words it puts in the first stretch are kept; the next window starts in the gap after the last of them, at
+the next word. The window reaching past the first stretch is what keeps the pass in step: over one stretch
+alone the words at its end were often one sentence too few or too many, and from there every later stretch
+held the wrong words (held-out set 5: in step to the end with the window, lost after 8 of 32 stretches
+without it). Each word's span is cut to its loud frames (the pauses went into the words beside them).
+
+Where the pass puts under :data:`MIN_FOUND` of the words in spans of their own (the rest squeezed, or
+never reached), it is taken as lost, and the recording fails as before (held-out set 9: 52 %).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from vowelprompt.align.pcm import with_noise_floor
+from vowelprompt.align.pieces import (
+    MIN_FRAMES,
+    PAUSE_AFTER_FRAMES,
+    PAUSE_FRAMES,
+    SKIP_PROB,
+    found_words,
+    loud_spans,
+    quiet_frames,
+)
+from vowelprompt.align.slips import FRAME_S, runs
+
+#: The longest stretch (frames: 20 s); a window is two of them.
+STRETCH_FRAMES = 2000
+#: A quiet run this long (frames: 0.25 s) is a pause a stretch may end in (:func:`stretch_end`), one twice as
+#: long the first it ends in.
+STRETCH_PAUSE_FRAMES = 25
+#: The most words a second a window's grammar holds (fast speech, 260 words a minute, says 4.3).
+WORDS_PER_S = 8
+#: The share of the transcript's words the pass must find in spans of their own to be kept.
+MIN_FOUND = 0.9
+
+
+def stretch_end(quiet: np.ndarray, a: int, n: int) -> int:
+    """The frame where a stretch starting at frame ``a`` of ``n`` ends: in the middle of the first pause of
+    twice :data:`STRETCH_PAUSE_FRAMES` in its second half (at most :data:`STRETCH_FRAMES` from ``a``), else
+    of its longest pause of :data:`STRETCH_PAUSE_FRAMES` there, else at the limit; ``n`` if that is nearer.
+
+    >>> quiet = np.array([False] * 1500 + [True] * 30 + [False] * 470 + [True] * 60 + [False] * 2000)
+    >>> stretch_end(quiet, 0, len(quiet)), stretch_end(quiet, 0, 1800), stretch_end(quiet[:1600], 0, 4060)
+    (1515, 1800, 1515)
+    """
+    if n - a <= STRETCH_FRAMES:
+        return n
+    low, high, least = a + STRETCH_FRAMES // 2, a + STRETCH_FRAMES, STRETCH_PAUSE_FRAMES
+    pauses = [
+        (a + s, r) for s, r in runs(quiet[a:high]) if r >= STRETCH_PAUSE_FRAMES and a + s + r // 2 >= low
+    ]
+    long_pauses = [p for p in pauses if p[1] >= 2 * least]
+    if not pauses:
+        return high
+    start, run = long_pauses[0] if long_pauses else max(pauses, key=lambda p: p[1])
+    return start + run // 2
+
+
+def prefix_pass(decoder, heard: bytes, keys: list[str]):
+    """The word-level pass over ``heard`` (PCM with the noise floor) with a grammar of ``keys`` in order that
+    may end after any word, at :data:`~vowelprompt.align.pieces.SKIP_PROB` (nothing where every word is
+    said): :func:`~vowelprompt.align.pieces.found_words`' result, or None where it finds no path."""
+    n = len(keys)
+    arcs = [(i, i + 1, 1.0, key) for i, key in enumerate(keys)] + [(i, n, SKIP_PROB) for i in range(1, n - 1)]
+    decoder.reinit_feat()
+    decoder.add_fsg("prefix", decoder.create_fsg("prefix", 0, n, arcs))
+    decoder.activate_search("prefix")
+    decoder.start_utt()
+    decoder.process_raw(heard, full_utt=True)
+    decoder.end_utt()
+    return None if decoder.hyp() is None else found_words(decoder, keys)
+
+
+def words_by_windows(new_decoder, pcm: bytes, keys: list[str], hop: int):
+    """Each word's (start frame, end frame) in a long recording (``pcm``, 16-bit, ``hop`` samples a frame),
+    None for a word not found or squeezed, and the squeezed words' spans, as
+    :func:`~vowelprompt.align.pieces.find_words` returns them; or None if the pass finds under
+    :data:`MIN_FOUND` of them. ``new_decoder(False)``: a fresh decoder without optional silence that knows
+    the words."""
+    n_frames, quiet = len(pcm) // 2 // hop, quiet_frames(pcm, hop)
+    spans: list[tuple[int, int] | None] = [None] * len(keys)
+    held: list[tuple[int, int]] = []
+    a = i = 0
+    while i < len(keys) and a < n_frames:
+        first = stretch_end(quiet, a, n_frames)
+        b = stretch_end(quiet, first, n_frames) if first < n_frames else n_frames
+        m = len(keys) - i if b == n_frames else min(len(keys) - i, math.ceil((b - a) * FRAME_S * WORDS_PER_S))
+        end = n_frames if b == n_frames else first - a  # a word is kept if it ends before the stretch's end
+        try:
+            got = prefix_pass(
+                new_decoder(False), with_noise_floor(pcm[2 * a * hop : 2 * b * hop]), keys[i : i + m]
+            )
+        except RuntimeError:
+            got = None
+        if got is None:
+            a = first
+            continue
+        found = loud_spans(got[0], quiet[a:b])
+        kept = [k for k, s in enumerate(found) if s is not None and s[1] < end]
+        count = kept[-1] + 1 if kept else 0
+        spans[i : i + count] = [None if s is None else (s[0] + a, s[1] + a) for s in found[:count]]
+        held += [(s + a, e + a) for s, e in got[2] if s < end]
+        last = [s for s in found[:count] if s is not None]
+        later = [s for s in found[count:] if s is not None]
+        # the next window starts in the gap after the last word kept (at the next stretch if none was)
+        a = max(a + (last[-1][1] + later[0][0]) // 2 if last and later else first, a + 1)
+        i += count
+    if sum(s is not None for s in spans) < MIN_FOUND * len(keys):
+        return None
+    decoder = new_decoder(False)
+    squeezed = squeezed_words(spans, [len(decoder.lookup_word(key).split()) for key in keys])
+    held += [spans[k] for k in squeezed]
+    return [None if k in squeezed else s for k, s in enumerate(spans)], held
+
+
+def squeezed_words(spans, phones) -> set[int]:
+    """The words squeezed (found_words' rule, on loud spans): under MIN_FRAMES a phone, or under PAUSE_FRAMES
+    a phone right before a pause of PAUSE_AFTER_FRAMES."""
+    out = set()
+    found = [k for k, s in enumerate(spans) if s is not None]
+    for k, nxt in zip(found, [*found[1:], None]):
+        s = spans[k]
+        pause = nxt is not None and spans[nxt][0] - s[1] > PAUSE_AFTER_FRAMES
+        if s[1] - s[0] + 1 < (PAUSE_FRAMES if pause else MIN_FRAMES) * phones[k]:
+            out.add(k)
+    return out
