@@ -17,8 +17,9 @@ the slip retry and the squeeze retry add runs; the word pass over a whole long r
 utterances or recordings that failed to align (an error: none of their vowels is compared), and the words of
 pieces that did not align (kept without phones, the rest of the recording aligned). Where the word passes over
 a recording (with optional silence, then without) find no path (e.g. ``--set heldout5``, many of whose
-utterances no beam aligns), the recording fails, unless ``--search-parts``: its words are then searched by
-parts (``vowelprompt/align/pieces.py``, experimental), which the "×" column includes.
+utterances no beam aligns), its words are found window by window (``vowelprompt/align/windows.py``), and the
+recording fails only where that finds under 90 % of them (``--set heldout9``); with ``--search-parts`` they
+are first searched by parts (``vowelprompt/align/pieces.py``, experimental). The "×" column includes both.
 """
 
 from __future__ import annotations
