@@ -390,7 +390,8 @@ def test_a_long_recording_whose_word_passes_find_no_path_is_found_window_by_wind
     Long recordings), its words are found window by window (vowelprompt/align/windows.py): here both passes
     are made to fail and the windows are made short (two stretches of at most 3 s), so that the ten seconds
     take several; the real window passes then place the words, the recording is cut and aligned as usual,
-    near the truth. Where the window pass finds too few words, the recording fails as before."""
+    near the truth. Where the window pass finds too few words (a wrong transcript), the recording fails as
+    before."""
     import vowelprompt.align.pocketsphinx as ps_module
     from vowelprompt.align import windows
 
@@ -407,7 +408,13 @@ def test_a_long_recording_whose_word_passes_find_no_path_is_found_window_by_wind
     assert all(w.start_s is not None and w.phones for w in words)
     score = score_alignment(words, truths)
     assert score.midpoint_inside >= 0.9 and score.boundary_error_s < 0.035, score
-    monkeypatch.setattr(windows, "MIN_FOUND", 1.01)  # taken as lost: no word is found, as before
+    wrong = (  # three other sentences: the window pass finds too few of their words, and it fails as before
+        "A tall ship sailed slowly into the foggy bay. Please leave your muddy boots by the back door. "
+        "The old clock in the hall stopped at midnight."
+    )
+    with pytest.raises(AlignmentError, match="no word-level alignment of the whole recording"):
+        PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(audio, ANALYSIS_SR, wrong)
+    monkeypatch.setattr(windows, "MIN_FOUND", 1.01)  # the right words, taken as lost: it fails as before
     with pytest.raises(AlignmentError, match="no word-level alignment of the whole recording"):
         PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(audio, ANALYSIS_SR, text)
 
