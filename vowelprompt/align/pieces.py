@@ -234,14 +234,21 @@ def skip_pass(decoder, heard: bytes, keys: list[str]) -> list[tuple[int, int] | 
     # and any number of words at either end at the cost of one: else, where many words are missing, every
     # path through all the skips falls outside the beam and the pass finds nothing
     arcs += [(0, i, SKIP_PROB) for i in range(2, n + 1)] + [(i, n, SKIP_PROB) for i in range(1, n - 1)]
+    grammar_pass(decoder, heard, "skippable", n, arcs)
+    spans = found_words(decoder, keys)[0]
+    return spans if any(s is not None for s in spans) else None
+
+
+def grammar_pass(decoder, heard: bytes, name: str, n: int, arcs: list[tuple]) -> None:
+    """The word-level pass over ``heard`` (PCM with the noise floor) with the grammar ``arcs`` (from state,
+    to state, probability, word or none) from state 0 to ``n``, under ``name``; the decoder then holds its
+    path, if it found one (``hyp()``, ``seg()``). May raise RuntimeError, as pocketsphinx does."""
     decoder.reinit_feat()
-    decoder.add_fsg("skippable", decoder.create_fsg("skippable", 0, n, arcs))
-    decoder.activate_search("skippable")
+    decoder.add_fsg(name, decoder.create_fsg(name, 0, n, arcs))
+    decoder.activate_search(name)
     decoder.start_utt()
     decoder.process_raw(heard, full_utt=True)
     decoder.end_utt()
-    spans = found_words(decoder, keys)[0]
-    return spans if any(s is not None for s in spans) else None
 
 
 def found_words(decoder, keys: list[str]) -> tuple[list[tuple[int, int] | None], int, list[tuple[int, int]]]:

@@ -33,6 +33,7 @@ from vowelprompt.align.pieces import (
     PAUSE_FRAMES,
     SKIP_PROB,
     found_words,
+    grammar_pass,
     loud_spans,
     quiet_frames,
 )
@@ -75,12 +76,7 @@ def prefix_pass(decoder, heard: bytes, keys: list[str]):
     said): :func:`~vowelprompt.align.pieces.found_words`' result, or None where it finds no path."""
     n = len(keys)
     arcs = [(i, i + 1, 1.0, key) for i, key in enumerate(keys)] + [(i, n, SKIP_PROB) for i in range(1, n - 1)]
-    decoder.reinit_feat()
-    decoder.add_fsg("prefix", decoder.create_fsg("prefix", 0, n, arcs))
-    decoder.activate_search("prefix")
-    decoder.start_utt()
-    decoder.process_raw(heard, full_utt=True)
-    decoder.end_utt()
+    grammar_pass(decoder, heard, "prefix", n, arcs)
     return None if decoder.hyp() is None else found_words(decoder, keys)
 
 
