@@ -2,6 +2,7 @@
 aligners that piece differently, against the same utterances aligned one by one — speed and accuracy.
 
     python benchmarks/bench_long.py [--set tuning] [--aligners 30:30 10:5] [--continuous] [--group-s S]
+                                    [--no-punctuation]
 
 The set (vowelprompt/corpora/synth.py; synthesised in a fresh process) is joined in manifest order into one
 recording (``--group-s S``: into recordings of about S seconds each) with 0.3 s pauses of quiet noise
@@ -20,12 +21,15 @@ a recording (with optional silence, then without) find no path (e.g. ``--set hel
 utterances no beam aligns), its words are found window by window (``vowelprompt/align/windows.py``), and the
 recording fails only where that finds under 90 % of them (``--set heldout9``); with ``--search-parts`` they
 are first searched by parts (``vowelprompt/align/pieces.py``, experimental). The "×" column includes both.
+The transcripts keep their punctuation, from which the aligners know where sentences end
+(``vowelprompt/align/sentences.py``); ``--no-punctuation`` adds a row per aligner without it.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -95,8 +99,8 @@ class Counting(PocketsphinxAligner):
         Counting.runs += 1
         return PocketsphinxAligner._run(decoder, pcm, text)
 
-    def _cuts(self, words, pcm, held=()):
-        cuts = super()._cuts(words, pcm, held)
+    def _cuts(self, words, pcm, *args):
+        cuts = super()._cuts(words, pcm, *args)
         Counting.pieces = len(cuts)
         return cuts
 
@@ -148,6 +152,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
         "--search-parts",
         action="store_true",
         help="the aligners search a recording whose word pass finds no path by parts (experimental, off by default)",
+    )
+    parser.add_argument(
+        "--no-punctuation",
+        action="store_true",
+        help="also align each recording with its transcript's punctuation removed: no sentence end is known "
+        "(vowelprompt/align/sentences.py), as before it was read",
     )
     args = parser.parse_args(argv)
     tmp = tempfile.TemporaryDirectory()
@@ -207,6 +217,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         aligner = Counting(max_piece_s=longest, piece_s=piece, search_parts=args.search_parts)
         label = f"over {longest:g} s in pieces ≤ {min(longest, piece):g} s"
         rows.append(run(label, lambda samples, text, _, a=aligner: a.align(samples, ANALYSIS_SR, text)))
+        if args.no_punctuation:
+            rows.append(run(f"{label}, transcript without punctuation", functools.partial(bare, aligner)))
     os.sched_setaffinity(0, both_cores)
     tmp.cleanup()
     lengths = [len(samples) / ANALYSIS_SR for samples, *_ in recordings]
@@ -226,6 +238,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
             f"| {r['pieces']} | {r['runs']} | {r['failed']} | {r['unaligned_words']} |"
         )
     return rows
+
+
+def bare(aligner, samples, text, _utterances):
+    """``aligner``'s words over ``samples`` with ``text`` without its punctuation."""
+    return aligner.align(samples, ANALYSIS_SR, " ".join(tokenize(text)))
 
 
 def _ms(value: float) -> str:

@@ -765,3 +765,34 @@ def test_long_recording_benchmark_at_its_smallest_size(capsys, monkeypatch):
     assert whole["vowels"] == pieced["vowels"] > 100
     assert pieced["inside"] > 0.95 and pieced["error_ms"] < 20
     assert "| over 10 s in pieces ≤ 5 s |" in capsys.readouterr().out
+
+
+def test_a_sentence_start_the_word_pass_put_before_the_pause_goes_back_after_it(tmp_path):
+    """Two sentences of held-out set 12 (development data: en-029+pablo, then en-gb-scotland+Nguyen, 122
+    wpm) joined by a 0.3 s pause and aligned in pieces: the word pass puts the second sentence's "The" on the
+    fading end of the first, before the pause, and the piece cut at the pause then holds it there, about a
+    second off its sound. With the transcript's sentence end (vowelprompt/align/sentences.py) the word goes
+    back after the pause, where it is, as an utterance aligned alone puts it. The transcript without its
+    punctuation shows the error."""
+    first = _fresh_utterance(
+        tmp_path / "a", "The old man fed the pigeons in the park every morning.", "en-029+pablo", 122
+    )
+    second = _fresh_utterance(
+        tmp_path / "b", "The river flooded the fields after a week of rain.", "en-gb-scotland+Nguyen", 122
+    )
+    pause = (3e-4 * np.random.default_rng(0).standard_normal(int(0.3 * ANALYSIS_SR))).astype(np.float32)
+    samples = np.concatenate([first[0].samples, pause, second[0].samples])
+    shift = (len(first[0].samples) + len(pause)) / ANALYSIS_SR
+    the = second[2][0]
+    assert the["text"] == "The"
+    n = len(first[2])
+
+    def align(text):
+        return PocketsphinxAligner(max_piece_s=4.0, piece_s=3.0).align(samples, ANALYSIS_SR, text)
+
+    text = f"{first[1]} {second[1]}"
+    bare = align(text.replace(".", ""))[n]
+    assert bare.end_s < shift  # before the pause: the error
+    fixed = align(text)[n]
+    assert abs(fixed.start_s - (shift + the["start_s"])) < 0.05
+    assert abs(fixed.end_s - (shift + the["end_s"])) < 0.05

@@ -24,10 +24,9 @@ holds them does not align: they are left unaligned. Where neither pass finds a p
 window by window, left to right (:mod:`vowelprompt.align.windows`), and the whole recording fails only where
 that pass finds too few of them; :func:`find_words` can instead halve the recording at a pause and try each
 half again, the cut placed with a grammar in which each word may be skipped (:func:`skip_pass`), down to
-``max_piece_s``, where a stretch that still finds no path becomes a piece of its own. This is experimental
-and off (:attr:`~vowelprompt.align.pocketsphinx.PocketsphinxAligner.search_parts`): on two sealed benchmark
-sets it returned pieces holding the wrong words, which their strict pass forced into place (README, Long
-recordings).
+``max_piece_s``, where a stretch that still finds no path becomes a piece of its own; experimental and off
+(:attr:`~vowelprompt.align.pocketsphinx.PocketsphinxAligner.search_parts`): on two sealed benchmark sets it
+returned pieces holding the wrong words, which their strict pass forced into place (README).
 """
 
 from __future__ import annotations
@@ -126,6 +125,7 @@ def cut_points(
     quiet: np.ndarray | None = None,
     pauses_only: bool = False,
     bounds: tuple[int, int] | None = None,
+    starts: frozenset[int] = frozenset(),
 ) -> list[tuple[int, int, int]]:
     """Where a recording may be cut, from each word's (start frame, end frame) or None for a word not found:
     (index of the first word after the cut, frame of the cut, width of its gap in frames), in order.
@@ -136,7 +136,9 @@ def cut_points(
     words not found must be, lie on one side of it (at least :data:`MIN_WORD_FRAMES` there, fewer on the
     other): the words go to that side. Without ``quiet``, never beside a word not found. ``pauses_only``: at
     such pauses only, also between two words found. With the stretch's (first, end) frame as ``bounds``, also
-    before its first word found and after its last, where words before or after them were not found.
+    before its first word found and after its last, where words before or after them were not found. Where
+    ``starts`` holds one word not found or the word after them (a sentence's first word,
+    :func:`~vowelprompt.align.sentences.moved_apart`), the cut at the pause goes before it, loud or not.
 
     >>> cut_points([(0, 90), (110, 190), (200, 290)])
     [(1, 100, 20), (2, 195, 10)]
@@ -169,6 +171,8 @@ def cut_points(
         before, after = int((~gap[:run_start]).sum()), int((~gap[run_start + run :]).sum())
         one_side = (before >= MIN_WORD_FRAMES) != (after >= MIN_WORD_FRAMES)
         i = right if not missing or before >= MIN_WORD_FRAMES else left + 1
+        if len(at := [k for k in starts if left < k <= right]) == 1:  # a sentence's first word
+            i, one_side = at[0], True
         if run >= need and (one_side or not missing) and 0 < i < n:
             out.append((i, first + run_start + run // 2, run))
     return out
@@ -308,11 +312,10 @@ def find_words(
 ):
     """Each word's (start frame, end frame) in a long recording (``pcm``, 16-bit, ``hop`` samples a frame),
     None for a word not found or squeezed (:func:`found_words`), with the squeezed words' spans (for
-    :func:`quiet_frames`), or None if no word was found;
-    ``word_pass(decoder, pcm, text)`` is the strict word-level pass
-    (:func:`~vowelprompt.align.pocketsphinx.word_pass`), and ``new_decoder()`` a fresh decoder that knows the
-    words (``new_decoder(False)``: without optional silence): each pass gets one, since a search that failed
-    leaves state behind that fails the next.
+    :func:`quiet_frames`), or None if no word was found; ``word_pass(decoder, pcm, text)`` is the strict
+    pass (:func:`~vowelprompt.align.pocketsphinx.word_pass`), and ``new_decoder()`` a fresh decoder that knows
+    the words (``new_decoder(False)``: without optional silence): each pass gets one, since a search that
+    failed leaves state behind that fails the next.
 
     The strict pass runs over the whole recording, and if it finds no path, again without optional silence
     (:func:`loud_spans`); where that one finds the words of a recording over twice :data:`STRETCH_FRAMES`,

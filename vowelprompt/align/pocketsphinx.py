@@ -35,8 +35,16 @@ from vowelprompt.align.lexicon import (  # noqa: F401 (tokenize, fold, IPA_TO_AR
 )
 from vowelprompt.align.passes import FRAME_S, two_passes, word_pass
 from vowelprompt.align.pcm import to_pcm
-from vowelprompt.align.pieces import WORD_PASS_BEAM, cut_points, find_words, piece_starts, quiet_frames
+from vowelprompt.align.pieces import (
+    PAUSE_AFTER_FRAMES,
+    WORD_PASS_BEAM,
+    cut_points,
+    find_words,
+    piece_starts,
+    quiet_frames,
+)
 from vowelprompt.align.refine import refine_vowels
+from vowelprompt.align.sentences import marks, moved_apart
 from vowelprompt.align.slips import (
     MAX_PHONE_GROWTH_S,
     MAX_SPEECH_OUTSIDE_S,
@@ -178,7 +186,8 @@ class PocketsphinxAligner:
                     "the transcript may not match the audio, or the speech is too fast or unclear"
                 )
         else:
-            segments, lost = self._align_pieces(pcm, aligned_keys, prons)
+            punctuation = [mark for key, mark in zip(keys, marks(transcript)) if key is not None]
+            segments, lost = self._align_pieces(pcm, aligned_keys, prons, punctuation)
         if len(segments) != len(aligned_keys):
             raise AlignmentError(
                 f"aligner returned {len(segments)} words for {len(aligned_keys)} in the transcript"
@@ -313,13 +322,15 @@ class PocketsphinxAligner:
         self._decoders = {k: d for k, d in self._decoders.items() if k[0] != WORD_PASS_BEAM}
         return found
 
-    def _cuts(self, words: list[tuple[int, int] | None], pcm: bytes, held=()) -> list[tuple[int, int]]:
-        """(first word, first frame) of each piece, each at most ``piece_s`` (or ``max_piece_s``) long."""
+    def _cuts(self, words: list, pcm: bytes, held=(), starts=frozenset()) -> list[tuple[int, int]]:
+        """(first word, first frame) of each piece, each at most ``piece_s`` (or ``max_piece_s``) long; a
+        piece starts at each word of ``starts`` (:func:`~vowelprompt.align.sentences.moved_apart`)."""
         hop = int(ANALYSIS_SR * FRAME_S)
         limit = int(min(self.piece_s, self.max_piece_s) / FRAME_S)
-        return piece_starts(cut_points(words, quiet_frames(pcm, hop, held)), len(pcm) // 2 // hop, limit)
+        cuts = cut_points(words, quiet_frames(pcm, hop, held), starts=starts)
+        return piece_starts(cuts, len(pcm) // 2 // hop, limit)
 
-    def _align_pieces(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
+    def _align_pieces(self, pcm: bytes, keys: list[str], prons: dict[str, str], punctuation=()):
         """Align a recording longer than ``max_piece_s`` in pieces; the segments' times are the whole
         recording's.
 
@@ -328,7 +339,9 @@ class PocketsphinxAligner:
         on its own with exactly its words, both passes, as a recording of that length would be. This costs
         one more word-level pass than a short recording. The words of a piece that does not align keep the
         word pass's spans (none for a word it skipped) and no phones (``None``: unaligned words), and the
-        piece's frames are returned (segments, [(first, last frame)]); if no piece aligns, it raises."""
+        piece's frames are returned (segments, [(first, last frame)]); if no piece aligns, it raises. The
+        words the pass put across a pause from the sentence end beside it (``punctuation``: each key's
+        :func:`~.sentences.marks`) go back to their sentence's side (:func:`~.sentences.moved_apart`)."""
         hop = int(ANALYSIS_SR * FRAME_S)
         found = self._word_pass(pcm, keys, prons)
         if found is None:
@@ -336,8 +349,9 @@ class PocketsphinxAligner:
                 "pocketsphinx found no word-level alignment of the whole recording, nor of a part between "
                 f"pauses (beam {WORD_PASS_BEAM:g}): the transcript may not match the audio"
             )
-        words, held = found
-        starts = self._cuts(words, pcm, held)
+        quiet = quiet_frames(pcm, hop)
+        words, held, sentence_starts = moved_apart(*found, list(punctuation), PAUSE_AFTER_FRAMES, quiet)
+        starts = self._cuts(words, pcm, held, sentence_starts)
         cuts = [i for i, _ in starts]
         bounds = [frame * hop for _, frame in starts] + [len(pcm) // 2]
         ends = [*cuts[1:], len(keys)]

@@ -1,0 +1,101 @@
+"""Sentence ends in a long recording's transcript and the words its word pass put across the pause beside one
+(vowelprompt.align.sentences), and where the recording is then cut (pieces.cut_points); the passes on real
+audio are in tests/test_align.py."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vowelprompt.align.lexicon import tokenize
+from vowelprompt.align.pieces import cut_points
+from vowelprompt.align.sentences import marks, moved_apart, moved_words
+
+PAUSE = 20
+
+
+def test_marks_follow_the_words_of_tokenize():
+    text = "“Stop!” he said. Dr Smith paid 3.5 pounds, e.g. for tea… Then (quietly) he left?"
+    got = marks(text)
+    assert len(got) == len(tokenize(text))
+    assert dict(zip(tokenize(text), got)) == {
+        "Stop": 2,  # ! then a closing quote and a space
+        "he": 0,
+        "said": 2,
+        "Dr": 0,
+        "Smith": 0,
+        "paid": 0,
+        "3": 1,  # "3.5" is no sentence end
+        "5": 0,
+        "pounds": 1,
+        "e": 1,
+        "g": 2,  # an abbreviation's full stop before a space reads as a sentence end
+        "for": 0,
+        "tea": 2,
+        "Then": 1,
+        "quietly": 1,
+        "left": 2,
+    }
+    assert marks("no punctuation at all") == [0, 0, 0, 0]
+    assert marks("") == []
+
+
+def _spans(*pairs):
+    return [None if p is None else tuple(p) for p in pairs]
+
+
+def test_words_put_across_the_pause_after_a_sentence_are_found():
+    # "… tunnel. Our train | stopped": the next sentence's first two words before the pause
+    spans = _spans((0, 40), (41, 50), (51, 70), (120, 160))
+    assert moved_words(spans, [2, 0, 0, 0], PAUSE) == [(1, 2, 1)]
+    # three words would be too many
+    spans4 = _spans((0, 40), (41, 50), (51, 60), (61, 70), (120, 160))
+    assert moved_words(spans4, [2, 0, 0, 0, 0], PAUSE) == []
+    # "… the | water. The": the sentence's last word after the pause
+    spans = _spans((0, 40), (90, 110), (111, 130))
+    assert moved_words(spans, [0, 2, 0], PAUSE) == [(1, 1, 2)]
+
+
+def test_a_pause_explained_by_the_transcript_moves_nothing():
+    spans = _spans((0, 40), (41, 50), (100, 140), (141, 160))
+    assert moved_words(spans, [2, 1, 0, 0], PAUSE) == []  # a comma at the pause
+    assert moved_words(spans, [2, 2, 0, 0], PAUSE) == []  # a sentence end at the pause
+    spans = _spans((0, 40), (70, 80), (120, 140), (141, 160))
+    assert moved_words(spans, [2, 0, 0, 0], PAUSE) == []  # a pause at the sentence end as well
+    spans = _spans((0, 40), (41, 50), (100, 140), (141, 160))
+    assert moved_words(spans, [0, 0, 0, 0], PAUSE) == []  # no sentence end near
+    # a sentence end one word before the pause and one after: which side is not known, nothing moves
+    spans = _spans((0, 40), (41, 50), (100, 140), (141, 160))
+    assert moved_words(spans, [2, 0, 2, 0], PAUSE) == []
+    # a word not found between is left to the cut (moved_apart's sentence starts), not moved here
+    spans = _spans((0, 40), None, (100, 140), (141, 160))
+    assert moved_words(spans, [2, 0, 0, 0], PAUSE) == []
+
+
+def test_moved_words_lose_their_spans_and_the_cut_goes_before_the_sentence():
+    # frames: "rain" 0–40, "The" put at 41–55 on its fading end, a pause 56–119, "river" 120–170 (its
+    # sound, and The's, from 100)
+    spans = _spans((0, 40), (41, 55), (120, 170))
+    quiet_without = np.zeros(180, dtype=bool)
+    quiet_without[56:100] = True
+    punctuation = [2, 0, 0]
+    words, held, starts = moved_apart(spans, [], punctuation, PAUSE)
+    assert words == [(0, 40), None, (120, 170)] and held == [(41, 55)] and starts == frozenset({1})
+    quiet = quiet_without.copy()
+    quiet[41:56] = True  # as quiet_frames makes the held frames
+    assert [(i, width) for i, _, width in cut_points(words, quiet, starts=starts)] == [(1, 59)]
+    # the loud frames after the pause would give "The" to that side too; put them before it instead, as
+    # where "river" took The's sound, and only the sentence's first word places the cut
+    quiet = np.zeros(180, dtype=bool)
+    quiet[60:120] = True
+    assert cut_points(words, quiet) == [(2, 90, 60)]  # the word not found went before the pause: wrong
+    assert cut_points(words, quiet, starts=starts) == [(1, 90, 60)]
+    # no marks, nothing changes
+    assert moved_apart(spans, [(5, 6)], [], PAUSE) == (spans, [(5, 6)], frozenset())
+
+
+def test_a_gap_holding_two_sentence_starts_is_cut_as_before():
+    words = _spans((0, 40), None, None, (160, 199))
+    quiet = np.zeros(200, dtype=bool)
+    quiet[41:100] = True  # a pause, then the words not found are loud after it
+    assert cut_points(words, quiet, starts=frozenset({1, 2})) == cut_points(words, quiet)
+    assert cut_points(words, quiet, starts=frozenset({2}))[0][0] == 2

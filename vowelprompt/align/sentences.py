@@ -1,0 +1,148 @@
+"""Sentence ends in a long recording's transcript, and the words its word pass put across the pause after one.
+
+Over a long recording the word pass (:func:`~vowelprompt.align.pieces.find_words`) decides on which side of
+each pause a word lies, and pocketsphinx often decides wrong at a pause after a sentence: it puts the next
+sentence's first word or two ("The", "Our train") on the fading tail of the sentence before, the pause after
+them, or a sentence's last word on the next sentence's first sound. The piece cut at that pause then holds the
+word on the wrong side, where its own pass must place it on sound that is not its own (about a second off),
+as a sentence aligned alone never does (it starts and ends with the pause). Scoring both sides does not
+settle it: on the sentences of held-out set 11 where this happened, the acoustic model scored the wrong side
+higher in 7 of 11, with the pieces cut at the same frame. The transcript does: where the pass puts a pause one
+or two words off a sentence end (``.``, ``!``, ``?`` or ``…`` then a space, :func:`marks`), with no pause at
+the sentence end and no punctuation at the pause, those words are taken as not found and the piece is cut at
+the pause before the sentence's first word (:func:`moved_words`), so that each piece starts and ends with a
+whole sentence as an utterance does. A transcript without punctuation changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from vowelprompt.align.lexicon import _TOKEN
+from vowelprompt.align.slips import runs
+
+#: A sentence end between two words: ``.``, ``!``, ``?`` or ``…``, closing quotes or brackets, then a space
+#: (or the transcript's end): "3.5" and "e.g" are not sentence ends.
+SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*\s")
+
+#: The most words a pass is taken to have put across the pause after a sentence (held-out set 11: "Our
+#: train", "Who left" before the pause; one word in the rest).
+MAX_MOVED = 2
+
+
+def marks(transcript: str) -> list[int]:
+    """For each word of ``transcript`` (:func:`~vowelprompt.align.lexicon.tokenize`): 2 where a sentence ends
+    after it (:data:`SENTENCE_END`), 1 where other punctuation follows it, 0 where none does.
+
+    >>> marks('He left. "Why?" she said, and 3.5 kg… later')
+    [0, 2, 2, 0, 1, 0, 1, 0, 2, 0]
+    """
+    found = list(_TOKEN.finditer(transcript))
+    ends = [m.start() for m in found[1:]] + [len(transcript)]
+    text = transcript + " "  # the transcript's end is a space after its last word
+    return [
+        2 if SENTENCE_END.search(between) else int(bool(between.strip()))
+        for between in (text[m.end() : end + (end == len(transcript))] for m, end in zip(found, ends))
+    ]
+
+
+def moved_words(
+    spans: list[tuple[int, int] | None], marks: list[int], pause: int
+) -> list[tuple[int, int, int]]:
+    """Words the word pass put across a pause of at least ``pause`` frames from the sentence end beside it,
+    from each word's (start frame, end frame) or None and :func:`marks`: (first, last) word moved and the
+    index of the first word of the sentence after the end, for each such pause.
+
+    A pause between two words found, with no punctuation between them, and a sentence end one or two words
+    before it (the next sentence's first words put before the pause) or after it (the sentence's last words
+    put after), with no pause of ``pause`` frames at the sentence end itself and no punctuation among the
+    words between; where both sides qualify at the same distance, neither is taken.
+
+    >>> spans = [(0, 30), (31, 45), (46, 59), (100, 160), (161, 200)]  # "rain. The | river flooded"
+    >>> moved_words(spans, [0, 2, 0, 0, 2], 20)
+    [(2, 2, 2)]
+    >>> moved_words(spans, [0, 0, 0, 0, 2], 20), moved_words(spans, [0, 2, 1, 0, 2], 20)  # no end; a comma
+    ([], [])
+    >>> moved_words([(0, 30), (31, 45), (90, 99), (100, 160)], [0, 0, 2, 0], 20)  # "of the | water. The"
+    [(2, 2, 3)]
+    """
+    n, out = len(spans), []
+
+    def gap(i: int) -> int | None:  # frames between word i and word i + 1, both found
+        if i + 1 < n and spans[i] is not None and spans[i + 1] is not None:
+            return spans[i + 1][0] - spans[i][1] - 1
+        return None
+
+    for p in range(n - 1):
+        if (width := gap(p)) is None or width < pause or marks[p]:
+            continue
+        found = []
+        for moved in range(1, MAX_MOVED + 1):
+            before = (p - moved, p - moved + 1, p)  # (sentence end, first moved, last moved)
+            after = (p + moved, p + 1, p + moved)
+            for end, first, last in (before, after):
+                fits = 0 <= end < n - 1 and marks[end] == 2 and not any(marks[first:last])
+                quiet_end = (g := gap(end)) is not None and g < pause
+                if fits and quiet_end and all(spans[k] is not None for k in range(first, last + 1)):
+                    found.append((first, last, end + 1))
+            if found:
+                break
+        if len(found) == 1:
+            out.append(found[0])
+    return out
+
+
+def split_at_pauses(
+    spans: list[tuple[int, int] | None], marks: list[int], quiet: np.ndarray, pause: int
+) -> list[tuple[int, int] | None]:
+    """``spans`` with each sentence's first word whose span holds a pause (a run of at least ``pause``
+    ``quiet`` frames) cut to what follows the pause, and each sentence's last word to what precedes it: the
+    word pass without optional silence gives a pause to a word beside it, and its loud frames at both ends
+    then keep it whole (:func:`~vowelprompt.align.pieces.loud_spans`), so that no cut is made there. A word
+    with nothing on that side of the pause (a span all pause) is taken as not found; a one-word sentence
+    keeps its span.
+
+    >>> quiet = np.array([False] * 10 + [True] * 30 + [False] * 20)
+    >>> split_at_pauses([(0, 5), (6, 49), (50, 59)], [2, 0, 0], quiet, 20)  # "in. | The band"
+    [(0, 5), (40, 49), (50, 59)]
+    >>> split_at_pauses([(0, 5), (6, 49), (50, 59)], [0, 2, 0], quiet, 20)  # "the dinner. | An"
+    [(0, 5), (6, 9), (50, 59)]
+    >>> split_at_pauses([(0, 9), (10, 39), (40, 59)], [2, 0, 0], quiet, 20)  # "The" put in the pause
+    [(0, 9), None, (40, 59)]
+    """
+    out = list(spans)
+    for k, span in enumerate(spans):
+        first, last = k > 0 and marks[k - 1] == 2, marks[k] == 2
+        if span is None or first == last:
+            continue
+        start, run = max(runs(quiet[span[0] : span[1] + 1]), key=lambda r: r[1], default=(0, 0))
+        if run >= pause:
+            part = (span[0] + start + run, span[1]) if first else (span[0], span[0] + start - 1)
+            out[k] = part if part[0] <= part[1] else None  # all pause: not found
+    return out
+
+
+def moved_apart(
+    spans: list[tuple[int, int] | None],
+    held: list[tuple[int, int]],
+    marks: list[int],
+    pause: int,
+    quiet: np.ndarray | None = None,
+) -> tuple[list[tuple[int, int] | None], list[tuple[int, int]], frozenset[int]]:
+    """``spans`` (split at pauses by :func:`split_at_pauses`, given the recording's ``quiet`` frames) with
+    the words of :func:`moved_words` taken as not found, ``held`` with their spans added
+    (their sound is a neighbour's: :func:`~vowelprompt.align.pieces.quiet_frames`), and each sentence's first
+    word: where words not found lie beside a pause and one sentence ends among them (these, and words the
+    pass squeezed), the recording is cut at the pause before the next sentence's first word
+    (:func:`~vowelprompt.align.pieces.cut_points`). Without ``marks`` (``[]``), nothing changes."""
+    spans, held = list(spans), list(held)
+    if len(marks) != len(spans):  # none given
+        return spans, held, frozenset()
+    if quiet is not None:
+        spans = split_at_pauses(spans, marks, quiet, pause)
+    for first, last, _ in moved_words(spans, marks, pause):
+        held += [span for span in spans[first : last + 1] if span is not None]
+        spans[first : last + 1] = [None] * (last + 1 - first)
+    return spans, held, frozenset(k + 1 for k, mark in enumerate(marks[:-1]) if mark == 2)
