@@ -99,3 +99,24 @@ def test_a_gap_holding_two_sentence_starts_is_cut_as_before():
     quiet[41:100] = True  # a pause, then the words not found are loud after it
     assert cut_points(words, quiet, starts=frozenset({1, 2})) == cut_points(words, quiet)
     assert cut_points(words, quiet, starts=frozenset({2}))[0][0] == 2
+
+
+def test_in_running_speech_a_gap_the_pass_left_is_no_pause():
+    """Recordings without pauses between sentences (bench_long.py --continuous): the word pass leaves gaps
+    between words that are not pauses, and a short quiet run (a closure) is not one either; with the
+    recording's quiet frames, neither moves a word nor places a cut (the tuning set's such recordings lost
+    0.2 ms before)."""
+    spans = _spans((0, 40), (41, 50), (51, 70), (95, 160))  # "… garage. Every | evening": a 24-frame gap
+    loud = np.zeros(170, dtype=bool)
+    assert moved_words(spans, [2, 0, 0, 0], PAUSE) == [(1, 2, 1)]  # by the gap's width alone
+    assert moved_words(spans, [2, 0, 0, 0], PAUSE, loud) == []  # its frames are loud: no pause
+    quiet = loud.copy()
+    quiet[71:95] = True
+    assert moved_words(spans, [2, 0, 0, 0], PAUSE, quiet) == [(1, 2, 1)]
+    # a word not found beside a quiet run of 16 frames, a sentence start after it: cut as without starts
+    words = _spans((0, 40), None, (80, 120))
+    quiet = np.zeros(130, dtype=bool)
+    quiet[41:57] = True
+    assert cut_points(words, quiet, starts=frozenset({2})) == cut_points(words, quiet)
+    quiet[41:61] = True  # 20 frames: a pause, cut before the sentence's first word
+    assert [i for i, *_ in cut_points(words, quiet, starts=frozenset({2}))] == [2]

@@ -138,7 +138,7 @@ def cut_points(
     such pauses only, also between two words found. With the stretch's (first, end) frame as ``bounds``, also
     before its first word found and after its last, where words before or after them were not found. Where
     ``starts`` holds one word not found or the word after them (a sentence's first word,
-    :func:`~vowelprompt.align.sentences.moved_apart`), the cut at the pause goes before it, loud or not.
+    :func:`~vowelprompt.align.sentences.moved_apart`), a pause of :data:`PAUSE_AFTER_FRAMES` is cut before it.
 
     >>> cut_points([(0, 90), (110, 190), (200, 290)])
     [(1, 100, 20), (2, 195, 10)]
@@ -171,7 +171,7 @@ def cut_points(
         before, after = int((~gap[:run_start]).sum()), int((~gap[run_start + run :]).sum())
         one_side = (before >= MIN_WORD_FRAMES) != (after >= MIN_WORD_FRAMES)
         i = right if not missing or before >= MIN_WORD_FRAMES else left + 1
-        if len(at := [k for k in starts if left < k <= right]) == 1:  # a sentence's first word
+        if len(at := [k for k in starts if left < k <= right]) == 1 and run >= PAUSE_AFTER_FRAMES:
             i, one_side = at[0], True
         if run >= need and (one_side or not missing) and 0 < i < n:
             out.append((i, first + run_start + run // 2, run))
