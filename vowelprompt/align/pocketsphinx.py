@@ -44,7 +44,7 @@ from vowelprompt.align.pieces import (
     quiet_frames,
 )
 from vowelprompt.align.refine import refine_vowels
-from vowelprompt.align.sentences import marks, moved_apart
+from vowelprompt.align.sentences import kept_marks, marks, moved_apart
 from vowelprompt.align.slips import (
     MAX_PHONE_GROWTH_S,
     MAX_SPEECH_OUTSIDE_S,
@@ -186,7 +186,7 @@ class PocketsphinxAligner:
                     "the transcript may not match the audio, or the speech is too fast or unclear"
                 )
         else:
-            punctuation = [mark for key, mark in zip(keys, marks(transcript)) if key is not None]
+            punctuation = kept_marks(marks(transcript), [key is not None for key in keys])
             segments, lost = self._align_pieces(pcm, aligned_keys, prons, punctuation)
         if len(segments) != len(aligned_keys):
             raise AlignmentError(
@@ -324,7 +324,7 @@ class PocketsphinxAligner:
 
     def _cuts(self, words: list, pcm: bytes, held=(), starts=frozenset()) -> list[tuple[int, int]]:
         """(first word, first frame) of each piece, each at most ``piece_s`` (or ``max_piece_s``) long; a
-        piece starts at each word of ``starts`` (:func:`~vowelprompt.align.sentences.moved_apart`)."""
+        pause among words not found is cut before the word of ``starts`` (a sentence's first) beside them."""
         hop = int(ANALYSIS_SR * FRAME_S)
         limit = int(min(self.piece_s, self.max_piece_s) / FRAME_S)
         cuts = cut_points(words, quiet_frames(pcm, hop, held), starts=starts)

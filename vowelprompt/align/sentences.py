@@ -52,6 +52,22 @@ def marks(transcript: str) -> list[int]:
     ]
 
 
+def kept_marks(marks: list[int], kept: list[bool]) -> list[int]:
+    """:func:`marks` of the words ``kept`` (those the aligner can pronounce), each word left out giving its
+    mark to the word kept before it, so that a sentence ending in an unknown word still ends.
+
+    >>> kept_marks([0, 0, 2, 0], [True, True, False, True])
+    [0, 2, 0]
+    """
+    out: list[int] = []
+    for mark, keep in zip(marks, kept):
+        if keep:
+            out.append(mark)
+        elif out:
+            out[-1] = max(out[-1], mark)
+    return out
+
+
 def moved_words(
     spans: list[tuple[int, int] | None], marks: list[int], pause: int, quiet: np.ndarray | None = None
 ) -> list[tuple[int, int, int]]:
