@@ -38,7 +38,7 @@ import itertools
 import numpy as np
 
 from vowelprompt.align.pcm import with_noise_floor
-from vowelprompt.align.slips import FRAME_S, MIN_PAUSE_S, frame_db, loud_frames, runs
+from vowelprompt.align.slips import FRAME_S, MIN_PAUSE_S, frame_db, longest_run, loud_frames
 
 #: The beam of the word pass over a long recording: the widest a double holds with room to spare. On the
 #: development sets' joined recordings (benchmarks/bench_long.py: held-out 1 and 6, 6.9 and 5.7 minutes) the
@@ -166,8 +166,7 @@ def cut_points(
         if quiet is None or last - first < need:
             continue
         gap = quiet[first:last]
-        # the longest quiet run, the first of equals
-        run_start, run = max(runs(gap), key=lambda r: (r[1], -r[0]), default=(0, 0))
+        run_start, run = longest_run(gap)  # the longest quiet run, the first of equals
         before, after = int((~gap[:run_start]).sum()), int((~gap[run_start + run :]).sum())
         one_side = (before >= MIN_WORD_FRAMES) != (after >= MIN_WORD_FRAMES)
         i = right if not missing or before >= MIN_WORD_FRAMES else left + 1

@@ -25,7 +25,7 @@ import re
 import numpy as np
 
 from vowelprompt.align.lexicon import _TOKEN
-from vowelprompt.align.slips import runs
+from vowelprompt.align.slips import longest_run
 
 #: A sentence end between two words: ``.``, ``!``, ``?`` or ``…``, closing quotes or brackets, then a space
 #: (or the transcript's end): "3.5" and "e.g" are not sentence ends.
@@ -98,7 +98,7 @@ def moved_words(
             first, end = spans[i][1] + 1, spans[i + 1][0]
             if quiet is None:
                 return end - first
-            return max((run for _, run in runs(quiet[first:end])), default=0)
+            return longest_run(quiet[first:end])[1]
         return None
 
     for p in range(n - 1):
@@ -143,7 +143,7 @@ def split_at_pauses(
         first, last = k > 0 and marks[k - 1] == 2, marks[k] == 2
         if span is None or first == last:
             continue
-        start, run = max(runs(quiet[span[0] : span[1] + 1]), key=lambda r: r[1], default=(0, 0))
+        start, run = longest_run(quiet[span[0] : span[1] + 1])
         if run >= pause:
             part = (span[0] + start + run, span[1]) if first else (span[0], span[0] + start - 1)
             out[k] = part if part[0] <= part[1] else None  # all pause: not found

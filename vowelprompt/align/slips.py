@@ -203,7 +203,7 @@ def pause_cuts(db: np.ndarray, spans, min_pause_s: float = MIN_PAUSE_S) -> list[
         a, b = int(round(spans[i - 1][1] / FRAME_S)), min(int(round(spans[i][0] / FRAME_S)), len(db))
         if loud[a:b].sum() > MAX_LOUD_IN_PAUSE:
             continue
-        length, start = max(((n, k) for k, n in runs(quiet[a:b])), default=(0, 0))  # longest, last of equals
+        start, length = longest_run(quiet[a:b], last=True)
         if length >= need:
             cuts.append((i, a + start + length // 2))
     return cuts
@@ -218,6 +218,17 @@ def runs(flags: np.ndarray) -> list[tuple[int, int]]:
     edges = np.diff(np.concatenate([[0], np.asarray(flags, dtype=np.int8), [0]]))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     return [(int(a), int(b - a)) for a, b in zip(starts, ends)]
+
+
+def longest_run(flags: np.ndarray, last: bool = False) -> tuple[int, int]:
+    """(start, length) of the longest run of True in ``flags``, the first of equals (``last``: the last), or
+    (0, 0) if there is none.
+
+    >>> flags = np.array([True, True, False, True, True])
+    >>> longest_run(flags), longest_run(flags, last=True), longest_run(np.zeros(3, dtype=bool))
+    ((0, 2), (3, 2), (0, 0))
+    """
+    return max(runs(flags), key=lambda r: (r[1], r[0] if last else -r[0]), default=(0, 0))
 
 
 def inside_s(db: np.ndarray, spans) -> float:
