@@ -1,5 +1,5 @@
 """How the words of a long recording are found when the word pass finds no path through all of them
-(vowelprompt.align.pieces.find_words), with the passes scripted: which stretches are searched, and which
+(vowelprompt.align.wordsearch.find_words), with the passes scripted: which stretches are searched, and which
 pass each word's span comes from. The passes themselves run on real audio in tests/test_align.py."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from vowelprompt.align import pieces
+from vowelprompt.align import pieces, wordsearch
 
 HOP = 160
 N_WORDS, STEP = 40, 100  # word k is spoken over frames 100k+10 … 100k+80
@@ -87,8 +87,8 @@ class Scripted:
 
 def test_only_the_stretch_that_does_not_match_is_left_without_words(monkeypatch):
     script = Scripted()
-    monkeypatch.setattr(pieces, "skip_pass", script.skip_pass)
-    spans, held = pieces.find_words(
+    monkeypatch.setattr(wordsearch, "skip_pass", script.skip_pass)
+    spans, held = wordsearch.find_words(
         script.decoder, _recording(), KEYS, script.word_pass, shortest=1000, hop=HOP
     )
     assert len(spans) == N_WORDS and held == []
@@ -111,22 +111,22 @@ def test_speech_without_pauses_is_not_cut_on_the_skippable_passs_word_boundaries
     """Where the strict pass finds no path and there is no pause, nothing is cut: no part gets words that
     only the skippable pass placed, and no word keeps a span (the recording then fails as before)."""
     script = Scripted()
-    monkeypatch.setattr(pieces, "skip_pass", script.skip_pass)
+    monkeypatch.setattr(wordsearch, "skip_pass", script.skip_pass)
     loud = np.frombuffer(_recording(), dtype=np.int16).reshape(-1, HOP).copy()
     loud[:, 1:] = 20000
     # without the window pass that follows where nothing is found (tests/test_align.py: on real audio)
     kwargs = {"shortest": 1000, "hop": HOP, "windows": False}
-    spans = pieces.find_words(script.decoder, loud.tobytes(), KEYS, script.word_pass, **kwargs)
+    spans = wordsearch.find_words(script.decoder, loud.tobytes(), KEYS, script.word_pass, **kwargs)
     assert spans is None
     assert [kind for kind, *_ in script.stretches] == ["strict", "no silence", "skippable"]
 
 
 def test_a_recording_the_strict_pass_aligns_is_searched_once(monkeypatch):
     script = Scripted()
-    monkeypatch.setattr(pieces, "skip_pass", script.skip_pass)
+    monkeypatch.setattr(wordsearch, "skip_pass", script.skip_pass)
     keys = KEYS[:10]
     pcm = _recording()[: 10 * STEP * HOP * 2]
-    assert pieces.find_words(script.decoder, pcm, keys, script.word_pass, shortest=100, hop=HOP) == (
+    assert wordsearch.find_words(script.decoder, pcm, keys, script.word_pass, shortest=100, hop=HOP) == (
         TRUE[:10],
         [],
     )
@@ -139,7 +139,7 @@ def test_where_the_pass_with_silence_finds_no_path_the_pass_without_it_gives_the
     keys, pcm = KEYS[:10], _recording()[: 10 * STEP * HOP * 2]
     for lost in (True, "raises"):  # no path, or pocketsphinx raising: the pass without silence is tried
         script = Scripted(silence_lost=lost)
-        found = pieces.find_words(script.decoder, pcm, keys, script.word_pass, shortest=100, hop=HOP)
+        found = wordsearch.find_words(script.decoder, pcm, keys, script.word_pass, shortest=100, hop=HOP)
         assert found == (TRUE[:10], [])
         assert script.stretches == [("strict", 0, 10 * STEP), ("no silence", 0, 10 * STEP)]
 
@@ -150,11 +150,11 @@ def test_where_the_pass_with_silence_loses_its_path_over_the_whole_it_runs_again
     most STRETCH_FRAMES cut in the pauses between the words, in order and covering the recording; the spans
     kept are the stretches' (the script's pass with silence loses its path only over more than 1500
     frames)."""
-    monkeypatch.setattr(pieces, "STRETCH_FRAMES", 1000)
+    monkeypatch.setattr(wordsearch, "STRETCH_FRAMES", 1000)
     monkeypatch.setitem(globals(), "LOST", set())  # every word is where it is spoken
     keys, pcm = KEYS, _recording()
     script = Scripted(silence_lost="long")
-    found = pieces.find_words(script.decoder, pcm, keys, script.word_pass, 100, HOP, parts=False)
+    found = wordsearch.find_words(script.decoder, pcm, keys, script.word_pass, 100, HOP, parts=False)
     assert found == (TRUE, [])
     assert script.stretches[:2] == [("strict", 0, 4000), ("no silence", 0, 4000)]
     again = script.stretches[2:]
@@ -163,7 +163,8 @@ def test_where_the_pass_with_silence_loses_its_path_over_the_whole_it_runs_again
     assert all(a == b for (_, _, b), (_, a, _) in itertools.pairwise(again))  # each from the last one's end
     # and where the stretches' pass fails too, the spans of the pass without silence stay
     script = Scripted(silence_lost=True)
-    assert pieces.find_words(script.decoder, pcm, keys, script.word_pass, 100, HOP, parts=False) == (TRUE, [])
+    found = wordsearch.find_words(script.decoder, pcm, keys, script.word_pass, 100, HOP, parts=False)
+    assert found == (TRUE, [])
     assert [kind for kind, _, _ in script.stretches[2:]] == ["strict"] * len(again)
 
 
@@ -178,7 +179,7 @@ def test_a_short_word_before_a_pause_is_squeezed_and_its_sound_given_to_the_next
         hyp=lambda: "found",
         lookup_word=lambda word: "W ER D",
     )
-    spans, count, held = pieces.found_words(decoder, ["w0", "w1", "w2"])
+    spans, count, held = wordsearch.found_words(decoder, ["w0", "w1", "w2"])
     assert spans == [(0, 40), None, (100, 140)] and count == 3 and held == [(41, 46)]
     loud = np.zeros(141, dtype=bool)
     loud[0:47] = loud[90:141] = True  # w1's frames are the tail of w0's sound; w1 itself is at 90–99
@@ -189,10 +190,10 @@ def test_a_short_word_before_a_pause_is_squeezed_and_its_sound_given_to_the_next
 
 def test_no_word_found_anywhere_is_none(monkeypatch):
     script = Scripted()
-    monkeypatch.setattr(pieces, "skip_pass", lambda *args: None)
+    monkeypatch.setattr(wordsearch, "skip_pass", lambda *args: None)
     keys = ["w17", "w18"]
     assert (
-        pieces.find_words(
+        wordsearch.find_words(
             script.decoder,
             _recording()[: 20 * STEP * HOP * 2],
             keys,

@@ -35,14 +35,7 @@ from vowelprompt.align.lexicon import (  # noqa: F401 (tokenize, fold, IPA_TO_AR
 )
 from vowelprompt.align.passes import FRAME_S, two_passes, word_pass
 from vowelprompt.align.pcm import to_pcm
-from vowelprompt.align.pieces import (
-    PAUSE_AFTER_FRAMES,
-    WORD_PASS_BEAM,
-    cut_points,
-    find_words,
-    piece_starts,
-    quiet_frames,
-)
+from vowelprompt.align.pieces import PAUSE_AFTER_FRAMES, cut_points, piece_starts, quiet_frames
 from vowelprompt.align.refine import refine_vowels
 from vowelprompt.align.sentences import kept_marks, marks, moved_apart
 from vowelprompt.align.slips import (
@@ -59,6 +52,7 @@ from vowelprompt.align.slips import (
 )
 from vowelprompt.align.squeeze import WARPS, squeezed_words, warped_options
 from vowelprompt.align.vtln import ADAPT_WARPS, adapted
+from vowelprompt.align.wordsearch import WORD_PASS_BEAM, find_words
 from vowelprompt.audio import ANALYSIS_SR
 from vowelprompt.errors import AlignmentError, TranscriptError
 from vowelprompt.records import Phone, Word
@@ -110,7 +104,7 @@ class PocketsphinxAligner:
     """Correct vowel edges after alignment (:mod:`vowelprompt.align.refine`): pocketsphinx hands a vowel's
     transitions to its neighbours; off only to measure the raw aligner (benchmarks/bench_alignment.py)."""
     search_parts: bool = False
-    """Experimental: search by parts where a long recording's word pass fails (pieces.find_words; README)."""
+    """Experimental: search by parts where a long recording's word pass fails (wordsearch.py; README)."""
 
     def __post_init__(self):
         self._decoders: dict[tuple[float, bool], object] = {}
@@ -309,8 +303,9 @@ class PocketsphinxAligner:
 
     def _word_pass(self, pcm: bytes, keys: list[str], prons: dict[str, str]):
         """[(start frame, end frame)] of each word over the whole recording (None: not found or squeezed) and
-        the squeezed words' spans, or None (:func:`~vowelprompt.align.pieces.find_words`); linear memory. At
-        WORD_PASS_BEAM: over minutes narrower beams lose the path (tuning: 1e-48, 1e-100; held-out 1e-200)."""
+        the squeezed words' spans, or None (:func:`~vowelprompt.align.wordsearch.find_words`); linear
+        memory. At WORD_PASS_BEAM: over minutes narrower beams lose the path (tuning: 1e-48, 1e-100; held-out
+        1e-200)."""
 
         def new_decoder(fillers: bool = True):  # each pass (a failed one leaves state), and next recording
             self._decoders.pop((WORD_PASS_BEAM, fillers), None)

@@ -1,20 +1,20 @@
 """Where a long recording's word passes find no path: its words found window by window, left to right.
 
-The word passes over a whole recording (:func:`~vowelprompt.align.pieces.find_words`) need one path through
-every word of the transcript; over minutes of a voice the acoustic model matches poorly, the true path falls
-outside even the widest beam, and the recording failed whole (held-out sets 5 and 9, README *Long
+The word passes over a whole recording (:func:`~vowelprompt.align.wordsearch.find_words`) need one path
+through every word of the transcript; over minutes of a voice the acoustic model matches poorly, the true path
+falls outside even the widest beam, and the recording failed whole (held-out sets 5 and 9, README *Long
 recordings*). This pass needs no such path. It runs over a window of two stretches of at most
-:data:`STRETCH_FRAMES`, each ended at a pause (:func:`stretch_end`), with a grammar of the next words in
-order that may end after any word (:func:`prefix_pass`) and no optional silence (a voice the model matches
-poorly is otherwise taken as silence, and its words put on a later sentence that says the same). Only the
-words it puts in the first stretch are kept; the next window starts in the gap after the last of them, at
-the next word. The window reaching past the first stretch is what keeps the pass in step: over one stretch
-alone the words at its end were often one sentence too few or too many, and from there every later stretch
-held the wrong words (held-out set 5: in step to the end with the window, lost after 8 of 32 stretches
-without it). Each word's span is cut to its loud frames (the pauses went into the words beside them), and a
-word short on them is taken as squeezed, as the word pass takes one (:func:`squeezed_words`), so that no
-piece is cut right after it: the tuning set's recording with its whole-recording passes made to fail, 16.2 →
-11.9 ms mean vowel-boundary error with this (10.8 ms with those passes), held-out set 5's 36.2 → 33.1 ms.
+:data:`STRETCH_FRAMES`, each ended at a pause (:func:`stretch_end`), with a grammar of the next words in order
+that may end after any word (:func:`prefix_pass`) and no optional silence (a voice the model matches poorly is
+otherwise taken as silence, and its words put on a later sentence that says the same). Only the words it puts
+in the first stretch are kept; the next window starts in the gap after the last of them, at the next word. The
+window reaching past the first stretch is what keeps the pass in step: over one stretch alone the words at its
+end were often one sentence too few or too many, and from there every later stretch held the wrong words
+(held-out set 5: in step to the end with the window, lost after 8 of 32 stretches without it). Each word's
+span is cut to its loud frames (the pauses went into the words beside them), and a word short on them is taken
+as squeezed, as the word pass takes one (:func:`squeezed_words`), so that no piece is cut right after it: the
+tuning set's recording with its whole-recording passes made to fail, 16.2 → 11.9 ms mean vowel-boundary error
+with this (10.8 ms with those passes), held-out set 5's 36.2 → 33.1 ms.
 
 Where the pass puts under :data:`MIN_FOUND` of the words in spans of their own (the rest squeezed, or
 never reached), it is taken as lost, and the recording fails as before (held-out set 9: 52 %).
@@ -27,17 +27,16 @@ import math
 import numpy as np
 
 from vowelprompt.align.pcm import with_noise_floor
-from vowelprompt.align.pieces import (
+from vowelprompt.align.pieces import PAUSE_AFTER_FRAMES, quiet_frames
+from vowelprompt.align.slips import FRAME_S, runs
+from vowelprompt.align.wordsearch import (
     MIN_FRAMES,
-    PAUSE_AFTER_FRAMES,
     PAUSE_FRAMES,
     SKIP_PROB,
     found_words,
     grammar_pass,
     loud_spans,
-    quiet_frames,
 )
-from vowelprompt.align.slips import FRAME_S, runs
 
 #: The longest stretch (frames: 20 s); a window is two of them.
 STRETCH_FRAMES = 2000
@@ -72,8 +71,8 @@ def stretch_end(quiet: np.ndarray, a: int, n: int) -> int:
 
 def prefix_pass(decoder, heard: bytes, keys: list[str]):
     """The word-level pass over ``heard`` (PCM with the noise floor) with a grammar of ``keys`` in order that
-    may end after any word, at :data:`~vowelprompt.align.pieces.SKIP_PROB` (nothing where every word is
-    said): :func:`~vowelprompt.align.pieces.found_words`' result, or None where it finds no path."""
+    may end after any word, at :data:`~vowelprompt.align.wordsearch.SKIP_PROB` (nothing where every word is
+    said): :func:`~vowelprompt.align.wordsearch.found_words`' result, or None where it finds no path."""
     n = len(keys)
     arcs = [(i, i + 1, 1.0, key) for i, key in enumerate(keys)] + [(i, n, SKIP_PROB) for i in range(1, n - 1)]
     grammar_pass(decoder, heard, "prefix", n, arcs)
@@ -83,7 +82,7 @@ def prefix_pass(decoder, heard: bytes, keys: list[str]):
 def words_by_windows(new_decoder, pcm: bytes, keys: list[str], hop: int):
     """Each word's (start frame, end frame) in a long recording (``pcm``, 16-bit, ``hop`` samples a frame),
     None for a word not found or squeezed, and the squeezed words' spans, as
-    :func:`~vowelprompt.align.pieces.find_words` returns them; or None if the pass finds under
+    :func:`~vowelprompt.align.wordsearch.find_words` returns them; or None if the pass finds under
     :data:`MIN_FOUND` of them. ``new_decoder(False)``: a fresh decoder without optional silence that knows
     the words."""
     n_frames, quiet = len(pcm) // 2 // hop, quiet_frames(pcm, hop)
@@ -124,9 +123,10 @@ def words_by_windows(new_decoder, pcm: bytes, keys: list[str], hop: int):
 
 def squeezed_words(spans: list[tuple[int, int] | None], phones: list[int]) -> set[int]:
     """Which words of ``spans`` (loud frames, None: not found) are squeezed, by the rule of
-    :func:`~vowelprompt.align.pieces.found_words`: under :data:`~vowelprompt.align.pieces.MIN_FRAMES` frames a
-    phone (``phones``: each word's count), or under :data:`~vowelprompt.align.pieces.PAUSE_FRAMES` right
-    before a gap of over :data:`~vowelprompt.align.pieces.PAUSE_AFTER_FRAMES` to the next word found.
+    :func:`~vowelprompt.align.wordsearch.found_words`: under :data:`~vowelprompt.align.wordsearch.MIN_FRAMES`
+    frames a phone (``phones``: each word's count), or under
+    :data:`~vowelprompt.align.wordsearch.PAUSE_FRAMES` right before a gap of over
+    :data:`~vowelprompt.align.pieces.PAUSE_AFTER_FRAMES` to the next word found.
 
     >>> squeezed_words([(0, 30), (31, 39), (80, 120), None], [3, 3, 3, 2])  # 9 frames, 3 phones, a pause
     {1}
