@@ -20,7 +20,7 @@ pieces that did not align (kept without phones, the rest of the recording aligne
 a recording (with optional silence, then without) find no path (e.g. ``--set heldout5``, many of whose
 utterances no beam aligns), its words are found window by window (``vowelprompt/align/windows.py``), and the
 recording fails only where that finds under 90 % of them (``--set heldout9``); with ``--search-parts`` they
-are first searched by parts (``vowelprompt/align/pieces.py``, experimental). The "×" column includes both.
+are first searched by parts (``vowelprompt/align/wordsearch.py``, experimental). The "×" column includes both.
 The transcripts keep their punctuation, from which the aligners know where sentences end
 (``vowelprompt/align/sentences.py``); ``--no-punctuation`` adds a row per aligner without it.
 """

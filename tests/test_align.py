@@ -331,7 +331,8 @@ def test_long_recording_is_aligned_in_pieces_cut_at_pauses(synth):
         {v: p for k in keys for v, p in _dictionary()[k].items()},
     )
     pieces = aligner._cuts(spans, (audio * 32767).astype(np.int16).tobytes(), held)
-    assert len(pieces) >= 3 and all(frame == (spans[i - 1][1] + spans[i][0]) // 2 for i, frame in pieces[1:])
+    # each cut between two words found, in the gap the pass left between them (in a pause, its quiet middle)
+    assert len(pieces) >= 3 and all(spans[i - 1][1] <= frame <= spans[i][0] for i, frame in pieces[1:])
     cuts = [i for i, _ in pieces]
     starts = [frame * 160 for _, frame in pieces] + [len(audio)]
     for k, (first, last) in enumerate(zip(cuts, [*cuts[1:], len(words)])):

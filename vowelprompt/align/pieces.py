@@ -78,7 +78,9 @@ def cut_points(
     """Where a recording may be cut, from each word's (start frame, end frame) or None for a word not found:
     (index of the first word after the cut, frame of the cut, width of its gap in frames), in order.
 
-    Between two words found, in the middle of the gap between them (:func:`gap_middle`). Where words between
+    Between two words found, in the middle of the gap between them (:func:`gap_middle`); with ``quiet``, the
+    gap's width is its longest quiet run, cut in the middle where that is a pause (a gap the pass left over
+    loud frames, the sound of words it put early, is no pause to end a piece at). Where words between
     two found ones were not found, only at a pause, the middle of the gap's longest run of ``quiet`` frames
     (at least :data:`~vowelprompt.align.slips.MIN_PAUSE_S`), and only if the gap's loud frames, where the
     words not found must be, lie on one side of it (at least :data:`MIN_WORD_FRAMES` there, fewer on the
@@ -109,7 +111,11 @@ def cut_points(
         last = words[right][0]
         missing = right - left - 1  # words between the two not found
         if not missing and not pauses_only and left >= 0 and right < n:
-            out.append((right, gap_middle(words, right), last - first + 1))
+            width, middle = last - first + 1, gap_middle(words, right)
+            if quiet is not None:  # a gap the pass left over loud frames is no pause
+                run_start, width = longest_run(quiet[first:last])
+                middle = first + run_start + width // 2 if width >= need else middle
+            out.append((right, middle, width))
             continue
         if quiet is None or last - first < need:
             continue

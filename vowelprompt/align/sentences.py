@@ -1,25 +1,27 @@
 """Sentence ends in a long recording's transcript, and the words its word pass put across the pause after one.
 
-Over a long recording the word pass (:func:`~vowelprompt.align.pieces.find_words`) decides on which side of
-each pause a word lies, and pocketsphinx often decides wrong at a pause after a sentence: it puts the next
+Over a long recording the word pass (:func:`~vowelprompt.align.wordsearch.find_words`) decides on which side
+of each pause a word lies, and pocketsphinx often decides wrong at a pause after a sentence: it puts the next
 sentence's first word or two ("The", "Our train") on the fading tail of the sentence before, the pause after
 them, or a sentence's last word on the next sentence's first sound. The piece cut at that pause then holds the
-word on the wrong side, where its own pass must place it on sound that is not its own (about a second off),
-as a sentence aligned alone never does (it starts and ends with the pause). Scoring both sides does not
-settle it: of 16 sentences of held-out sets 11 and 12 aligned with the word on each side, the pieces cut at
-the same frame, the acoustic model scored the wrong side higher in 9. The transcript does (:func:`marks`):
-words put across a pause one or two words off a sentence end are taken as not found (:func:`moved_words`),
-a sentence's first or last word whose span holds a pause keeps only its side of it (:func:`split_at_pauses`),
-and where words not found lie beside a pause, the recording is cut there before the next sentence's first
-word (:func:`moved_apart`, :func:`~vowelprompt.align.pieces.cut_points`), so that each piece starts and ends
-with a sentence, as an utterance does. On the development sets' joined recordings (benchmarks/bench_long.py)
-the mean vowel-boundary error fell from 10.8–85.5 ms to 10.8–53.6 ms (set 11 24.1 → 14.4, set 7 17.4 →
-10.9); on sealed set 13, 20.5 → 14.3 ms (README, Sentence ends). A transcript without punctuation changes
-nothing, nor do recordings without pauses between their sentences.
+word on the wrong side, where its own pass must place it on sound that is not its own (about a second off), as
+a sentence aligned alone never does (it starts and ends with the pause). Scoring both sides does not settle
+it: of 16 sentences of held-out sets 11 and 12 aligned with the word on each side, the pieces cut at the same
+frame, the acoustic model scored the wrong side higher in 9. The transcript does (:func:`marks`): words put
+across a pause one or two words off a sentence end are taken as not found (:func:`moved_words`), a word whose
+span holds a pause keeps only its sentence's side of it where it is the sentence's first or last word, or one
+or two words from it with the words between moved across (:func:`split_at_pauses`), and where words not found
+lie beside a pause, the recording is cut there before the next sentence's first word (:func:`moved_apart`,
+:func:`~vowelprompt.align.pieces.cut_points`), so that each piece starts and ends with a sentence, as an
+utterance does. On the development sets' joined recordings (benchmarks/bench_long.py) the mean vowel-boundary
+error fell from 10.8–85.5 ms to 10.8–53.6 ms (set 11 24.1 → 14.4, set 7 17.4 → 10.9); on sealed set 13, 20.5 →
+14.3 ms (README, Sentence ends). A transcript without punctuation changes nothing, nor do recordings without
+pauses between their sentences.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -77,8 +79,10 @@ def moved_words(
 
     A pause between two words found, with no punctuation between them, and a sentence end one or two words
     before it (the next sentence's first words put before the pause) or after it (the sentence's last words
-    put after), with no pause at the sentence end itself and no punctuation among the words between; where
-    both sides qualify at the same distance, neither is taken. With the recording's ``quiet`` frames, a pause
+    put after), with no pause at the sentence end itself (from the last word found before it to the next one
+    found) and no punctuation among the words between, which the pass may not have found (held-out set 4:
+    "My" squeezed, "aunt" before the pause, "knitted" after it); where both sides qualify at the same
+    distance, neither is taken. With the recording's ``quiet`` frames, a pause
     is a run of at least ``pause`` of them between the words (without, a gap that wide): in speech without
     pauses a gap the pass left between two words is not one (the tuning set's recordings without pauses
     between sentences: 11.1 ms without punctuation, 11.3 ms with gaps taken as pauses, 11.1 with quiet runs).
@@ -93,13 +97,19 @@ def moved_words(
     """
     n, out = len(spans), []
 
-    def gap(i: int) -> int | None:  # the pause between word i and word i + 1, both found (frames)
+    def between(a: int, b: int) -> int:  # the pause between found words a < b (frames)
+        first, end = spans[a][1] + 1, spans[b][0]
+        return end - first if quiet is None else longest_run(quiet[first:end])[1]
+
+    def gap(i: int) -> int | None:  # between word i and word i + 1, both found
         if i + 1 < n and spans[i] is not None and spans[i + 1] is not None:
-            first, end = spans[i][1] + 1, spans[i + 1][0]
-            if quiet is None:
-                return end - first
-            return longest_run(quiet[first:end])[1]
+            return between(i, i + 1)
         return None
+
+    def end_gap(i: int) -> int | None:  # at a sentence end: from the last word found to the next found
+        a = next((j for j in range(i, -1, -1) if spans[j] is not None), None)
+        b = next((j for j in range(i + 1, n) if spans[j] is not None), None)
+        return None if a is None or b is None else between(a, b)
 
     for p in range(n - 1):
         if (width := gap(p)) is None or width < pause or marks[p]:
@@ -110,8 +120,8 @@ def moved_words(
             after = (p + moved, p + 1, p + moved)
             for end, first, last in (before, after):
                 fits = 0 <= end < n - 1 and marks[end] == 2 and not any(marks[first:last])
-                no_pause = (g := gap(end)) is not None and g < pause
-                if fits and no_pause and all(spans[k] is not None for k in range(first, last + 1)):
+                no_pause = fits and (g := end_gap(end)) is not None and g < pause
+                if no_pause:
                     found.append((first, last, end + 1))
             if found:
                 break
@@ -122,32 +132,75 @@ def moved_words(
 
 def split_at_pauses(
     spans: list[tuple[int, int] | None], marks: list[int], quiet: np.ndarray, pause: int
-) -> list[tuple[int, int] | None]:
-    """``spans`` with each sentence's first word whose span holds a pause (a run of at least ``pause``
-    ``quiet`` frames) cut to what follows the pause, and each sentence's last word to what precedes it: the
-    word pass without optional silence gives a pause to a word beside it, and its loud frames at both ends
-    then keep it whole (:func:`~vowelprompt.align.pieces.loud_spans`), so that no cut is made there. A word
-    with nothing on that side of the pause (a span all pause) is taken as not found; a one-word sentence
-    keeps its span.
+) -> tuple[list[tuple[int, int] | None], list[tuple[int, int]]]:
+    """``spans`` with each word near a sentence edge whose span holds a pause (a run of at least ``pause``
+    ``quiet`` frames) cut to its sentence's side of the pause, and the (first, last) words taken as moved
+    across it: the word pass without optional silence gives a pause to a word beside it, and its loud
+    frames at both ends then keep it whole (:func:`~vowelprompt.align.wordsearch.loud_spans`), so that no cut
+    is made there.
+
+    A sentence's first word keeps what follows the pause, its last word what precedes it. A word one or two
+    words (:data:`MAX_MOVED`) after a sentence's start, with no punctuation before it in the sentence and no
+    pause at the sentence end, means that the sentence's first words were put on the sentence before ("Our
+    train" on "water", "stopped" across the pause: held-out set 11): it keeps what follows the pause and the
+    words before it are moved (not found); likewise, before a sentence's end, what precedes the pause and the
+    words after it; where both sides are as near, neither. A word with nothing on its side of the pause (a
+    span all pause) is taken as not found; a one-word sentence keeps its span.
 
     >>> quiet = np.array([False] * 10 + [True] * 30 + [False] * 20)
     >>> split_at_pauses([(0, 5), (6, 49), (50, 59)], [2, 0, 0], quiet, 20)  # "in. | The band"
-    [(0, 5), (40, 49), (50, 59)]
+    ([(0, 5), (40, 49), (50, 59)], [])
     >>> split_at_pauses([(0, 5), (6, 49), (50, 59)], [0, 2, 0], quiet, 20)  # "the dinner. | An"
-    [(0, 5), (6, 9), (50, 59)]
+    ([(0, 5), (6, 9), (50, 59)], [])
     >>> split_at_pauses([(0, 9), (10, 39), (40, 59)], [2, 0, 0], quiet, 20)  # "The" put in the pause
-    [(0, 9), None, (40, 59)]
+    ([(0, 9), None, (40, 59)], [])
+    >>> split_at_pauses([(0, 4), (5, 7), (8, 49), (50, 59)], [2, 0, 0, 0], quiet, 20)  # "water. Our | train"
+    ([(0, 4), (5, 7), (40, 49), (50, 59)], [(1, 1)])
     """
-    out = list(spans)
+    out, moved = list(spans), []
+    n = len(spans)
+
+    def calm(a: int, b: int) -> bool:  # no pause between the words found from word a to word b (or beyond)
+        if a < 0 or b >= n:
+            return False
+        first = next((j for j in range(a, -1, -1) if spans[j] is not None), None)
+        last = next((j for j in range(b, n) if spans[j] is not None), None)
+        if first is None or last is None:
+            return False
+        found = [j for j in range(first, last + 1) if spans[j] is not None]
+        return all(quiet_run(i, j) < pause for i, j in itertools.pairwise(found))
+
+    def quiet_run(i: int, j: int) -> int:
+        return longest_run(quiet[spans[i][1] + 1 : spans[j][0]])[1]
+
+    def movable(distance: int, words: range, a: int, b: int) -> bool:  # the sentence's edge that far
+        return distance == 0 or (distance <= MAX_MOVED and not any(marks[i] for i in words) and calm(a, b))
+
     for k, span in enumerate(spans):
-        first, last = k > 0 and marks[k - 1] == 2, marks[k] == 2
-        if span is None or first == last:
+        if span is None:
             continue
         start, run = longest_run(quiet[span[0] : span[1] + 1])
-        if run >= pause:
-            part = (span[0] + start + run, span[1]) if first else (span[0], span[0] + start - 1)
-            out[k] = part if part[0] <= part[1] else None  # all pause: not found
-    return out
+        if run < pause:
+            continue
+        before = next(d for d in range(k + 1) if k - d == 0 or marks[k - d - 1] == 2)
+        after = next(d for d in range(n - k) if marks[k + d] == 2 or k + d == n - 1)
+        if before == after == 0:
+            continue
+        sides = []
+        if movable(before, range(k - before, k), k - before - 1, k):
+            sides.append((before, "start"))
+        if movable(after, range(k, k + after), k, k + after + 1):
+            sides.append((after, "end"))
+        sides.sort()
+        if not sides or (len(sides) == 2 and sides[0][0] == sides[1][0]):
+            continue
+        distance, side = sides[0]
+        part = (span[0] + start + run, span[1]) if side == "start" else (span[0], span[0] + start - 1)
+        out[k] = part if part[0] <= part[1] else None  # all pause: not found
+        if distance:
+            first, last = (k - distance, k - 1) if side == "start" else (k + 1, k + distance)
+            moved.append((first, last))
+    return out, moved
 
 
 def moved_apart(
@@ -166,9 +219,14 @@ def moved_apart(
     spans, held = list(spans), list(held)
     if len(marks) != len(spans):  # none given
         return spans, held, frozenset()
+
+    def take(moved) -> None:  # moved words: not found, their sound held
+        for first, last in moved:
+            held.extend(span for span in spans[first : last + 1] if span is not None)
+            spans[first : last + 1] = [None] * (last + 1 - first)
+
     if quiet is not None:
-        spans = split_at_pauses(spans, marks, quiet, pause)
-    for first, last, _ in moved_words(spans, marks, pause, quiet):
-        held += [span for span in spans[first : last + 1] if span is not None]
-        spans[first : last + 1] = [None] * (last + 1 - first)
+        spans, moved = split_at_pauses(spans, marks, quiet, pause)
+        take(moved)
+    take((first, last) for first, last, _ in moved_words(spans, marks, pause, quiet))
     return spans, held, frozenset(k + 1 for k, mark in enumerate(marks[:-1]) if mark == 2)
