@@ -15,6 +15,7 @@ from conftest import need_espeak
 
 from vowelprompt.corpora.psola import psola
 from vowelprompt.corpora.synth import DEFAULT_SENTENCES, synthesize, write_corpus
+from vowelprompt.corpora.variants import seed_of
 
 
 @pytest.fixture(autouse=True)
@@ -185,7 +186,7 @@ def test_the_benchmark_sets_share_no_sentence_voice_or_rate():
     unknown voice, or one without phone events, raises)."""
     from vowelprompt.corpora.synth import SETS
 
-    assert set(SETS) == {"tuning", "heldout"} | {f"heldout{k}" for k in range(2, 14)}
+    assert set(SETS) == {"tuning", "heldout"} | {f"heldout{k}" for k in range(2, 15)}
     for (a, (sa, va, ra)), (b, (sb, vb, rb)) in itertools.combinations(SETS.items(), 2):
         assert not set(sa) & set(sb), (a, b)
         assert not set(va) & set(vb), (a, b)
@@ -198,5 +199,31 @@ def test_the_benchmark_sets_share_no_sentence_voice_or_rate():
     assert all(len(s) == 10 for s, _, _ in SETS.values())
     for _, voices, _ in SETS.values():
         for voice in voices:
+            if seed_of(voice) is not None:  # generated: test_generated_voice_variants_speak_as_written
+                continue
             # the whole harness, phones and all (a Klatt voice spoke, but gave "The" no phone events)
             assert synthesize("The cat sat on the mat.", voice=voice).duration_s > 0.8
+
+
+def test_generated_voice_variants_speak_as_written(tmp_path):
+    """A generated variant (vowelprompt.corpora.variants) speaks through the truth harness in a corpus written
+    by write_corpus_fresh, with its own pitch (not the base voice's, which espeak-ng would fall back to
+    unannounced), and synthesize() without it says so instead of speaking the base voice."""
+    from vowelprompt.corpora.synth import SETS, write_corpus_fresh
+    from vowelprompt.corpora.variants import variant_text
+
+    generated = [v for _, voices, _ in SETS.values() for v in voices if seed_of(v) is not None]
+    assert generated  # the fourteenth set's
+    voice = generated[0]  # en-us+gen1: a female pitch, 164–254 (espeak's en-us: male)
+    assert "gender female" in variant_text(seed_of(voice))
+    manifest = write_corpus_fresh(tmp_path, ["The cat sat on the mat."], [voice, voice.split("+")[0]], [170])
+    rows = {r["voice"]: r for r in map(json.loads, manifest.read_text(encoding="utf-8").splitlines())}
+    f0 = {}
+    for name, row in rows.items():
+        truth = json.loads((tmp_path / row["truth"]).read_text(encoding="utf-8"))
+        assert len(truth["words"]) == 6 and any(p["is_vowel"] for p in truth["phones"])
+        samples, sr = sf.read(tmp_path / row["audio"])
+        f0[name] = mean_f0(samples, sr)
+    assert f0[voice] > 1.4 * f0[voice.split("+")[0]]
+    with pytest.raises(ValueError, match="generated"):
+        synthesize("The cat sat on the mat.", voice=voice)

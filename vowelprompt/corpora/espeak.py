@@ -111,7 +111,10 @@ class Engine:
         self.sr = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, None, _INITIALIZE_PHONEME_EVENTS)
         if self.sr <= 0:
             raise OSError(f"espeak_Initialize failed ({self.sr}): is espeak-ng-data installed?")
-        self.version = lib.espeak_Info(None).decode()
+        data = ctypes.c_char_p()
+        self.version = lib.espeak_Info(ctypes.byref(data)).decode()
+        #: The espeak-ng-data folder it reads (ESPEAK_DATA_PATH's, where that is set).
+        self.data_path = (data.value or b"").decode()
         self.lock = threading.Lock()
         self._callback = _SYNTH_CALLBACK(self._on_audio)
         count = _SAMPLE_HOOK(self._count_sample)  # silence, voiced and unvoiced samples alike

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import os
 import random
 import re
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from vowelprompt.corpora import espeak
+from vowelprompt.corpora import espeak, variants
 from vowelprompt.corpora.benchmark_sets import (  # noqa: F401 (the benchmarks' names, as before the split)
     DEFAULT_SENTENCES,
     HELDOUT2_SENTENCES,
@@ -161,6 +162,13 @@ def synthesize(
     if not tokens:
         raise ValueError(f"no words to speak in {text!r}")
     eng = espeak.engine()
+    variant = voice.partition("+")[2]
+    if variants.seed_of(voice) is not None and not (Path(eng.data_path) / "voices" / "!v" / variant).exists():
+        # espeak-ng would speak the voice without it, unannounced
+        raise ValueError(
+            f"voice variant {variant} is generated (vowelprompt.corpora.variants) and not in espeak-ng's "
+            f"data folder {eng.data_path}: synthesise it with write_corpus_fresh, which adds it"
+        )
     with eng.lock:
         audio, events, hooked = eng.synth(text, voice, rate_wpm, pitch, amplitude, ssml)
         phones = time_phones(audio, events, hooked, eng.sr)
@@ -230,9 +238,27 @@ def write_corpus(
 def write_corpus_fresh(out_dir: str | Path, *args, **kwargs) -> Path:
     """:func:`write_corpus` in a new process: espeak-ng carries synthesiser state from one utterance to the
     next within a process (its audio for a sentence differs after other voices were spoken), so a corpus
-    written this way is the same whatever this process synthesised before."""
+    written this way is the same whatever this process synthesised before. Generated voice variants
+    (``en-gb+gen14``, :mod:`vowelprompt.corpora.variants`) are written to a data folder in ``out_dir``
+    (``.espeak``) that the new process reads."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    voices = kwargs.get("voices", args[1] if len(args) > 1 else ())
+    seeds = sorted({s for s in map(variants.seed_of, voices) if s is not None})
+    context, env = multiprocessing.get_context("spawn"), {}
+    if seeds:
+        with ProcessPoolExecutor(1, mp_context=context) as pool:  # where the installed data is
+            installed = pool.submit(_data_path).result()
+        folder = variants.data_folder(installed, seeds, Path(out_dir) / ".espeak")
+        env = {"ESPEAK_DATA_PATH": str(folder)}
+    with ProcessPoolExecutor(1, mp_context=context, initializer=_set_env, initargs=(env,)) as pool:
         return pool.submit(write_corpus, out_dir, *args, **kwargs).result()
+
+
+def _data_path() -> str:
+    return espeak.engine().data_path
+
+
+def _set_env(env: dict[str, str]) -> None:
+    os.environ.update(env)
