@@ -14,8 +14,10 @@ or two words from it with the words between moved across (:func:`split_at_pauses
 lie beside a pause, the recording is cut there before the next sentence's first word (:func:`moved_apart`,
 :func:`~vowelprompt.align.pieces.cut_points`), so that each piece starts and ends with a sentence, as an
 utterance does. On the development sets' joined recordings (benchmarks/bench_long.py) the mean vowel-boundary
-error fell from 10.8–85.5 ms to 10.8–53.6 ms (set 11 24.1 → 14.4, set 7 17.4 → 10.9); on sealed set 13, 20.5 →
-14.3 ms (README, Sentence ends). A transcript without punctuation changes nothing, nor do recordings without
+error fell from 10.8–85.5 ms to 10.8–53.6 ms (set 11 24.1 → 14.4, set 7 17.4 → 10.9; sealed set 13, 20.5 →
+14.3 ms: README, Sentence ends), then with the words the pass did not find and the words holding a pause
+beside a sentence's first or last, to 10.6–51.8 ms (set 5 21.2 → 14.5, set 11 14.4 → 12.1; README, Words the
+pass put across a pause). A transcript without punctuation changes nothing, nor do recordings without
 pauses between their sentences.
 """
 
@@ -70,6 +72,31 @@ def kept_marks(marks: list[int], kept: list[bool]) -> list[int]:
     return out
 
 
+def no_pause(
+    spans: list[tuple[int, int] | None], a: int, b: int, pause: int, quiet: np.ndarray | None = None
+) -> bool:
+    """Whether no pause (a run of at least ``pause`` ``quiet`` frames; without ``quiet``, a gap that wide)
+    lies between the words found from word ``a`` (or the last one found before it) to word ``b`` (or the
+    first one found after it); False where there is none on a side.
+
+    >>> spans = [(0, 9), None, (15, 20), (60, 70)]
+    >>> no_pause(spans, 1, 2, 20), no_pause(spans, 0, 3, 20), no_pause(spans, 2, 4, 20)
+    (True, False, False)
+    """
+    if a < 0 or b >= len(spans):
+        return False
+    first = next((j for j in range(a, -1, -1) if spans[j] is not None), None)
+    last = next((j for j in range(b, len(spans)) if spans[j] is not None), None)
+    if first is None or last is None:
+        return False
+    found = [j for j in range(first, last + 1) if spans[j] is not None]
+    for i, j in itertools.pairwise(found):
+        begin, end = spans[i][1] + 1, spans[j][0]
+        if (end - begin if quiet is None else longest_run(quiet[begin:end])[1]) >= pause:
+            return False
+    return True
+
+
 def moved_words(
     spans: list[tuple[int, int] | None], marks: list[int], pause: int, quiet: np.ndarray | None = None
 ) -> list[tuple[int, int, int]]:
@@ -106,11 +133,6 @@ def moved_words(
             return between(i, i + 1)
         return None
 
-    def end_gap(i: int) -> int | None:  # at a sentence end: from the last word found to the next found
-        a = next((j for j in range(i, -1, -1) if spans[j] is not None), None)
-        b = next((j for j in range(i + 1, n) if spans[j] is not None), None)
-        return None if a is None or b is None else between(a, b)
-
     for p in range(n - 1):
         if (width := gap(p)) is None or width < pause or marks[p]:
             continue
@@ -120,8 +142,7 @@ def moved_words(
             after = (p + moved, p + 1, p + moved)
             for end, first, last in (before, after):
                 fits = 0 <= end < n - 1 and marks[end] == 2 and not any(marks[first:last])
-                no_pause = fits and (g := end_gap(end)) is not None and g < pause
-                if no_pause:
+                if fits and no_pause(spans, end, end + 1, pause, quiet):
                     found.append((first, last, end + 1))
             if found:
                 break
@@ -160,21 +181,10 @@ def split_at_pauses(
     out, moved = list(spans), []
     n = len(spans)
 
-    def calm(a: int, b: int) -> bool:  # no pause between the words found from word a to word b (or beyond)
-        if a < 0 or b >= n:
-            return False
-        first = next((j for j in range(a, -1, -1) if spans[j] is not None), None)
-        last = next((j for j in range(b, n) if spans[j] is not None), None)
-        if first is None or last is None:
-            return False
-        found = [j for j in range(first, last + 1) if spans[j] is not None]
-        return all(quiet_run(i, j) < pause for i, j in itertools.pairwise(found))
-
-    def quiet_run(i: int, j: int) -> int:
-        return longest_run(quiet[spans[i][1] + 1 : spans[j][0]])[1]
-
     def movable(distance: int, words: range, a: int, b: int) -> bool:  # the sentence's edge that far
-        return distance == 0 or (distance <= MAX_MOVED and not any(marks[i] for i in words) and calm(a, b))
+        return distance == 0 or (
+            distance <= MAX_MOVED and not any(marks[i] for i in words) and no_pause(spans, a, b, pause, quiet)
+        )
 
     for k, span in enumerate(spans):
         if span is None:
