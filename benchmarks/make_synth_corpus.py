@@ -3,7 +3,9 @@
     python benchmarks/make_synth_corpus.py OUT_DIR [--voices en-us+m1 en-gb+f2] [--rates 120 260]
 
 The defaults cross two accents, two male and two female voices, and rates from slow (120 wpm) to fast
-(260 wpm) with the ten default sentences: 160 utterances.
+(260 wpm) with the ten default sentences: 160 utterances. It is written in a fresh process, as the benchmarks
+write theirs, so the audio is theirs; generated voice variants (``en-gb+gen14``,
+vowelprompt/corpora/variants.py) work here too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 
 import soundfile as sf
 
-from vowelprompt.corpora.synth import DEFAULT_SENTENCES, TUNING_RATES, TUNING_VOICES, write_corpus
+from vowelprompt.corpora.synth import DEFAULT_SENTENCES, TUNING_RATES, TUNING_VOICES, write_corpus_fresh
 
 VOICES = TUNING_VOICES
 RATES = TUNING_RATES
@@ -30,7 +32,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0, help="shuffles the manifest rows")
     args = parser.parse_args(argv)
 
-    manifest = write_corpus(args.out_dir, DEFAULT_SENTENCES, args.voices, args.rates, args.pitches, args.seed)
+    manifest = write_corpus_fresh(
+        args.out_dir, DEFAULT_SENTENCES, args.voices, args.rates, args.pitches, args.seed
+    )
     rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines()]
     seconds = sum(sf.info(manifest.parent / row["audio"]).duration for row in rows)
     files = 3 * len(rows) + 1  # wav, txt and truth per utterance, and the manifest
