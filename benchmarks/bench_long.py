@@ -2,11 +2,13 @@
 aligners that piece differently, against the same utterances aligned one by one — speed and accuracy.
 
     python benchmarks/bench_long.py [--set tuning] [--aligners 30:30 10:5] [--continuous] [--group-s S]
-                                    [--no-punctuation]
+                                    [--no-punctuation] [--uniform-pauses]
 
 The set (vowelprompt/corpora/synth.py; synthesised in a fresh process) is joined in manifest order into one
 recording (``--group-s S``: into recordings of about S seconds each) with 0.3 s pauses of quiet noise
-(-70 dBFS, as ``bench_speed.py``'s long file: pocketsphinx mis-scores digital silence), or with
+(-70 dBFS, as ``bench_speed.py``'s long file: pocketsphinx mis-scores digital silence; each utterance keeps
+espeak-ng's 0.2 s of digital silence at both ends, so that a pause steps from silence to noise and back,
+unless ``--uniform-pauses`` gives those pads the same noise, as in a real recording), or with
 ``--continuous`` end to end without pauses (each utterance cut to its speech, so that pieces must mostly be
 cut between words with no pause between them); espeak-ng's true vowel times move with each utterance. An
 aligner ``MAX:PIECE`` aligns a recording over MAX s in pieces of at most PIECE s (``max_piece_s``,
@@ -54,6 +56,17 @@ from vowelprompt.io import read_manifest
 from vowelprompt.records import Word
 
 PAUSE_S = 0.3
+
+
+def uniform(samples: np.ndarray, utterances, pad_s: float = 0.2) -> np.ndarray:
+    """``samples`` (a :func:`joined` recording with pauses) with each utterance's first and last ``pad_s``
+    (espeak-ng's digital silence) given the pauses' noise, so that every pause is one noise floor."""
+    rng, out = np.random.default_rng(1), samples.copy()
+    pad = int(pad_s * ANALYSIS_SR)
+    for offset, part, _ in utterances:
+        for first in (offset, offset + len(part) - pad):
+            out[first : first + pad] += (3e-4 * rng.standard_normal(pad)).astype(np.float32)
+    return out
 
 
 def joined(items, continuous: bool = False):
@@ -154,6 +167,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
         help="the aligners search a recording whose word pass finds no path by parts (experimental, off by default)",
     )
     parser.add_argument(
+        "--uniform-pauses",
+        action="store_true",
+        help="give each utterance's 0.2 s of digital silence at its ends the pauses' noise (one noise floor "
+        "through every pause, as in a real recording; without it a pause steps from silence to noise)",
+    )
+    parser.add_argument(
         "--no-punctuation",
         action="store_true",
         help="also align each recording with its transcript's punctuation removed: no sentence end is known "
@@ -163,6 +182,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     tmp = tempfile.TemporaryDirectory()
     items = read_manifest(write_corpus_fresh(Path(tmp.name), *SETS[args.which]))[: args.files]
     recordings = [joined(group, args.continuous) for group in groups(items, args.group_s)]
+    if args.uniform_pauses and not args.continuous:
+        recordings = [
+            (uniform(samples, utts), text, truth, utts) for samples, text, truth, utts in recordings
+        ]
     audio_s = sum(len(samples) for samples, *_ in recordings) / ANALYSIS_SR
     both_cores = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(both_cores)})
@@ -225,7 +248,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print(
         f"{args.which} set: {len(items)} utterances joined into {len(recordings)} recording(s) of "
         f"{min(lengths):.1f}–{max(lengths):.1f} s, {audio_s / 60:.1f} min in all "
-        f"({'end to end, no pauses' if args.continuous else f'{PAUSE_S} s pauses'}; one core, CPU time)\n"
+        f"({'end to end, no pauses' if args.continuous else f'{PAUSE_S} s pauses'}"
+        f"{', uniform' if args.uniform_pauses and not args.continuous else ''}; one core, CPU time)\n"
     )
     print(
         "| alignment | × real time | boundary error | inside | vowels | pieces | pocketsphinx runs "

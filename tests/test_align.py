@@ -797,3 +797,25 @@ def test_a_sentence_start_the_word_pass_put_before_the_pause_goes_back_after_it(
     fixed = align(text)[n]
     assert abs(fixed.start_s - (shift + the["start_s"])) < 0.05
     assert abs(fixed.end_s - (shift + the["end_s"])) < 0.05
+
+
+def test_uniform_pauses_give_the_utterances_silent_ends_the_pauses_noise(monkeypatch):
+    """``bench_long.py --uniform-pauses``: each utterance's 0.2 s of digital silence at its ends gets noise
+    like the pauses' (-70 dBFS), so that a pause is one noise floor; speech and the pauses are untouched."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_long
+
+    pad, speech = int(0.2 * ANALYSIS_SR), np.full(8000, 0.1, dtype=np.float32)
+    part = np.concatenate([np.zeros(pad, np.float32), speech, np.zeros(pad, np.float32)])
+    pause = (3e-4 * np.random.default_rng(0).standard_normal(4800)).astype(np.float32)
+    samples = np.concatenate([part, pause, part, pause])
+    utterances = [(0, part, "a"), (len(part) + len(pause), part, "b")]
+    out = bench_long.uniform(samples, utterances)
+    for offset, _, _ in utterances:
+        for first in (offset, offset + len(part) - pad):
+            assert 2e-4 < out[first : first + pad].std() < 4e-4  # the pads: noise now
+        assert np.array_equal(out[offset + pad : offset + pad + len(speech)], speech)
+    assert np.array_equal(out[len(part) : len(part) + len(pause)], pause)
+    assert samples[:pad].max() == 0  # the recording given is not changed
