@@ -50,22 +50,24 @@ from bench_alignment import truth_vowels
 from vowelprompt.align.pocketsphinx import ANALYSIS_SR, PocketsphinxAligner, tokenize
 from vowelprompt.align.score import TrueVowel, score_alignment
 from vowelprompt.audio import load_audio
-from vowelprompt.corpora.synth import SETS, write_corpus_fresh
+from vowelprompt.corpora.synth import PAD_S, SETS, write_corpus_fresh
 from vowelprompt.errors import AlignmentError
 from vowelprompt.io import read_manifest
 from vowelprompt.records import Word
 
 PAUSE_S = 0.3
+#: The pauses' noise (standard deviation: about -70 dBFS, a quiet room).
+PAUSE_NOISE = 3e-4
 
 
-def uniform(samples: np.ndarray, utterances, pad_s: float = 0.2) -> np.ndarray:
+def uniform(samples: np.ndarray, utterances, pad_s: float = PAD_S) -> np.ndarray:
     """``samples`` (a :func:`joined` recording with pauses) with each utterance's first and last ``pad_s``
     (espeak-ng's digital silence) given the pauses' noise, so that every pause is one noise floor."""
     rng, out = np.random.default_rng(1), samples.copy()
     pad = int(pad_s * ANALYSIS_SR)
     for offset, part, _ in utterances:
         for first in (offset, offset + len(part) - pad):
-            out[first : first + pad] += (3e-4 * rng.standard_normal(pad)).astype(np.float32)
+            out[first : first + pad] += (PAUSE_NOISE * rng.standard_normal(pad)).astype(np.float32)
     return out
 
 
@@ -92,7 +94,8 @@ def joined(items, continuous: bool = False):
             for t in truth_vowels(truth_path)
         ]
         utterances.append((offset, samples, utt.text))
-        pause = (3e-4 * rng.standard_normal(0 if continuous else int(PAUSE_S * audio.sr))).astype(np.float32)
+        pause = PAUSE_NOISE * rng.standard_normal(0 if continuous else int(PAUSE_S * audio.sr))
+        pause = pause.astype(np.float32)
         parts += [samples, pause]
         texts.append(utt.text)
         offset += len(samples) + len(pause)

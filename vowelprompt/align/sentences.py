@@ -72,6 +72,13 @@ def kept_marks(marks: list[int], kept: list[bool]) -> list[int]:
     return out
 
 
+def _gap(spans: list[tuple[int, int] | None], i: int, j: int, quiet: np.ndarray | None) -> int:
+    """The pause between found words ``i`` < ``j`` (frames): the longest run of ``quiet`` frames between them,
+    or without ``quiet`` the gap's width."""
+    first, end = spans[i][1] + 1, spans[j][0]
+    return end - first if quiet is None else longest_run(quiet[first:end])[1]
+
+
 def no_pause(
     spans: list[tuple[int, int] | None], a: int, b: int, pause: int, quiet: np.ndarray | None = None
 ) -> bool:
@@ -90,11 +97,7 @@ def no_pause(
     if first is None or last is None:
         return False
     found = [j for j in range(first, last + 1) if spans[j] is not None]
-    for i, j in itertools.pairwise(found):
-        begin, end = spans[i][1] + 1, spans[j][0]
-        if (end - begin if quiet is None else longest_run(quiet[begin:end])[1]) >= pause:
-            return False
-    return True
+    return all(_gap(spans, i, j, quiet) < pause for i, j in itertools.pairwise(found))
 
 
 def moved_words(
@@ -124,13 +127,9 @@ def moved_words(
     """
     n, out = len(spans), []
 
-    def between(a: int, b: int) -> int:  # the pause between found words a < b (frames)
-        first, end = spans[a][1] + 1, spans[b][0]
-        return end - first if quiet is None else longest_run(quiet[first:end])[1]
-
     def gap(i: int) -> int | None:  # between word i and word i + 1, both found
         if i + 1 < n and spans[i] is not None and spans[i + 1] is not None:
-            return between(i, i + 1)
+            return _gap(spans, i, i + 1, quiet)
         return None
 
     for p in range(n - 1):

@@ -14,6 +14,7 @@ How the truth is recovered from espeak's events and hooks, and how accurate it i
 from __future__ import annotations
 
 import html
+import inspect
 import itertools
 import json
 import os
@@ -141,6 +142,10 @@ def _tokens(text: str, ssml: bool) -> list[re.Match[str]]:
     return list(_TOKEN.finditer(masked))
 
 
+#: Seconds of digital silence :func:`synthesize` adds at both ends of an utterance.
+PAD_S = 0.2
+
+
 def synthesize(
     text: str,
     voice: str = "en-us",
@@ -148,7 +153,7 @@ def synthesize(
     pitch: int = 50,
     amplitude: int = 100,
     ssml: bool = False,
-    pad_s: float = 0.2,
+    pad_s: float = PAD_S,
 ) -> SynthUtterance:
     """Speak ``text`` with espeak-ng and return the audio with its word and phone times.
 
@@ -244,20 +249,15 @@ def write_corpus_fresh(out_dir: str | Path, *args, **kwargs) -> Path:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    voices = kwargs.get("voices", args[1] if len(args) > 1 else ())
+    voices = inspect.signature(write_corpus).bind(out_dir, *args, **kwargs).arguments.get("voices", ())
     seeds = sorted({s for s in map(variants.seed_of, voices) if s is not None})
-    context, env = multiprocessing.get_context("spawn"), {}
-    if seeds:
-        with ProcessPoolExecutor(1, mp_context=context) as pool:  # where the installed data is
-            installed = pool.submit(_data_path).result()
-        folder = variants.data_folder(installed, seeds, Path(out_dir) / ".espeak")
+    env = {}
+    if seeds:  # this process's engine says where the installed data is; the new one reads it with them
+        folder = variants.data_folder(espeak.engine().data_path, seeds, Path(out_dir) / ".espeak")
         env = {"ESPEAK_DATA_PATH": str(folder)}
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context, initializer=_set_env, initargs=(env,)) as pool:
         return pool.submit(write_corpus, out_dir, *args, **kwargs).result()
-
-
-def _data_path() -> str:
-    return espeak.engine().data_path
 
 
 def _set_env(env: dict[str, str]) -> None:
