@@ -60,15 +60,16 @@ PAUSE_S = 0.3
 PAUSE_NOISE = 3e-4
 
 
-def uniform(samples: np.ndarray, utterances, pad_s: float = PAD_S) -> np.ndarray:
+def uniform(samples: np.ndarray, utterances, pad_s: float = PAD_S) -> tuple[np.ndarray, list]:
     """``samples`` (a :func:`joined` recording with pauses) with each utterance's first and last ``pad_s``
-    (espeak-ng's digital silence) given the pauses' noise, so that every pause is one noise floor."""
+    (espeak-ng's digital silence) given the pauses' noise, so that every pause is one noise floor, and the
+    utterances cut from it (aligned one by one, they have the same noise at their ends as the recording)."""
     rng, out = np.random.default_rng(1), samples.copy()
     pad = int(pad_s * ANALYSIS_SR)
     for offset, part, _ in utterances:
         for first in (offset, offset + len(part) - pad):
             out[first : first + pad] += (PAUSE_NOISE * rng.standard_normal(pad)).astype(np.float32)
-    return out
+    return out, [(offset, out[offset : offset + len(part)], text) for offset, part, text in utterances]
 
 
 def joined(items, continuous: bool = False):
@@ -186,9 +187,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     items = read_manifest(write_corpus_fresh(Path(tmp.name), *SETS[args.which]))[: args.files]
     recordings = [joined(group, args.continuous) for group in groups(items, args.group_s)]
     if args.uniform_pauses and not args.continuous:
-        recordings = [
-            (uniform(samples, utts), text, truth, utts) for samples, text, truth, utts in recordings
-        ]
+        made = [(uniform(samples, utts), text, truth) for samples, text, truth, utts in recordings]
+        recordings = [(samples, text, truth, utts) for (samples, utts), text, truth in made]
     audio_s = sum(len(samples) for samples, *_ in recordings) / ANALYSIS_SR
     both_cores = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(both_cores)})

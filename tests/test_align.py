@@ -812,10 +812,13 @@ def test_uniform_pauses_give_the_utterances_silent_ends_the_pauses_noise(monkeyp
     pause = (3e-4 * np.random.default_rng(0).standard_normal(4800)).astype(np.float32)
     samples = np.concatenate([part, pause, part, pause])
     utterances = [(0, part, "a"), (len(part) + len(pause), part, "b")]
-    out = bench_long.uniform(samples, utterances)
+    out, cut = bench_long.uniform(samples, utterances)
     for offset, _, _ in utterances:
         for first in (offset, offset + len(part) - pad):
             assert 2e-4 < out[first : first + pad].std() < 4e-4  # the pads: noise now
         assert np.array_equal(out[offset + pad : offset + pad + len(speech)], speech)
     assert np.array_equal(out[len(part) : len(part) + len(pause)], pause)
     assert samples[:pad].max() == 0  # the recording given is not changed
+    # the utterances one by one are cut from the new recording, noise at their ends and all
+    assert [(offset, text) for offset, _, text in cut] == [(offset, text) for offset, _, text in utterances]
+    assert all(np.array_equal(part, out[offset : offset + len(part)]) for offset, part, _ in cut)

@@ -55,6 +55,22 @@ def test_words_put_across_the_pause_after_a_sentence_are_found():
     assert moved_words(spans, [0, 2, 0], PAUSE) == [(1, 1, 2)]
 
 
+def test_words_not_found_between_the_pause_and_the_words_put_across_it_move_with_them():
+    # "… gate. They (missed) | the last": "They" on the sentence before, "missed" not found, then the pause
+    # (held-out set 7 with uniform pauses: 199 ms on that sentence against 10 ms alone)
+    spans = _spans((0, 40), (41, 47), None, (120, 140), (141, 160))
+    assert moved_words(spans, [2, 0, 0, 0, 0], PAUSE) == [(1, 2, 1)]
+    # its mirror, "… the (last) | ferry. And": the sentence's last words after the pause, one not found
+    spans = _spans((0, 40), None, (100, 110), (111, 130))
+    assert moved_words(spans, [0, 0, 2, 0], PAUSE) == [(1, 2, 3)]
+    # a pause at the sentence end as well: the pass may be right, nothing moves
+    spans = _spans((0, 40), (80, 87), None, (120, 140), (141, 160))
+    assert moved_words(spans, [2, 0, 0, 0, 0], PAUSE) == []
+    # without the words not found it is the case above, unchanged
+    spans = _spans((0, 40), (41, 47), (120, 140), (141, 160))
+    assert moved_words(spans, [2, 0, 0, 0], PAUSE) == [(1, 1, 1)]
+
+
 def test_a_pause_explained_by_the_transcript_moves_nothing():
     spans = _spans((0, 40), (41, 50), (100, 140), (141, 160))
     assert moved_words(spans, [2, 1, 0, 0], PAUSE) == []  # a comma at the pause
