@@ -296,8 +296,9 @@ HELDOUT14_SENTENCES: tuple[str, ...] = (
     "Two small boats were tied to the end of the pier.",
     "We walked along the canal until the lamps were lit.",
 )
-#: The fifteenth, sealed at the same release after the fourteenth was measured, for the next change: the next
-#: four generated variants, rates and ten sentences used nowhere else.
+#: The fifteenth, sealed at the same release after the fourteenth was measured, for the next change (measured
+#: once at the end of the next release): the next four generated variants, rates and ten sentences used
+#: nowhere else.
 HELDOUT15_VOICES: tuple[str, ...] = (
     "en-us+gen5",
     "en-gb+gen6",
@@ -317,6 +318,27 @@ HELDOUT15_SENTENCES: tuple[str, ...] = (
     "They planted six apple trees along the northern fence.",
     "Her uncle repaired the broken chair with some glue.",
 )
+#: The sixteenth, sealed after the fifteenth was measured (at the end of the release that measured it), for the
+#: next change: the next four generated variants, rates and ten sentences used nowhere else.
+HELDOUT16_VOICES: tuple[str, ...] = (
+    "en-us+gen9",
+    "en-gb+gen10",
+    "en-gb-scotland+gen11",
+    "en-029+gen12",
+)
+HELDOUT16_RATES: tuple[int, ...] = (146, 194, 239)
+HELDOUT16_SENTENCES: tuple[str, ...] = (
+    "The fisherman mended his nets on the stony shore.",
+    "A yellow bus stopped outside the village school.",
+    "Our neighbour plays the piano every Sunday morning.",
+    "Who forgot to close the gate behind the horses?",
+    "The nurse wrapped a clean bandage around his wrist.",
+    "He carried the heavy boxes up to the attic.",
+    "The museum opens late on the first Friday of the month.",
+    "A gentle rain fell on the roofs of the quiet town.",
+    "She poured the tea and passed around the biscuits.",
+    "The students cheered when the results were announced.",
+)
 #: The sets by name: (sentences, voices, rates), for the benchmarks that report them.
 SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...]]] = {
     "tuning": (DEFAULT_SENTENCES, TUNING_VOICES, TUNING_RATES),
@@ -335,4 +357,5 @@ SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...]]] = {
     "heldout13": (HELDOUT13_SENTENCES, HELDOUT13_VOICES, HELDOUT13_RATES),
     "heldout14": (HELDOUT14_SENTENCES, HELDOUT14_VOICES, HELDOUT14_RATES),
     "heldout15": (HELDOUT15_SENTENCES, HELDOUT15_VOICES, HELDOUT15_RATES),
+    "heldout16": (HELDOUT16_SENTENCES, HELDOUT16_VOICES, HELDOUT16_RATES),
 }
