@@ -318,8 +318,8 @@ HELDOUT15_SENTENCES: tuple[str, ...] = (
     "They planted six apple trees along the northern fence.",
     "Her uncle repaired the broken chair with some glue.",
 )
-#: The sixteenth, sealed after the fifteenth was measured (at the end of the release that measured it), for the
-#: next change: the next four generated variants, rates and ten sentences used nowhere else.
+#: The sixteenth, sealed after the fifteenth was measured (at the end of the release that measured it), for
+#: the next change: the next four generated variants, rates and ten sentences used nowhere else.
 HELDOUT16_VOICES: tuple[str, ...] = (
     "en-us+gen9",
     "en-gb+gen10",
