@@ -20,9 +20,9 @@ before a stop that follows speech, where it is the stop's closure and belongs to
 the CMU models' phone sets. (2) espeak synthesises some consonants *inside* a neighbouring vowel, so their
 own span is empty: a nasal or /j/ before a vowel is the vowel's onset sequence, a dark /l/ after one its
 ending (and in the Scottish voices the /r/ after every r-coloured vowel). Such a consonant is cut out of that
-vowel where the spectrum turns from consonant to vowel (see :func:`_turn`, from the vowel's reference frame
-:func:`offset_reference`), and both get ``estimated=True``. Pauses (``_``, ``_:``) are not phones; they end
-phones. ``;``, espeak's linking glide between vowels ("every evening"), has no audio and is left out.
+vowel where the spectrum turns from consonant to vowel (:func:`_turn`; a vowel's end: :func:`vowel_end`), and
+both get ``estimated=True``. Pauses (``_``, ``_:``) are not phones; they end phones. ``;``, espeak's linking
+glide between vowels ("every evening"), has no audio and is left out.
 
 Verification (espeak-ng 1.51; 16 sentences × en-us, en-gb, +m1, +f3, +m3, +f2 × 120, 175, 220, 260 wpm):
 hook and event phone sequences were identical in all 384 utterances. Of 11,964 hook/event pairs, 8,832
@@ -34,10 +34,10 @@ from the liquid to the vowel, and the event where they arrive. 17 % of phones (2
 estimated boundary; on the 2,280 sonorant–vowel boundaries that espeak does give, the estimate is off by a
 median of −1 (onsets) and +5 ms (offsets), mean absolute error 11 and 10 ms, 90 % within 21 and 26 ms.
 Offsets after a stop or fricative, re-estimated with the vowel's reference frame moved past the phone before
-(benchmarks/bench_truth.py, espeak's own vowel → nasal/liquid boundaries): mean absolute error 8.6 → 7.6 ms
-on the tuning voices, 9.0 → 8.1 ms on held-out ones, no estimated vowel under 25 ms (2 and 7 before; the
-Scottish voices' r-coloured vowels had come out 4–10 ms long).
-pocketsphinx's alignment of 80 of these files puts vowel boundaries a median 7–14 ms from the truth.
+(:func:`vowel_end`; benchmarks/bench_truth.py, espeak's own vowel → consonant boundaries): before nasals mean
+absolute error 7.7 → 7.3 ms (tuning voices) and 6.3 → 5.2 ms (held-out voices), before /r/ 16.1 → 10.6 ms
+(tuning voices; 2 vowels under 25 ms before, none now); before /l/ unchanged. The Scottish voices' r-coloured
+vowels, 4–10 ms long before, are whole.
 
 Believed accuracy: every boundary not marked ``estimated`` is espeak's own segmentation, exact to the
 sample; ones at silence, closures and releases are also exact acoustic landmarks. ``estimated`` ones are
@@ -131,7 +131,7 @@ def time_phones(audio: np.ndarray, events, hooked, sr: int) -> list[Segment]:
             seg.start, seg.end, nxt.start = nxt.start, cut, cut
             seg.estimated = nxt.estimated = True
         elif seg.symbol != ";" and prev is not None and prev.ph_type == espeak.PH_VOWEL:
-            cut = _turn(features, prev.end, offset_reference(prev, sr), _THETA_OFFSET, sr)
+            cut = vowel_end(features, prev, seg.symbol, sr)
             seg.start, seg.end, prev.end = cut, prev.end, cut
             seg.estimated = prev.estimated = True
         # else: no audio of its own and no vowel to take it from (";" is espeak's linking glide in
@@ -162,14 +162,28 @@ def _log_mel(audio: np.ndarray, sr: int) -> np.ndarray:
     return 10 * np.log10(power @ bank.T + 1e-10)
 
 
-def offset_reference(vowel: Segment, sr: int) -> int:
-    """The sample of ``vowel`` (spanning the consonant synthesised inside its end) that stands for the vowel
-    when its end is estimated (:func:`_turn`): its phoneme event, but at least 12 ms (or a third of the way)
-    past its start, so that the frame's window does not reach into the phone before. A vowel after a stop or
-    fricative has its event at its first sample, and the frame there, half /f/, was no reference: the turn
-    was found in the vowel's first milliseconds (a Scottish "before": a 4–9 ms vowel, then 150 ms of /r/;
-    benchmarks/bench_truth.py)."""
-    return max(vowel.event, vowel.start + min(round(0.012 * sr), (vowel.end - vowel.start) // 3))
+#: Below any vowel's share of its span with the /l/ after it where espeak gives their boundary (of 258 such
+#: vowels in ten voices and 30 sentences, the smallest share was 0.57, and the estimate's 0.51).
+_MIN_VOWEL_SHARE = 0.4
+
+
+def vowel_end(features: np.ndarray, vowel: Segment, consonant: str, sr: int) -> int:
+    """Where ``vowel`` ends, its span holding the ``consonant`` espeak synthesised inside its end: the turn
+    (:func:`_turn`) from the consonant towards a reference frame of the vowel, its phoneme event, but before a
+    nasal or /r/ at least 12 ms (or a third of the way) past its start, so that the frame's window does not
+    reach into the phone before. A vowel after a stop or fricative has its event at its first sample, and
+    the frame there, half /f/, was no reference: the turn was found in the vowel's first milliseconds (a
+    Scottish "before": a 4–9 ms vowel, then 150 ms of /r/). Before /l/ the event stays, unless the vowel would
+    keep under 40 % of the span: re-estimating espeak's own vowel → consonant boundaries
+    (benchmarks/bench_truth.py), the frame past the phone before lowered the error before nasals and /r/ but
+    raised it before /l/, whose dark colour reaches far into the vowel; no vowel there kept under half of
+    the span either way (the Scottish "told" kept 5–25 %)."""
+    deep = max(vowel.event, vowel.start + min(round(0.012 * sr), (vowel.end - vowel.start) // 3))
+    if consonant.startswith("l"):
+        cut = _turn(features, vowel.end, max(vowel.event, vowel.start), _THETA_OFFSET, sr)
+        if cut - vowel.start >= _MIN_VOWEL_SHARE * (vowel.end - vowel.start):
+            return cut
+    return _turn(features, vowel.end, deep, _THETA_OFFSET, sr)
 
 
 def _turn(features: np.ndarray, cons_edge: int, vowel_at: int, theta: float, sr: int) -> int:
