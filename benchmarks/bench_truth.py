@@ -68,7 +68,7 @@ def summary(errors: list[float]) -> list[str]:
     ]
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.parse_args(argv)
     print(
@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
         "90th percentile (ms) | within 25 ms | estimated vowel under 25 ms long |"
     )
     print("|---|---|---|---|---|---|---|---|")
+    out = []
     for group, voices in GROUPS.items():
         sentences = DEFAULT_SENTENCES if group == "tuning voices" else HELDOUT_SENTENCES
         found = [c for voice in voices for rate in RATES for c in cases(voice, sentences, rate)]
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> None:
             short = [sum(r[3] + r[k] < 25 for r in rows) for k in (1, 2)]
             cells = " | ".join(f"{o} → {n}" for o, n in zip(old, new))
             print(f"| {group} | {label} | {len(rows)} | {cells} | {short[0]} → {short[1]} |")
+            mae = [float(np.abs([r[k] for r in rows]).mean()) for k in (1, 2)]
+            out.append({"voices": group, "before": label, "n": len(rows), "mae_ms": mae, "short": short})
+    return out
 
 
 if __name__ == "__main__":

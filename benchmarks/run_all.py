@@ -26,10 +26,13 @@ import bench_soft_metrics
 import bench_speed
 import bench_training
 import bench_transcripts
+import bench_truth
 
 if __name__ == "__main__":
     print("## Alignment accuracy (pocketsphinx vs espeak-ng truth)\n")
     bench_alignment.main([])
+    print("\n## The synthetic truth's estimated vowel ends (espeak-ng's own boundaries re-estimated)\n")
+    bench_truth.main([])
     print("\n## French and German alignment (pocketsphinx-mapped vs espeak-ng truth)\n")
     bench_languages.main([])
     print(
