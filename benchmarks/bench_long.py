@@ -8,7 +8,8 @@ The set (vowelprompt/corpora/synth.py; synthesised in a fresh process) is joined
 recording (``--group-s S``: into recordings of about S seconds each) with 0.3 s pauses of quiet noise
 (-70 dBFS, as ``bench_speed.py``'s long file: pocketsphinx mis-scores digital silence; each utterance keeps
 espeak-ng's 0.2 s of digital silence at both ends, so that a pause steps from silence to noise and back,
-unless ``--uniform-pauses`` gives those pads the same noise, as in a real recording), or with
+unless ``--uniform-pauses`` gives those pads the same noise, as in a real recording, and the utterances
+one by one are then cut from that recording), or with
 ``--continuous`` end to end without pauses (each utterance cut to its speech, so that pieces must mostly be
 cut between words with no pause between them); espeak-ng's true vowel times move with each utterance. An
 aligner ``MAX:PIECE`` aligns a recording over MAX s in pieces of at most PIECE s (``max_piece_s``,

@@ -11,7 +11,7 @@ American and English variants: the first held-out set's), by the consonant, for 
 fricative or pause (their phoneme event at their first sample, where a frame straddles the phone before):
 "previous" takes the vowel's reference frame there, "now" as segment.vowel_end does.
 
-    python benchmarks/bench_truth.py            # about a minute
+    python benchmarks/bench_truth.py            # about 10 seconds
 """
 
 from __future__ import annotations

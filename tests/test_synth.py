@@ -80,7 +80,7 @@ def test_a_consonant_synthesised_inside_the_vowel_before_it_leaves_the_vowel_its
         assert (vowel.symbol, r.symbol) == ("o@", "r") and vowel.estimated and r.estimated
         assert vowel.end_s == r.start_s
         assert vowel.duration_s > 2 * r.duration_s, (voice, vowel, r)  # a long vowel, then a short /r/
-    # a dark /l/ keeps the vowel's event as its reference, unless that leaves the vowel under 25 ms
+    # a dark /l/ keeps the vowel's event as its reference, unless that leaves the vowel under 40 % of its span
     for voice in ("en-us", "en-gb-scotland+m5"):
         u = synthesize("The doctor told him to rest.", voice=voice, rate_wpm=170)
         vowel, ell = [p for p in u.phones if p.word_index == 2][1:3]

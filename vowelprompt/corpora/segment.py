@@ -179,11 +179,11 @@ def vowel_end(features: np.ndarray, vowel: Segment, consonant: str, sr: int) -> 
     (benchmarks/bench_truth.py), the frame past the phone before lowered the error before nasals and /r/ but
     raised it before /l/, whose dark colour reaches far into the vowel; no vowel there kept under half of
     the span either way (the Scottish "told" kept 5–25 %)."""
-    deep = max(vowel.event, vowel.start + min(round(0.012 * sr), (vowel.end - vowel.start) // 3))
     if consonant.startswith("l"):
         cut = _turn(features, vowel.end, max(vowel.event, vowel.start), _THETA_OFFSET, sr)
         if cut - vowel.start >= _MIN_VOWEL_SHARE * (vowel.end - vowel.start):
             return cut
+    deep = max(vowel.event, vowel.start + min(round(0.012 * sr), (vowel.end - vowel.start) // 3))
     return _turn(features, vowel.end, deep, _THETA_OFFSET, sr)
 
 
