@@ -22,7 +22,7 @@ Then, in order of how sharp the landmark is:
   against the aligner's occasional large misses, not a tuning gain: :data:`VOICING_ONSET_CLASSES`);
 * an edge between two vowels (the aligner splits one voiced stretch with little evidence) moves to the fastest
   spectral change within ``vowel_vowel_window_s``.
-* a liquid beside a vowel and not between two (a coda /l/ or /r/, an onset /l/) keeps at most
+* a liquid beside a vowel and not between two (a coda /r/, a syllabic /l/, an onset /l/) keeps at most
   :data:`CODA_KEEP_S` / :data:`ONSET_KEEP_S` of its length, the rest going to the vowel (moving the edge up to
   ``liquid_max_shift_s``): the table's constant shift cannot follow a liquid the aligner stretched.
 
@@ -50,7 +50,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from vowelprompt.align.landmarks import energy_db, peak, snap, spectral_change, voicing, voicing_edge
-from vowelprompt.align.vowels import NON_SPEECH, is_vowel, split_label
+from vowelprompt.align.vowels import NON_SPEECH, is_vowel, split_label, vowel_info
 from vowelprompt.records import Phone, Word
 
 #: IPA consonants → the ARPAbet class the shift tables are keyed by (so IPA aligners share the tables).
@@ -108,14 +108,15 @@ OFFSET_SHIFT_S: dict[str, float] = {
     "ZH": 0.009,
 }
 
-#: The most a liquid after a vowel (and not before another vowel: "cool", "car", "told", not "color") keeps,
-#: at the reference rate, after the table shift: the rest of it goes to the vowel. Without a duration model
-#: pocketsphinx lets a coda /l/ or /r/ take the vowel's liquid-coloured end, and the longer it makes the
-#: liquid, the earlier the vowel ends (on the tuning set's coda /l/ of 120–160 ms, 70 ms early; the table's
-#: constant shift cannot follow that). A coda /r/ keeps only the shortest phone: its colour is the vowel's
-#: (r-coloured, or no /r/ at all in non-rhotic voices). Fitted on the tuning set (/l/ 0.03–0.08 s tried,
-#: /r/ 0.01–0.06 s; nasals tried and left out: no gain there).
-CODA_KEEP_S: dict[str, float] = {"L": 0.05, "R": 0.01}
+#: The most a liquid after a vowel (and not before another vowel: "car", "table", not "color") keeps, at the
+#: reference rate, after the table shift: the rest of it goes to the vowel. Without a duration model
+#: pocketsphinx lets a coda /r/ or a syllabic /l/ (a schwa before a coda /l/: "table", "little", "apples")
+#: take the vowel's liquid-coloured end, and the longer it makes the liquid, the earlier the vowel ends (the
+#: table's constant shift cannot follow that). Both keep only the shortest phone: a coda /r/'s colour is the
+#: vowel's (r-coloured, or no /r/ at all in non-rhotic voices), and a syllabic /l/ is its syllable's nucleus.
+#: Fitted on the tuning set (/r/ 0.01–0.06 s tried, syllabic /l/ 0.01 and 0.03 s; any other coda /l/
+#: ("old", "school") 0.03–0.2 s: no gain once the syllabic one had its own limit; nasals: no gain).
+CODA_KEEP_S: dict[str, float] = {"R": 0.01, "syllabic L": 0.01}
 
 #: The same for a liquid before a vowel and not after one ("late", "blue", not "color"): the most it keeps
 #: from its start. Fitted on the tuning set (/l/ 0.04–0.08 s; /w/ cost 0.1 ms there, /r/ and /j/ changed
@@ -186,6 +187,11 @@ def neighbour_class(label: str) -> str:
     plain = "".join(c for c in unicodedata.normalize("NFD", base) if not unicodedata.combining(c))
     plain = plain.replace("ː", "").replace("͡", "")
     return _IPA_CLASS.get(plain, _IPA_CLASS.get(plain[:1], "?"))
+
+
+def _is_schwa(label: str) -> bool:
+    info = vowel_info(label)
+    return info is not None and info[1] == "ə"
 
 
 def refine_vowels(
@@ -299,9 +305,10 @@ def refine_vowels(
             new = ends[k] + offset_table.get(cls, 0.0) * scale
             if cls in landmark_classes:
                 new = peak(change, hop_s, new, landmark_window_s, lo, hi, default=new)
-            if cls in coda_keep and not (touching_next(k + 1) and is_vowel(slots[k + 2].phone.label)):
+            key = "syllabic L" if cls == "L" and _is_schwa(slot.phone.label) else cls
+            if key in coda_keep and not (touching_next(k + 1) and is_vowel(slots[k + 2].phone.label)):
                 hi = min(ends[k + 1] - min_phone_s, ends[k] + liquid_max_shift_s)
-                new = max(new, ends[k + 1] - coda_keep[cls] * scale)
+                new = max(new, ends[k + 1] - coda_keep[key] * scale)
             if lo <= hi:
                 ends[k] = starts[k + 1] = round(min(max(new, lo), hi), 4)
         elif len(energy):
