@@ -420,6 +420,38 @@ def test_a_long_recording_whose_word_passes_find_no_path_is_found_window_by_wind
         PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(audio, ANALYSIS_SR, text)
 
 
+def test_a_window_whose_word_stalls_is_tried_again_up_to_the_pause_after_it(synth, monkeypatch):
+    """A window pass that stalls on a word (held-out set 17's recording: "steep" stretched over 5 s to reach
+    a later sentence with the same words, and every window after it one sentence off) is tried again over the
+    stretch up to the first pause after that word's start, so the pass keeps its step. Here the first
+    window's second word is made to run 2 s on; the retry is a shorter window and the recording aligns as
+    without the stall."""
+    import vowelprompt.align.pocketsphinx as ps_module
+    from vowelprompt.align import windows
+
+    audio, texts, truths = _three_utterances(synth)
+    text = " ".join(texts)
+    monkeypatch.setattr(ps_module, "word_pass", lambda decoder, pcm, words: False)
+    monkeypatch.setattr(windows, "STRETCH_FRAMES", 300)
+    heard, real_pass = [], windows.prefix_pass
+
+    def stalling(decoder, pcm, keys):
+        got = real_pass(decoder, pcm, keys)
+        heard.append(len(pcm))
+        if len(heard) == 1 and got is not None:
+            spans = list(got[0])
+            spans[1] = (spans[1][0], spans[1][1] + 200)
+            return (spans, *got[1:])
+        return got
+
+    monkeypatch.setattr(windows, "prefix_pass", stalling)
+    words = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(audio, ANALYSIS_SR, text)
+    assert len(heard) >= 4 and heard[1] < heard[0]  # the stalled window, then a shorter one from its start
+    assert all(w.start_s is not None and w.phones for w in words)
+    score = score_alignment(words, truths)
+    assert score.midpoint_inside >= 0.9 and score.boundary_error_s < 0.035, score
+
+
 def test_a_recording_up_to_max_piece_s_is_aligned_whole(synth, monkeypatch):
     """``piece_s`` only sizes the pieces of a recording over ``max_piece_s``; a shorter one is aligned whole,
     however short ``piece_s`` is (the word pass over the whole would cost more than the pieces save)."""
