@@ -18,9 +18,12 @@ with this (10.8 ms with those passes), held-out set 5's 36.2 → 33.1 ms.
 
 A word the pass stretches over :data:`MAX_WORD_FRAMES` has stalled it (it jumped to a later sentence that
 says the same words); the window is tried again up to the pause after it (held-out set 17's recording: lost
-after 230 of 1056 words without this, in step to the end with it). Where the pass puts under
-:data:`MIN_FOUND` of the words in spans of their own (the rest squeezed, or never reached), it is taken as
-lost, and the recording fails as before (held-out set 9: 52 %).
+after 230 of 1056 words without this, in step to the end with it). So is a window that keeps no word because
+its first word stalled past the first stretch (held-out set 9's recording: "up" over 12.7 s, to the same
+sentence said again; the next window then started at the stretch's end with the same word, found it in that
+later sentence, and the pass was lost from there: 595 of 1176 words found, 1066 with this). Where the pass
+puts under :data:`MIN_FOUND` of the words in spans of their own (the rest squeezed, or never reached), it is
+taken as lost, and the recording fails as before.
 """
 
 from __future__ import annotations
@@ -107,7 +110,8 @@ def words_by_windows(new_decoder, pcm: bytes, keys: list[str], hop: int):
         if got is None:
             a = first
             continue
-        stalled = [k for k in range(count) if _stalled(found[k])]
+        # a stalled word among those kept, or the window's first word when it stalled past the stretch
+        stalled = [k for k in range(max(count, 1)) if _stalled(found[k])]
         resume = None  # where the next window starts, if not in the gap after the last word kept
         if stalled:  # again over the stretch up to the first pause after the stalled word's start
             pauses = [s for s, r in runs(quiet[a + found[stalled[0]][0] : b]) if r >= STRETCH_PAUSE_FRAMES]
