@@ -45,6 +45,7 @@ from vowelprompt.align.slips import (
     frame_db,
     longest_phone_s,
     pause_cuts,
+    pauses_out,
     shifted,
     slipped,
     speech_coverage,
@@ -216,7 +217,9 @@ class PocketsphinxAligner:
         alone (leading and trailing silence cut, and cut again in the real pauses between words) is aligned
         again with no optional silence between the words, and that alignment is returned if there is one and
         no phone in it grew by :data:`~vowelprompt.align.slips.MAX_PHONE_GROWTH_S` or more (which is a laugh
-        or cough between words forced into a word, not a word put back in place). A transcript that found no
+        or cough between words forced into a word, not a word put back in place) once a pause it put into
+        two words beside it is left out of them (:func:`~vowelprompt.align.slips.pauses_out`: a word slid
+        under the silence before a pause takes the pause with it when put back). A transcript that found no
         path at all is not retried this way: without silence to fall back on, the words can be forced over
         audio that does not hold them (noise, another sentence), and that failure is the report that the
         transcript does not match. Speech at the utterance's edges counts from a shorter stretch
@@ -263,6 +266,7 @@ class PocketsphinxAligner:
         if not slipped(db, [(start, end) for start, end, _ in segments], self.max_speech_outside_s):
             return segments
         again = self._retry_without_silence(pcm, db, keys, prons, segments)
+        again = None if again is None else pauses_out(again, db)
         if again is None or longest_phone_s(again) - longest_phone_s(segments) >= MAX_PHONE_GROWTH_S:
             return segments  # no path, or a phone swallowed a non-speech sound (a laugh, a cough)
         return again

@@ -9,7 +9,8 @@ past :data:`MAX_SPEECH_OUTSIDE_S` (or :data:`MAX_EDGE_OUTSIDE_S` before the firs
 aligns again without optional silence over the speech alone (:func:`speech_span`: leading and trailing
 silence cut by energy), where no silence can take a word's place. Real pauses between words are kept: the
 speech is cut in them (:func:`pause_cuts`) and each piece aligned alone, so that no word is stretched over a
-pause.
+pause; a pause the cuts could not keep out (a word slid under the silence before it, "at [nine] and") is
+taken out of the words beside it afterwards (:func:`pauses_out`).
 More than :data:`MAX_SLIP_SHARE` of the words' own length outside them is not a slipped word but a
 transcript that lacks words: that alignment is kept as it is (the quality check then drops the descriptors
 beside the unaligned speech, and the coverage check refuses a transcript that covers too little).
@@ -17,6 +18,7 @@ beside the unaligned speech, and the coverage check refuses a transcript that co
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -251,9 +253,52 @@ def slipped(db: np.ndarray, spans, max_outside_s: float = MAX_SPEECH_OUTSIDE_S) 
     return outside > max_outside_s or _seconds(loud & _at_edges(db, spans)) > MAX_EDGE_OUTSIDE_S
 
 
+def pause_frames(db: np.ndarray) -> np.ndarray:
+    """Which frames are a pause: under :data:`QUIET_DB` above the noise floor of all the frames
+    (:func:`noise_floor_db`) and not speech by :func:`loud_frames` (:data:`SPEECH_DB` below the loudest).
+    Under babble or music at 5–10 dB SNR the floor is the noise, and speech within 10 dB of it would count
+    as a pause by the first test alone.
+
+    >>> pause_frames(np.array([-90.0, -20.0, -85.0, -45.0])).tolist()
+    [True, False, True, False]
+    """
+    if len(db) == 0:
+        return np.zeros(0, dtype=bool)
+    return (db < noise_floor_db(db) + QUIET_DB) & ~loud_frames(db)
+
+
 def longest_phone_s(segments) -> float:
     """The longest phone of (start_s, end_s, phones) word segments (0 without phones)."""
     return max((p.end_s - p.start_s for _, _, phones in segments for p in phones), default=0.0)
+
+
+def pauses_out(segments, db: np.ndarray, min_pause_s: float = MIN_PAUSE_S):
+    """(start_s, end_s, phones) word segments with a pause that two neighbouring words took in between them
+    (a run of at least ``min_pause_s`` of :func:`pause_frames` in the last phone of the one and the first
+    phone of the other) left out of both: the first word now ends where the pause starts, the second starts
+    where it ends, and each phone keeps a frame. Without optional silence, a retry puts a pause it was not
+    cut at into the words beside it.
+
+    >>> from vowelprompt.records import Phone
+    >>> db = np.array([-20.0] * 12 + [-90.0] * 20 + [-20.0] * 8)
+    >>> words = [(0.0, 0.1, [Phone("N", 0.0, 0.1, -1.0)]), (0.1, 0.4, [Phone("AH0", 0.1, 0.4, -1.0)])]
+    >>> [(a, b, [(p.start_s, p.end_s) for p in ph]) for a, b, ph in pauses_out(words, db)]
+    [(0.0, 0.12, [(0.0, 0.12)]), (0.32, 0.4, [(0.32, 0.4)])]
+    """
+    quiet = pause_frames(db)
+    need, out = int(round(min_pause_s / FRAME_S)), [list(segment) for segment in segments]
+    for left, right in itertools.pairwise(out):
+        if not (left[2] and right[2]):
+            continue
+        last, first = left[2][-1], right[2][0]
+        a, b = int(round(last.start_s / FRAME_S)) + 1, int(round(first.end_s / FRAME_S)) - 1
+        start, length = longest_run(quiet[a:b], last=True)
+        if length < need:
+            continue
+        cut_a, cut_b = round((a + start) * FRAME_S, 3), round((a + start + length) * FRAME_S, 3)
+        left[1], left[2] = cut_a, [*left[2][:-1], replace(last, end_s=cut_a)]
+        right[0], right[2] = cut_b, [replace(first, start_s=cut_b), *right[2][1:]]
+    return [tuple(segment) for segment in out]
 
 
 def edges_within_margin(found, start_s: float, end_s: float):

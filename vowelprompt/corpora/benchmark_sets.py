@@ -23,6 +23,9 @@ from vowelprompt.corpora.generated_sets import (
     HELDOUT19_RATES,
     HELDOUT19_SENTENCES,
     HELDOUT19_VOICES,
+    HELDOUT20_RATES,
+    HELDOUT20_SENTENCES,
+    HELDOUT20_VOICES,
 )
 
 #: Ten emotionally neutral English sentences of 6–14 words, no digits or abbreviations, with varied
@@ -318,4 +321,5 @@ SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...]]] = {
     "heldout17": (HELDOUT17_SENTENCES, HELDOUT17_VOICES, HELDOUT17_RATES),
     "heldout18": (HELDOUT18_SENTENCES, HELDOUT18_VOICES, HELDOUT18_RATES),
     "heldout19": (HELDOUT19_SENTENCES, HELDOUT19_VOICES, HELDOUT19_RATES),
+    "heldout20": (HELDOUT20_SENTENCES, HELDOUT20_VOICES, HELDOUT20_RATES),
 }

@@ -98,7 +98,8 @@ HELDOUT18_SENTENCES: tuple[str, ...] = (
     "The workers painted the bridge a bright shade of green.",
     "A quiet student asked a clever question after class.",
 )
-#: The nineteenth, sealed after the eighteenth was measured, for the next change.
+#: The nineteenth, sealed after the eighteenth was measured, for the next change. Measured once, with and
+#: without the slip retry's pauses_out (vowelprompt.align.slips), which was built on the tuning set.
 HELDOUT19_VOICES: tuple[str, ...] = ("en-us+gen21", "en-gb+gen22", "en-gb-scotland+gen23", "en-029+gen24")
 HELDOUT19_RATES: tuple[int, ...] = (154, 204, 254)
 HELDOUT19_SENTENCES: tuple[str, ...] = (
@@ -112,4 +113,19 @@ HELDOUT19_SENTENCES: tuple[str, ...] = (
     "He lost his keys somewhere between the bank and the bakery.",
     "The cat slept all afternoon in a patch of sunlight.",
     "Please write your name at the top of the page.",
+)
+#: The twentieth, sealed after the nineteenth was measured, for the next change.
+HELDOUT20_VOICES: tuple[str, ...] = ("en-us+gen25", "en-gb+gen26", "en-gb-scotland+gen27", "en-029+gen28")
+HELDOUT20_RATES: tuple[int, ...] = (156, 206, 256)
+HELDOUT20_SENTENCES: tuple[str, ...] = (
+    "The plumber fixed the leaking pipe under the kitchen sink.",
+    "Would you like some honey in your tea?",
+    "A strong wind scattered the dry leaves across the yard.",
+    "The actors rehearsed their lines until midnight.",
+    "My grandfather planted apple trees behind the barn.",
+    "The children built a snowman near the school gate.",
+    "Two sailors rowed the small boat toward the harbour.",
+    "She forgot her umbrella on the crowded bus.",
+    "The mayor opened the new library on Monday morning.",
+    "Every evening the baker swept the floor of his shop.",
 )
