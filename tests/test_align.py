@@ -250,8 +250,9 @@ def test_the_retry_keeps_real_pauses_out_of_the_words(tmp_path, monkeypatch):
     """A tuning-set utterance (en-gb+m3, 120 wpm: "Please bring three oranges, a loaf of bread, and some
     cheese.") that slips and pauses for 0.29 s at its first comma: the retry without optional silence is cut
     in that pause (slips.pause_cuts), so "oranges" and "a" keep out of it, and the margin left around each
-    piece goes back to the first alignment's word edges. Without that, the margins stay in the words; aligned
-    again over the whole speech instead (no cuts), one of them takes the pause in."""
+    piece goes back to the first alignment's word edges. Without that (and without slips.pauses_out), the
+    margins stay in the words; aligned again over the whole speech instead (no cuts), one of them takes the
+    pause in, and pauses_out alone takes it out again."""
     from vowelprompt.align import pocketsphinx
     from vowelprompt.align.slips import MARGIN_S
     from vowelprompt.corpora.synth import DEFAULT_SENTENCES
@@ -270,11 +271,18 @@ def test_the_retry_keeps_real_pauses_out_of_the_words(tmp_path, monkeypatch):
     # (slips.edges_within_margin): at most a frame of the pause is left in a word
     assert in_words(kept) <= 0.011, in_words(kept)
     monkeypatch.setattr(pocketsphinx, "edges_within_margin", lambda found, start_s, end_s: found)
+    monkeypatch.setattr(pocketsphinx, "pauses_out", lambda segments, db: segments)
     margins = PocketsphinxAligner().align(audio.samples, audio.sr, text)
     assert 0.02 < in_words(margins) <= 2 * MARGIN_S + 0.011, in_words(margins)
     monkeypatch.setattr(pocketsphinx, "pause_cuts", lambda db, spans: [])
     whole = PocketsphinxAligner().align(audio.samples, audio.sr, text)
     assert in_words(whole) > 0.2, in_words(whole)
+    # a pause the retry put into two words is also taken out afterwards (slips.pauses_out), cuts or not
+    monkeypatch.undo()
+    monkeypatch.setattr(pocketsphinx, "edges_within_margin", lambda found, start_s, end_s: found)
+    monkeypatch.setattr(pocketsphinx, "pause_cuts", lambda db, spans: [])
+    taken_out = PocketsphinxAligner().align(audio.samples, audio.sr, text)
+    assert in_words(taken_out) <= 0.011, in_words(taken_out)
 
 
 def test_a_clean_alignment_is_not_aligned_again(tmp_path):
