@@ -428,17 +428,14 @@ def test_a_long_recording_whose_word_passes_find_no_path_is_found_window_by_wind
         PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(audio, ANALYSIS_SR, text)
 
 
-def test_a_window_whose_word_stalls_is_tried_again_up_to_the_pause_after_it(synth, monkeypatch):
-    """A window pass that stalls on a word (held-out set 17's recording: "steep" stretched over 5 s to reach
-    a later sentence with the same words, and every window after it one sentence off) is tried again over the
-    stretch up to the first pause after that word's start, so the pass keeps its step. Here the first
-    window's second word is made to run to the window's end; the retry is a shorter window and the recording
-    aligns as without the stall."""
+def _aligned_with_a_stall(synth, monkeypatch, stall):
+    """Three utterances aligned window by window (the word passes made to fail, 3-s stretches), the first
+    window's prefix pass given ``stall(spans, window_frames)`` for its spans: (the PCM length of each window's
+    pass, the words, the true vowels)."""
     import vowelprompt.align.pocketsphinx as ps_module
     from vowelprompt.align import windows
 
     audio, texts, truths = _three_utterances(synth)
-    text = " ".join(texts)
     monkeypatch.setattr(ps_module, "word_pass", lambda decoder, pcm, words: False)
     monkeypatch.setattr(windows, "STRETCH_FRAMES", 300)
     heard, real_pass = [], windows.prefix_pass
@@ -447,13 +444,25 @@ def test_a_window_whose_word_stalls_is_tried_again_up_to_the_pause_after_it(synt
         got = real_pass(decoder, pcm, keys)
         heard.append(len(pcm))
         if len(heard) == 1 and got is not None:
-            spans = list(got[0])
-            spans[1] = (spans[1][0], len(pcm) // 2 // 160 - 1)  # to the window's end: over 3 s
-            return (spans, *got[1:])
+            return (stall(list(got[0]), len(pcm) // 2 // 160), *got[1:])
         return got
 
     monkeypatch.setattr(windows, "prefix_pass", stalling)
-    words = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(audio, ANALYSIS_SR, text)
+    words = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(audio, ANALYSIS_SR, " ".join(texts))
+    return heard, words, truths
+
+
+def test_a_window_whose_word_stalls_is_tried_again_up_to_the_pause_after_it(synth, monkeypatch):
+    """A window pass that stalls on a word (held-out set 17's recording: "steep" stretched over 5 s to reach
+    a later sentence with the same words, and every window after it one sentence off) is tried again over the
+    stretch up to the first pause after that word's start, so the pass keeps its step. Here the first
+    window's second word is made to run to the window's end; the retry is a shorter window and the recording
+    aligns as without the stall."""
+
+    def second_to_the_end(spans, frames):  # to the window's end: over 3 s
+        return [spans[0], (spans[1][0], frames - 1), *spans[2:]]
+
+    heard, words, truths = _aligned_with_a_stall(synth, monkeypatch, second_to_the_end)
     assert len(heard) >= 4 and heard[1] < heard[0]  # the stalled window, then a shorter one from its start
     assert all(w.start_s is not None and w.phones for w in words)
     score = score_alignment(words, truths)
@@ -465,24 +474,11 @@ def test_a_window_whose_first_word_stalls_past_its_stretch_is_tried_again(synth,
     recording: "up" put over 12.7 s to reach the same sentence said again later) is tried again up to the
     first pause after that word, as a stall among the kept words is: before, the next window started at the
     stretch's end with the same word, found it in the later sentence, and the pass lost its step there."""
-    import vowelprompt.align.pocketsphinx as ps_module
-    from vowelprompt.align import windows
 
-    audio, texts, truths = _three_utterances(synth)
-    monkeypatch.setattr(ps_module, "word_pass", lambda decoder, pcm, words: False)
-    monkeypatch.setattr(windows, "STRETCH_FRAMES", 300)
-    heard, real_pass = [], windows.prefix_pass
+    def first_to_the_end(spans, frames):  # the first word to the window's end: over 3 s, the rest not found
+        return [(spans[0][0], frames - 1)] + [None] * (len(spans) - 1)
 
-    def stalling(decoder, pcm, keys):
-        got = real_pass(decoder, pcm, keys)
-        heard.append(len(pcm))
-        if len(heard) == 1 and got is not None:  # the first word to the window's end: over 3 s
-            spans = [(got[0][0][0], len(pcm) // 2 // 160 - 1)] + [None] * (len(got[0]) - 1)
-            return (spans, *got[1:])
-        return got
-
-    monkeypatch.setattr(windows, "prefix_pass", stalling)
-    words = PocketsphinxAligner(max_piece_s=6.0, piece_s=2.5).align(audio, ANALYSIS_SR, " ".join(texts))
+    heard, words, truths = _aligned_with_a_stall(synth, monkeypatch, first_to_the_end)
     assert heard[1] < heard[0]  # the stalled window, then a shorter one from the same start
     assert all(w.start_s is not None and w.phones for w in words)
     score = score_alignment(words, truths)
