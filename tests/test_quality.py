@@ -231,11 +231,12 @@ def test_speech_left_outside_every_word_drops_the_words_next_to_it(utterance):
     assert speech_outside_words(tracks, slipped, QualityConfig(enabled=False)) == set()
 
 
-def test_a_slip_as_short_as_the_aligners_own_threshold_is_flagged(utterance):
-    """The quality check flags what the aligner's slip detector acts on (60 ms of word-loud speech outside
-    the words, :data:`~vowelprompt.align.slips.MAX_SPEECH_OUTSIDE_S`), so that a slip whose retry the
+def test_a_slip_of_60_ms_is_flagged(utterance):
+    """The quality check flags 60 ms of word-loud speech outside the words (the aligner's slip trigger until
+    it became 30 ms, :data:`~vowelprompt.align.slips.MAX_SPEECH_OUTSIDE_S`), so that a slip whose retry the
     aligner rejected is not passed on unannounced: 70 ms of a vowel left outside its word (the short "the"
-    of a held-out voice at 140 wpm) drops both neighbours; the earlier 80 ms threshold let it through."""
+    of a held-out voice at 140 wpm) drops both neighbours; the earlier 80 ms threshold let it through.
+    At 30 ms it would drop more vowels under noise, most of them well placed (bench_robustness.py)."""
     from dataclasses import replace
 
     from vowelprompt.align.slips import MAX_SPEECH_OUTSIDE_S
@@ -243,7 +244,7 @@ def test_a_slip_as_short_as_the_aligners_own_threshold_is_flagged(utterance):
     from vowelprompt.features import FeatureConfig, compute_tracks
     from vowelprompt.quality import speech_outside_words
 
-    assert QualityConfig().max_speech_outside_s == MAX_SPEECH_OUTSIDE_S == 0.06
+    assert QualityConfig().max_speech_outside_s == 0.06 > MAX_SPEECH_OUTSIDE_S
     samples = resample(utterance.samples, utterance.sr, 16_000)
     tracks = compute_tracks(samples, 16_000, FeatureConfig())
     vowel = next(v for v in utterance.vowels if v.word_index > 0 and v.end_s - v.start_s > 0.1)

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from vowelprompt.align.slips import MAX_SPEECH_OUTSIDE_S, noise_floor_db
+from vowelprompt.align.slips import noise_floor_db
 from vowelprompt.align.squeeze import SHORTEST_PHONE_S, length_spread
 from vowelprompt.errors import ConfigError
 from vowelprompt.records import DESCRIPTORS, Annotation, Vowel, VowelQuality, VowelSpan, Word
@@ -70,17 +70,17 @@ class QualityConfig:
     glide of 30 st/s over a 150 ms core has an SD under 1.5 st, so 3 st means the track jumped (an octave
     error, or a competing voice or instrument). On the tuning set's 5 dB conditions the pitch it drops is
     grossly wrong (> 1 st off the clean signal's) 4 times as often as the pitch it keeps."""
-    max_speech_outside_s: float = MAX_SPEECH_OUTSIDE_S
+    max_speech_outside_s: float = 0.06
     """A voiced stretch at least this long outside every aligned word but as loud as the words (within
     ``speech_outside_db`` of their median frame level) is speech the aligner put no word on: it slipped a
     short word (often "the", "of") off its sound into a neighbouring one. Every descriptor of the words on
-    either side of the stretch is dropped. It is the aligner's own slip threshold (60 ms,
-    :data:`~vowelprompt.align.slips.MAX_SPEECH_OUTSIDE_S`), so that a slip the aligner saw but could not
-    repair (its retry rejected) is flagged here: at 80 ms, as before, the 70 ms vowel of a slipped "the" at
+    either side of the stretch is dropped. 60 ms: at 80 ms, as before, the 70 ms vowel of a slipped "the" at
     140 wpm passed unflagged. On the tuning set (where the retry repairs every slip) it flags 4 words in 3
     of the 160 clean files (80 ms: 2 words in 1), and under ``bench_robustness.py --set tuning`` it changes
     only the cough condition (vowels kept whole 96.9 → 95.5 %; both measured before the aligner's noise
-    floor, :data:`vowelprompt.align.pcm.NOISE_FLOOR_DBFS`)."""
+    floor, :data:`vowelprompt.align.pcm.NOISE_FLOOR_DBFS`). It was the aligner's slip threshold until that
+    became 30 ms (:data:`~vowelprompt.align.slips.MAX_SPEECH_OUTSIDE_S`): between 30 and 60 ms the aligner
+    retries, and a slip whose retry it refused is flagged here only from 60 ms."""
     max_phone_spread: float = 1.0
     """Above this :func:`phone_spread` of a pocketsphinx alignment the row warns that its transcript may not
     match the audio (no descriptor is dropped: see :func:`phone_spread`). Chosen on the alignment tuning

@@ -41,6 +41,7 @@ from vowelprompt.align.sentences import kept_marks, marks, moved_apart
 from vowelprompt.align.slips import (
     MAX_PHONE_GROWTH_S,
     MAX_SPEECH_OUTSIDE_S,
+    MIN_PAUSE_S,
     edges_within_margin,
     frame_db,
     longest_phone_s,
@@ -219,7 +220,9 @@ class PocketsphinxAligner:
         no phone in it grew by :data:`~vowelprompt.align.slips.MAX_PHONE_GROWTH_S` or more (which is a laugh
         or cough between words forced into a word, not a word put back in place) once a pause it put into
         two words beside it is left out of them (:func:`~vowelprompt.align.slips.pauses_out`: a word slid
-        under the silence before a pause takes the pause with it when put back). A transcript that found no
+        under the silence before a pause takes the pause with it when put back); pauses shorter than the
+        cuts' (:data:`~vowelprompt.align.slips.MIN_PAUSE_S`) are left out only of a retry that is kept, since
+        taking them out of a phone that swallowed a word can hide its growth. A transcript that found no
         path at all is not retried this way: without silence to fall back on, the words can be forced over
         audio that does not hold them (noise, another sentence), and that failure is the report that the
         transcript does not match. Speech at the utterance's edges counts from a shorter stretch
@@ -266,10 +269,10 @@ class PocketsphinxAligner:
         if not slipped(db, [(start, end) for start, end, _ in segments], self.max_speech_outside_s):
             return segments
         again = self._retry_without_silence(pcm, db, keys, prons, segments)
-        again = None if again is None else pauses_out(again, db)
+        again = None if again is None else pauses_out(again, db, MIN_PAUSE_S)
         if again is None or longest_phone_s(again) - longest_phone_s(segments) >= MAX_PHONE_GROWTH_S:
             return segments  # no path, or a phone swallowed a non-speech sound (a laugh, a cough)
-        return again
+        return pauses_out(again, db)  # and the shorter pauses, once it is kept
 
     def _retry_without_silence(self, pcm: bytes, db: np.ndarray, keys, prons, segments):
         """Align again with no optional silence, in pieces cut at the real pauses the first alignment found
