@@ -1,7 +1,7 @@
 """Alignment accuracy of the default aligner against espeak-ng's true phone times, on the tuning and held-out sets.
 
     python benchmarks/bench_alignment.py [--set SET] [--corpus DIR] [--voices …] [--rates …]
-        # SET: tuning, heldout, heldout2 … heldout20, both (the first two), all (the first three: default)
+        # SET: tuning, heldout, heldout2 … heldout21, both (the first two), all (the first three: default)
     python benchmarks/bench_alignment.py --set tuning --fit     # refit vowelprompt.align.refine's shift tables
     python benchmarks/bench_alignment.py --decoder-option ds=2  # a pocketsphinx setting: speed against accuracy
     python benchmarks/bench_alignment.py --one-pass            # one decoding pass yielding phones (experiment)

@@ -229,7 +229,7 @@ def test_the_benchmark_sets_share_no_sentence_voice_or_rate():
     unknown voice, or one without phone events, raises)."""
     from vowelprompt.corpora.synth import SETS
 
-    assert set(SETS) == {"tuning", "heldout"} | {f"heldout{k}" for k in range(2, 21)}
+    assert set(SETS) == {"tuning", "heldout"} | {f"heldout{k}" for k in range(2, 22)}
     for (a, (sa, va, ra)), (b, (sb, vb, rb)) in itertools.combinations(SETS.items(), 2):
         assert not set(sa) & set(sb), (a, b)
         assert not set(va) & set(vb), (a, b)

@@ -26,6 +26,9 @@ from vowelprompt.corpora.generated_sets import (
     HELDOUT20_RATES,
     HELDOUT20_SENTENCES,
     HELDOUT20_VOICES,
+    HELDOUT21_RATES,
+    HELDOUT21_SENTENCES,
+    HELDOUT21_VOICES,
 )
 
 #: Ten emotionally neutral English sentences of 6–14 words, no digits or abbreviations, with varied
@@ -322,4 +325,5 @@ SETS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...]]] = {
     "heldout18": (HELDOUT18_SENTENCES, HELDOUT18_VOICES, HELDOUT18_RATES),
     "heldout19": (HELDOUT19_SENTENCES, HELDOUT19_VOICES, HELDOUT19_RATES),
     "heldout20": (HELDOUT20_SENTENCES, HELDOUT20_VOICES, HELDOUT20_RATES),
+    "heldout21": (HELDOUT21_SENTENCES, HELDOUT21_VOICES, HELDOUT21_RATES),
 }

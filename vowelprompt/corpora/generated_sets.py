@@ -114,7 +114,9 @@ HELDOUT19_SENTENCES: tuple[str, ...] = (
     "The cat slept all afternoon in a patch of sunlight.",
     "Please write your name at the top of the page.",
 )
-#: The twentieth, sealed after the nineteenth was measured, for the next change.
+#: The twentieth, sealed after the nineteenth was measured, for the next change. Measured once, with and
+#: without the 30 ms slip trigger and the retry's shorter pauses (vowelprompt.align.slips), built on the
+#: tuning set.
 HELDOUT20_VOICES: tuple[str, ...] = ("en-us+gen25", "en-gb+gen26", "en-gb-scotland+gen27", "en-029+gen28")
 HELDOUT20_RATES: tuple[int, ...] = (156, 206, 256)
 HELDOUT20_SENTENCES: tuple[str, ...] = (
@@ -128,4 +130,19 @@ HELDOUT20_SENTENCES: tuple[str, ...] = (
     "She forgot her umbrella on the crowded bus.",
     "The mayor opened the new library on Monday morning.",
     "Every evening the baker swept the floor of his shop.",
+)
+#: The twenty-first, sealed after the twentieth was measured, for the next change.
+HELDOUT21_VOICES: tuple[str, ...] = ("en-us+gen29", "en-gb+gen30", "en-gb-scotland+gen31", "en-029+gen32")
+HELDOUT21_RATES: tuple[int, ...] = (158, 208, 258)
+HELDOUT21_SENTENCES: tuple[str, ...] = (
+    "The carpenter sanded the edges of the new cupboard.",
+    "Could somebody explain how this strange machine works?",
+    "The penguins walked slowly toward the icy water.",
+    "The goalkeeper dived and caught the ball with both hands.",
+    "His sister painted a portrait of their old dog.",
+    "The bus driver waited for the last passenger to sit down.",
+    "Our neighbours keep bees at the end of their garden.",
+    "The mechanic wiped the grease from his hands.",
+    "We heard an owl calling from the tall pine trees.",
+    "Nobody noticed the small crack in the ceiling.",
 )
